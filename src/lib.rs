@@ -1,0 +1,11 @@
+//! apimfix: an auto-fixer and formatter for Azure API Management policy files.
+//!
+//! Data flows one way: paths -> files -> [`syntax`] trees -> (repo model) -> [`rules`] ->
+//! findings with [`fix`] edits -> fixed text -> diff, write or report.
+
+pub mod diagnostic;
+pub mod fix;
+pub mod rules;
+pub mod scope;
+pub mod syntax;
+pub mod text;
