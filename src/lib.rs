@@ -9,3 +9,6 @@ pub mod rules;
 pub mod scope;
 pub mod syntax;
 pub mod text;
+pub mod format;
+pub mod report;
+pub mod config;
