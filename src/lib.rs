@@ -3,12 +3,12 @@
 //! Data flows one way: paths -> files -> [`syntax`] trees -> (repo model) -> [`rules`] ->
 //! findings with [`fix`] edits -> fixed text -> diff, write or report.
 
+pub mod config;
 pub mod diagnostic;
 pub mod fix;
+pub mod format;
+pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod syntax;
 pub mod text;
-pub mod format;
-pub mod report;
-pub mod config;

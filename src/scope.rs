@@ -6,7 +6,9 @@
 use std::fmt;
 
 /// Where in APIM's scope hierarchy a policy file applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     /// "All APIs": the service policy. Has no parent, so `<base />` is forbidden.

@@ -178,12 +178,24 @@ mod tests {
     fn line_column_counts_chars_and_lines_from_one() {
         let text = "ab\r\ncé\tx\nlast";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_column(text, 0), LineColumn { line: 1, column: 1 });
-        assert_eq!(index.line_column(text, 4), LineColumn { line: 2, column: 1 });
+        assert_eq!(
+            index.line_column(text, 0),
+            LineColumn { line: 1, column: 1 }
+        );
+        assert_eq!(
+            index.line_column(text, 4),
+            LineColumn { line: 2, column: 1 }
+        );
         // 'é' is two bytes but one column; the tab is one column.
         let x = text.find('x').unwrap();
-        assert_eq!(index.line_column(text, x), LineColumn { line: 2, column: 4 });
-        assert_eq!(index.line_column(text, text.len()), LineColumn { line: 3, column: 5 });
+        assert_eq!(
+            index.line_column(text, x),
+            LineColumn { line: 2, column: 4 }
+        );
+        assert_eq!(
+            index.line_column(text, text.len()),
+            LineColumn { line: 3, column: 5 }
+        );
     }
 
     #[test]

@@ -9,9 +9,21 @@ fn probe() {
         match apimfix::syntax::parse_bytes(bytes.clone(), &Default::default()) {
             Ok(doc) => {
                 assert_eq!(doc.print().as_bytes(), &bytes[..], "{}", entry.display());
-                if let Err(e) = doc.check_tiling() { println!("TILING {}: {e}", entry.display()); bad += 1; }
+                if let Err(e) = doc.check_tiling() {
+                    println!("TILING {}: {e}", entry.display());
+                    bad += 1;
+                }
             }
-            Err(e) => { bad += 1; println!("ERR {}: {:?} {} at {:?}", entry.display(), e.kind, e.message, e.range); }
+            Err(e) => {
+                bad += 1;
+                println!(
+                    "ERR {}: {:?} {} at {:?}",
+                    entry.display(),
+                    e.kind,
+                    e.message,
+                    e.range
+                );
+            }
         }
     }
     println!("{n} files, {bad} bad");
@@ -20,7 +32,11 @@ fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for e in std::fs::read_dir(p).unwrap() {
         let e = e.unwrap().path();
-        if e.is_dir() { out.extend(walk(&e)); } else if e.extension().is_some_and(|x| x == "xml") { out.push(e); }
+        if e.is_dir() {
+            out.extend(walk(&e));
+        } else if e.extension().is_some_and(|x| x == "xml") {
+            out.push(e);
+        }
     }
     out
 }

@@ -81,7 +81,9 @@ impl Fix {
         let mut edits: Vec<Edit> = std::iter::once(first).chain(rest).collect();
         edits.sort();
         debug_assert!(
-            edits.windows(2).all(|w| !w[0].range().overlaps(w[1].range())),
+            edits
+                .windows(2)
+                .all(|w| !w[0].range().overlaps(w[1].range())),
             "edits of one fix must not overlap: {edits:?}"
         );
         Self {

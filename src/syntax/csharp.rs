@@ -94,8 +94,9 @@ fn scan(src: &[u8], at: usize, tolerant: bool) -> Result<usize, ScanError> {
                         stack.pop();
                     } else if !tolerant {
                         return Err(ScanError::Mismatch(i));
-                    } else if let Some(depth) =
-                        stack.iter().rposition(|f| matches!(f, Frame::Code(b) if *b == c))
+                    } else if let Some(depth) = stack
+                        .iter()
+                        .rposition(|f| matches!(f, Frame::Code(b) if *b == c))
                     {
                         stack.truncate(depth);
                     }
@@ -216,7 +217,10 @@ mod tests {
             end_of("@{ /* } ) */ return \"x\"; // )\n}</value>").unwrap(),
             "@{ /* } ) */ return \"x\"; // )\n}"
         );
-        assert_eq!(end_of(r"@(c == '\'' ? 1 : 2)x").unwrap(), r"@(c == '\'' ? 1 : 2)");
+        assert_eq!(
+            end_of(r"@(c == '\'' ? 1 : 2)x").unwrap(),
+            r"@(c == '\'' ? 1 : 2)"
+        );
     }
 
     #[test]
@@ -236,7 +240,10 @@ mod tests {
     fn tolerant_mode_closes_inner_brackets_at_an_outer_closer() {
         let s = r#"@{ var x = P((string)v["a"; return x;}"/>"#;
         let brace = s.find('}').unwrap();
-        assert_eq!(scan_expression(s.as_bytes(), 0), Err(ScanError::Mismatch(brace)));
+        assert_eq!(
+            scan_expression(s.as_bytes(), 0),
+            Err(ScanError::Mismatch(brace))
+        );
         assert_eq!(scan_expression_tolerant(s.as_bytes(), 0), Ok(brace + 1));
     }
 

@@ -17,7 +17,9 @@ mod tree;
 
 pub use csharp::{ScanError, scan_expression};
 pub use error::{SyntaxError, SyntaxErrorKind};
-pub use tree::{Attribute, Document, Element, ElementRef, Expression, Node, NodeId, NodeKind, RootKind};
+pub use tree::{
+    Attribute, Document, Element, ElementRef, Expression, Node, NodeId, NodeKind, RootKind,
+};
 
 use crate::text::TextRange;
 
@@ -109,7 +111,14 @@ pub fn parse_with(source: String, limits: &Limits) -> Result<Document, SyntaxErr
 /// computed over the valid prefix by the caller's report.
 pub fn parse_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Document, SyntaxError> {
     if bytes.len() > limits.max_size {
-        return parse_with(String::new(), &Limits { max_size: 0, ..limits.clone() }).map_err(|e| SyntaxError {
+        return parse_with(
+            String::new(),
+            &Limits {
+                max_size: 0,
+                ..limits.clone()
+            },
+        )
+        .map_err(|e| SyntaxError {
             message: format!(
                 "file too large: {} bytes, the limit is {} bytes",
                 bytes.len(),

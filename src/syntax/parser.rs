@@ -1,10 +1,10 @@
 //! The parser: one forward pass over the source, building the arena with an explicit stack
 //! of open elements (no recursion, so nesting depth is bounded only by [`Limits`]).
 
+use super::Limits;
 use super::csharp::{ScanError, scan_expression, scan_expression_tolerant, starts_expression};
 use super::error::{SyntaxError, SyntaxErrorKind as Kind};
-use super::tree::{Attribute, Document, Element, Expression, NodeId, NodeKind, RootKind, Node};
-use super::Limits;
+use super::tree::{Attribute, Document, Element, Expression, Node, NodeId, NodeKind, RootKind};
 use crate::text::{LineIndex, TextRange};
 
 pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, SyntaxError> {
@@ -18,9 +18,16 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
         limits,
     };
     parser.run()?;
-    let Parser { nodes, top_level, expressions, .. } = parser;
+    let Parser {
+        nodes,
+        top_level,
+        expressions,
+        ..
+    } = parser;
     let root = find_root(&source, &nodes, &top_level)?;
-    let NodeKind::Element(root_el) = &nodes[root.index()].kind else { unreachable!() };
+    let NodeKind::Element(root_el) = &nodes[root.index()].kind else {
+        unreachable!()
+    };
     let root_name = &source[root_el.name.to_std()];
     let root_kind = match root_name {
         "policies" => RootKind::Policies,
@@ -29,12 +36,22 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
             return Err(SyntaxError::new(
                 Kind::NotAPolicy,
                 root_el.name,
-                format!("not an APIM policy document: the root element is `<{root_name}>`, expected `<policies>` or `<fragment>`"),
+                format!(
+                    "not an APIM policy document: the root element is `<{root_name}>`, expected `<policies>` or `<fragment>`"
+                ),
             ));
         }
     };
     let line_index = LineIndex::new(&source);
-    Ok(Document { source, nodes, top_level, root, root_kind, expressions, line_index })
+    Ok(Document {
+        source,
+        nodes,
+        top_level,
+        root,
+        root_kind,
+        expressions,
+        line_index,
+    })
 }
 
 /// The one element at the top level; anything but trivia beside it is an error.
@@ -58,7 +75,9 @@ fn find_root(source: &str, nodes: &[Node], top_level: &[NodeId]) -> Result<NodeI
                 }
                 root = Some(id);
             }
-            NodeKind::Text { whitespace_only: false } => {
+            NodeKind::Text {
+                whitespace_only: false,
+            } => {
                 let text = &source[node.range.to_std()];
                 let skip = text.len() - text.trim_start().len();
                 let start = node.range.start() + skip;
@@ -125,7 +144,9 @@ impl Parser<'_, '_> {
             return Err(SyntaxError::new(
                 Kind::UnclosedTag,
                 start_tag,
-                format!("unclosed element `<{name}>`: expected `</{name}>` before the end of the file"),
+                format!(
+                    "unclosed element `<{name}>`: expected `</{name}>` before the end of the file"
+                ),
             )
             .with_label("opened here, never closed"));
         }
@@ -148,7 +169,11 @@ impl Parser<'_, '_> {
     fn push(&mut self, kind: NodeKind, range: TextRange) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         let parent = self.open.last().copied();
-        self.nodes.push(Node { kind, range, parent });
+        self.nodes.push(Node {
+            kind,
+            range,
+            parent,
+        });
         match parent {
             Some(p) => match &mut self.nodes[p.index()].kind {
                 NodeKind::Element(el) => el.children.push(id),
@@ -168,21 +193,33 @@ impl Parser<'_, '_> {
         let rest = &self.src[start..];
         if rest.starts_with(b"<!--") {
             let end = self.find(start + 4, b"-->").ok_or_else(|| {
-                SyntaxError::new(Kind::UnterminatedComment, TextRange::new(start, start + 4), "unterminated comment: expected `-->`")
-                    .with_label("comment opened here")
+                SyntaxError::new(
+                    Kind::UnterminatedComment,
+                    TextRange::new(start, start + 4),
+                    "unterminated comment: expected `-->`",
+                )
+                .with_label("comment opened here")
             })? + 3;
             self.push(NodeKind::Comment, TextRange::new(start, end));
             self.pos = end;
         } else if rest.starts_with(b"<![CDATA[") {
             let end = self.find(start + 9, b"]]>").ok_or_else(|| {
-                SyntaxError::new(Kind::UnterminatedCData, TextRange::new(start, start + 9), "unterminated CDATA section: expected `]]>`")
-                    .with_label("CDATA opened here")
+                SyntaxError::new(
+                    Kind::UnterminatedCData,
+                    TextRange::new(start, start + 9),
+                    "unterminated CDATA section: expected `]]>`",
+                )
+                .with_label("CDATA opened here")
             })? + 3;
             self.push(NodeKind::CData, TextRange::new(start, end));
             self.pos = end;
         } else if rest.starts_with(b"<?") {
             let end = self.find(start + 2, b"?>").ok_or_else(|| {
-                SyntaxError::new(Kind::UnterminatedDeclaration, TextRange::new(start, start + 2), "unterminated processing instruction: expected `?>`")
+                SyntaxError::new(
+                    Kind::UnterminatedDeclaration,
+                    TextRange::new(start, start + 2),
+                    "unterminated processing instruction: expected `?>`",
+                )
             })? + 2;
             self.push(NodeKind::ProcessingInstruction, TextRange::new(start, end));
             self.pos = end;
@@ -208,7 +245,11 @@ impl Parser<'_, '_> {
                 _ => {}
             }
         }
-        Err(SyntaxError::new(Kind::UnterminatedDeclaration, TextRange::new(start, start + 2), "unterminated declaration: expected `>`"))
+        Err(SyntaxError::new(
+            Kind::UnterminatedDeclaration,
+            TextRange::new(start, start + 2),
+            "unterminated declaration: expected `>`",
+        ))
     }
 
     fn name_end(&self, from: usize) -> usize {
@@ -273,7 +314,11 @@ impl Parser<'_, '_> {
                     i = after_space + 2;
                     break true;
                 }
-                Some(&b) if is_name_start(b) && (after_space > i || attributes.is_empty() && after_space > name.end()) => {
+                Some(&b)
+                    if is_name_start(b)
+                        && (after_space > i
+                            || attributes.is_empty() && after_space > name.end()) =>
+                {
                     let attr = self.attribute(after_space, TextRange::new(start, name.end()))?;
                     i = attr.range.end();
                     attributes.push(attr);
@@ -297,7 +342,13 @@ impl Parser<'_, '_> {
             }
         };
         let start_tag = TextRange::new(start, i);
-        let element = Element { name, start_tag, end_tag: None, attributes, children: Vec::new() };
+        let element = Element {
+            name,
+            start_tag,
+            end_tag: None,
+            attributes,
+            children: Vec::new(),
+        };
         let id = self.push(NodeKind::Element(element), start_tag);
         self.pos = i;
         if !self_closing {
@@ -321,7 +372,11 @@ impl Parser<'_, '_> {
             return Err(SyntaxError::new(
                 Kind::MalformedTag,
                 self.char_at(eq),
-                format!("expected `=` after attribute name `{}`, found {}", self.str(name), self.found(eq)),
+                format!(
+                    "expected `=` after attribute name `{}`, found {}",
+                    self.str(name),
+                    self.found(eq)
+                ),
             )
             .with_related(tag, "in this tag"));
         }
@@ -332,7 +387,11 @@ impl Parser<'_, '_> {
                 return Err(SyntaxError::new(
                     Kind::MalformedTag,
                     self.char_at(open),
-                    format!("expected a quoted value for attribute `{}`, found {}", self.str(name), self.found(open)),
+                    format!(
+                        "expected a quoted value for attribute `{}`, found {}",
+                        self.str(name),
+                        self.found(open)
+                    ),
                 ));
             }
         };
@@ -351,24 +410,36 @@ impl Parser<'_, '_> {
     /// expression is skipped as C#. When that fails, or the expression is not followed by the
     /// closing quote, the value is read again as plain XML (the first matching quote closes
     /// it): that is right for files whose expressions are entity-escaped (`&quot;`).
-    fn attribute_value_end(&mut self, open: usize, quote: u8, name: TextRange) -> Result<usize, SyntaxError> {
+    fn attribute_value_end(
+        &mut self,
+        open: usize,
+        quote: u8,
+        name: TextRange,
+    ) -> Result<usize, SyntaxError> {
         let mut found = Vec::new();
         let mut i = open + 1;
         let expression_aware = loop {
-            let Some(n) = memchr::memchr2(quote, b'@', &self.src[i..]) else { break None };
+            let Some(n) = memchr::memchr2(quote, b'@', &self.src[i..]) else {
+                break None;
+            };
             i += n;
             if self.src[i] == quote {
                 break Some(i);
             }
             if starts_expression(self.src, i) {
-                let closes_value = |end: usize| self.src[end..].iter().find(|b| !is_space(**b)) == Some(&quote);
+                let closes_value =
+                    |end: usize| self.src[end..].iter().find(|b| !is_space(**b)) == Some(&quote);
                 let end = match scan_expression(self.src, i) {
                     Ok(end) if closes_value(end) => Ok(end),
                     _ => scan_expression_tolerant(self.src, i),
                 };
                 match end {
                     Ok(end) if closes_value(end) => {
-                        found.push(Expression { range: TextRange::new(i, end), block: self.src[i + 1] == b'{', in_attribute: true });
+                        found.push(Expression {
+                            range: TextRange::new(i, end),
+                            block: self.src[i + 1] == b'{',
+                            in_attribute: true,
+                        });
                         i = end;
                     }
                     _ => break None,
@@ -388,8 +459,14 @@ impl Parser<'_, '_> {
                 let mut j = open + 1;
                 while let Some(m) = memchr::memchr(b'@', &self.src[j..close]) {
                     j += m;
-                    if starts_expression(self.src, j) && let Ok(end) = scan_expression(&self.src[..close], j) {
-                        self.expressions.push(Expression { range: TextRange::new(j, end), block: self.src[j + 1] == b'{', in_attribute: true });
+                    if starts_expression(self.src, j)
+                        && let Ok(end) = scan_expression(&self.src[..close], j)
+                    {
+                        self.expressions.push(Expression {
+                            range: TextRange::new(j, end),
+                            block: self.src[j + 1] == b'{',
+                            in_attribute: true,
+                        });
                         j = end;
                     } else {
                         j += 1;
@@ -400,7 +477,11 @@ impl Parser<'_, '_> {
             None => Err(SyntaxError::new(
                 Kind::UnterminatedAttribute,
                 self.char_at(open),
-                format!("unterminated value of attribute `{}`: expected a closing `{}`", self.str(name), quote as char),
+                format!(
+                    "unterminated value of attribute `{}`: expected a closing `{}`",
+                    self.str(name),
+                    quote as char
+                ),
             )
             .with_label("the value opens here and never closes")),
         }
@@ -416,7 +497,11 @@ impl Parser<'_, '_> {
                 self.char_at(if name.is_empty() { name.start() } else { close }),
                 format!(
                     "expected {} in a closing tag, found {}",
-                    if name.is_empty() { "an element name" } else { "`>`" },
+                    if name.is_empty() {
+                        "an element name"
+                    } else {
+                        "`>`"
+                    },
                     self.found(if name.is_empty() { name.start() } else { close })
                 ),
             ));
@@ -437,7 +522,9 @@ impl Parser<'_, '_> {
             return Err(SyntaxError::new(
                 Kind::MismatchedTag,
                 end_tag,
-                format!("mismatched closing tag: expected `</{expected}>`, found `</{found_name}>`"),
+                format!(
+                    "mismatched closing tag: expected `</{expected}>`, found `</{found_name}>`"
+                ),
             )
             .with_related(opened, format!("`<{expected}>` opened here")));
         }
@@ -457,7 +544,9 @@ impl Parser<'_, '_> {
         let mut i = start;
         let mut found = Vec::new();
         let end = loop {
-            let Some(n) = memchr::memchr2(b'<', b'@', &self.src[i..]) else { break self.src.len() };
+            let Some(n) = memchr::memchr2(b'<', b'@', &self.src[i..]) else {
+                break self.src.len();
+            };
             i += n;
             if self.src[i] == b'<' {
                 break i;
@@ -468,22 +557,35 @@ impl Parser<'_, '_> {
             }
             match scan_expression(self.src, i) {
                 // In valid policies an expression is the whole text, so a tag follows it.
-                Ok(end) if self.src[end..].iter().find(|b| !is_space(**b)).is_none_or(|&b| b == b'<') => {
-                    found.push(Expression { range: TextRange::new(i, end), block: self.src[i + 1] == b'{', in_attribute: false });
+                Ok(end)
+                    if self.src[end..]
+                        .iter()
+                        .find(|b| !is_space(**b))
+                        .is_none_or(|&b| b == b'<') =>
+                {
+                    found.push(Expression {
+                        range: TextRange::new(i, end),
+                        block: self.src[i + 1] == b'{',
+                        in_attribute: false,
+                    });
                     i = end;
                 }
                 Err(ScanError::Eof) => {
                     return Err(SyntaxError::new(
                         Kind::UnterminatedExpression,
                         TextRange::new(i, i + 2),
-                        format!("unterminated policy expression: `{}` is never closed", self.str(TextRange::new(i, i + 2))),
+                        format!(
+                            "unterminated policy expression: `{}` is never closed",
+                            self.str(TextRange::new(i, i + 2))
+                        ),
                     )
                     .with_label("the expression starts here"));
                 }
                 // Not balanced as C# (e.g. entity-escaped strings): read it as plain text.
                 _ => {
                     found.clear();
-                    let plain_end = memchr::memchr(b'<', &self.src[start..]).map_or(self.src.len(), |n| start + n);
+                    let plain_end = memchr::memchr(b'<', &self.src[start..])
+                        .map_or(self.src.len(), |n| start + n);
                     break plain_end;
                 }
             }

@@ -195,7 +195,12 @@ impl Document {
             Close(TextRange),
         }
         let mut out = String::with_capacity(self.source.len());
-        let mut stack: Vec<Step> = self.top_level.iter().rev().map(|&id| Step::Node(id)).collect();
+        let mut stack: Vec<Step> = self
+            .top_level
+            .iter()
+            .rev()
+            .map(|&id| Step::Node(id))
+            .collect();
         while let Some(step) = stack.pop() {
             match step {
                 Step::Close(range) => out.push_str(self.slice(range)),
@@ -216,7 +221,12 @@ impl Document {
 
     /// Checks that the tree tiles the source, returning the first gap or overlap found.
     pub fn check_tiling(&self) -> Result<(), String> {
-        fn tile(ranges: impl Iterator<Item = TextRange>, start: usize, end: usize, what: &str) -> Result<(), String> {
+        fn tile(
+            ranges: impl Iterator<Item = TextRange>,
+            start: usize,
+            end: usize,
+            what: &str,
+        ) -> Result<(), String> {
             let mut cursor = start;
             for r in ranges {
                 if r.start() != cursor {
@@ -229,23 +239,43 @@ impl Document {
             }
             Ok(())
         }
-        tile(self.top_level.iter().map(|&id| self.node(id).range), 0, self.source.len(), "document")?;
+        tile(
+            self.top_level.iter().map(|&id| self.node(id).range),
+            0,
+            self.source.len(),
+            "document",
+        )?;
         for (id, node) in self.nodes() {
-            let NodeKind::Element(el) = &node.kind else { continue };
+            let NodeKind::Element(el) = &node.kind else {
+                continue;
+            };
             let end = el.end_tag.map_or(el.start_tag.end(), |t| t.end());
             if node.range != TextRange::new(el.start_tag.start(), end) {
-                return Err(format!("element {id:?}: range {:?} is not its tags'", node.range));
+                return Err(format!(
+                    "element {id:?}: range {:?} is not its tags'",
+                    node.range
+                ));
             }
             if let Some(end_tag) = el.end_tag {
-                tile(el.children.iter().map(|&c| self.node(c).range), el.start_tag.end(), end_tag.start(), "children")?;
+                tile(
+                    el.children.iter().map(|&c| self.node(c).range),
+                    el.start_tag.end(),
+                    end_tag.start(),
+                    "children",
+                )?;
             } else if !el.children.is_empty() {
                 return Err(format!("self-closing element {id:?} has children"));
             }
             let mut cursor = el.name.end();
             for attr in &el.attributes {
                 let gap = &self.source[cursor..attr.range.start()];
-                if gap.is_empty() && cursor != el.name.end() || !gap.bytes().all(|b| b.is_ascii_whitespace()) {
-                    return Err(format!("attribute at {:?}: gap {gap:?} before it", attr.range));
+                if gap.is_empty() && cursor != el.name.end()
+                    || !gap.bytes().all(|b| b.is_ascii_whitespace())
+                {
+                    return Err(format!(
+                        "attribute at {:?}: gap {gap:?} before it",
+                        attr.range
+                    ));
                 }
                 cursor = attr.range.end();
             }
@@ -309,7 +339,10 @@ impl<'a> ElementRef<'a> {
     }
 
     pub fn parent(self) -> Option<ElementRef<'a>> {
-        self.doc.node(self.id).parent.and_then(|p| self.doc.element(p))
+        self.doc
+            .node(self.id)
+            .parent
+            .and_then(|p| self.doc.element(p))
     }
 
     /// All child nodes, elements and text and comments alike.
@@ -319,7 +352,10 @@ impl<'a> ElementRef<'a> {
 
     pub fn child_elements(self) -> impl Iterator<Item = ElementRef<'a>> + 'a {
         let doc = self.doc;
-        self.data().children.iter().filter_map(move |&c| doc.element(c))
+        self.data()
+            .children
+            .iter()
+            .filter_map(move |&c| doc.element(c))
     }
 
     /// The first child element named `name`.
