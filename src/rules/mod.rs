@@ -1,6 +1,10 @@
 //! The rules. Each lives in its own module with its documentation, its check, its fix and
 //! its tests; this module holds the registry.
 
+mod facts;
+
+pub use facts::RepoFacts;
+
 use crate::diagnostic::Severity;
 
 /// Declares the rule table: variant, kebab-case name, default severity, one-line summary.
