@@ -57,7 +57,7 @@ impl<T> Default for Toggle<T> {
 #[serde(deny_unknown_fields)]
 pub struct NoOptions {}
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct RulesConfig {
     pub base_missing: Toggle<NoOptions>,
@@ -71,24 +71,6 @@ pub struct RulesConfig {
     pub cors_outside_inbound: Toggle<NoOptions>,
     pub cors_shadowed: Toggle<NoOptions>,
     pub cors_product_scope: Toggle<NoOptions>,
-}
-
-impl Default for RulesConfig {
-    fn default() -> Self {
-        Self {
-            base_missing: Toggle::default(),
-            base_forbidden: Toggle::default(),
-            base_duplicate: Toggle::default(),
-            base_first: Toggle::default(),
-            cors_first: Toggle::default(),
-            cors_origins: Toggle::default(),
-            cors_wildcard_credentials: Toggle::default(),
-            cors_duplicate: Toggle::default(),
-            cors_outside_inbound: Toggle::default(),
-            cors_shadowed: Toggle::default(),
-            cors_product_scope: Toggle::default(),
-        }
-    }
 }
 
 /// The default gate policies: the ones that reject calls with their own response.
@@ -133,22 +115,13 @@ pub struct BaseFirstOptions {
 }
 
 /// Options of `cors-origins`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct CorsOriginsOptions {
     /// Origins the front ends call from, e.g. `https://portal.contoso.com`.
     pub origins: Vec<String>,
     /// The `<cors>` created at global scope when no scope has one.
     pub template: CorsTemplate,
-}
-
-impl Default for CorsOriginsOptions {
-    fn default() -> Self {
-        Self {
-            origins: Vec::new(),
-            template: CorsTemplate::default(),
-        }
-    }
 }
 
 /// What a newly created `<cors>` allows besides the declared origins.

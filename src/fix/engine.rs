@@ -1,0 +1,193 @@
+//! The fix loop: apply fixes, re-parse, check again, until nothing changes.
+//!
+//! Each pass applies every applicable fix that does not touch another fix's range; the rest
+//! wait for the next pass, computed on the new text. The loop is bounded: fixes that keep
+//! changing the file are reported by rule name. A pass whose result does not parse is never
+//! kept: its fixes are tried one by one, and those that break the document are dropped and
+//! reported (an apimfix bug), while the others still apply.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Edit, apply_edits};
+use crate::rules::Rule;
+use crate::syntax::{Document, Limits, SyntaxError, parse_with};
+use crate::text::{Ranged, TextRange};
+
+/// How many passes before giving up. Real repairs need two or three.
+pub const MAX_PASSES: usize = 10;
+
+/// Which fixes to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixMode {
+    SafeOnly,
+    /// `--unsafe-fixes`: safe and unsafe fixes.
+    IncludeUnsafe,
+}
+
+impl FixMode {
+    fn applies(self, applicability: Applicability) -> bool {
+        match self {
+            FixMode::SafeOnly => applicability == Applicability::Safe,
+            FixMode::IncludeUnsafe => applicability >= Applicability::Unsafe,
+        }
+    }
+}
+
+/// What the loop did.
+#[derive(Debug)]
+pub struct FixOutcome {
+    /// The fixed text (the input when nothing applied).
+    pub text: String,
+    /// The fixed document.
+    pub document: Document,
+    /// How many fixes of each rule were applied.
+    pub applied: BTreeMap<Rule, usize>,
+    /// Findings left on the fixed text.
+    pub remaining: Vec<Diagnostic>,
+    /// Fixes whose result did not parse: never applied.
+    pub dropped: Vec<(Rule, SyntaxError)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixError {
+    #[error("fixes did not converge after {MAX_PASSES} passes; rules still changing the file: {}", rules.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "))]
+    DidNotConverge { rules: Vec<Rule> },
+}
+
+/// Applies the fixes `check` finds until none applies.
+pub fn fix_until_stable(
+    document: Document,
+    mode: FixMode,
+    mut check: impl FnMut(&Document) -> Vec<Diagnostic>,
+) -> Result<FixOutcome, FixError> {
+    let mut document = document;
+    let mut applied: BTreeMap<Rule, usize> = BTreeMap::new();
+    let mut dropped: Vec<(Rule, SyntaxError)> = Vec::new();
+    let mut seen: Vec<String> = vec![document.source().to_owned()];
+    for _ in 0..MAX_PASSES {
+        let diagnostics = check(&document);
+        let candidates: Vec<&Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| mode.applies(f.applicability()))
+            })
+            .filter(|d| !dropped.iter().any(|(rule, _)| *rule == d.rule))
+            .collect();
+        if candidates.is_empty() {
+            return Ok(FixOutcome {
+                text: document.source().to_owned(),
+                document,
+                applied,
+                remaining: diagnostics,
+                dropped,
+            });
+        }
+        let chosen = non_conflicting(&candidates);
+        let (next, used) = match try_apply(&document, &chosen) {
+            Ok(next) => (next, chosen),
+            Err(_) => {
+                // Find the culprits one by one; keep the fixes that parse alone.
+                let mut good = Vec::new();
+                for d in &chosen {
+                    match try_apply(&document, std::slice::from_ref(d)) {
+                        Ok(_) => good.push(*d),
+                        Err(e) => dropped.push((d.rule, e)),
+                    }
+                }
+                match try_apply(&document, &good) {
+                    Ok(next) if !good.is_empty() => (next, good),
+                    Ok(_) => continue,
+                    Err(e) => {
+                        dropped.extend(good.iter().map(|d| (d.rule, e.clone())));
+                        continue;
+                    }
+                }
+            }
+        };
+        count(&mut applied, &used);
+        let chosen = used;
+        if seen.iter().any(|s| s == next.source()) {
+            return Err(FixError::DidNotConverge {
+                rules: rules_of(&chosen),
+            });
+        }
+        seen.push(next.source().to_owned());
+        document = next;
+    }
+    let diagnostics = check(&document);
+    let still: Vec<&Diagnostic> = diagnostics
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| mode.applies(f.applicability()))
+        })
+        .collect();
+    if still.is_empty() {
+        return Ok(FixOutcome {
+            text: document.source().to_owned(),
+            document,
+            applied,
+            remaining: diagnostics,
+            dropped,
+        });
+    }
+    Err(FixError::DidNotConverge {
+        rules: rules_of(&still),
+    })
+}
+
+fn rules_of(diagnostics: &[&Diagnostic]) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = diagnostics.iter().map(|d| d.rule).collect();
+    rules.sort();
+    rules.dedup();
+    rules
+}
+
+fn count(applied: &mut BTreeMap<Rule, usize>, fixes: &[&Diagnostic]) {
+    for d in fixes {
+        *applied.entry(d.rule).or_default() += 1;
+    }
+}
+
+/// The fixes of one pass: in position order, each one whose range neither overlaps nor
+/// touches a fix already chosen (two insertions at one offset would be ordered arbitrarily).
+fn non_conflicting<'a>(candidates: &[&'a Diagnostic]) -> Vec<&'a Diagnostic> {
+    let mut sorted: Vec<&Diagnostic> = candidates.to_vec();
+    sorted.sort_by_key(|d| (d.fix.as_ref().map(|f| f.range().start()), d.rule));
+    let mut chosen: Vec<&Diagnostic> = Vec::new();
+    let mut taken: Vec<TextRange> = Vec::new();
+    for d in sorted {
+        let Some(fix) = &d.fix else { continue };
+        let conflicts = fix.edits().iter().any(|e| {
+            let r = e.range();
+            taken
+                .iter()
+                .any(|t| r.start() <= t.end() && t.start() <= r.end())
+        });
+        if !conflicts {
+            taken.extend(fix.edits().iter().map(Ranged::range));
+            chosen.push(d);
+        }
+    }
+    chosen
+}
+
+fn try_apply(document: &Document, fixes: &[&Diagnostic]) -> Result<Document, SyntaxError> {
+    let edits: Vec<&Edit> = fixes
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .flat_map(|f| f.edits())
+        .collect();
+    let text = apply_edits(document.source(), &edits).ok_or_else(|| {
+        SyntaxError::new(
+            crate::syntax::SyntaxErrorKind::MalformedTag,
+            TextRange::empty(0),
+            "fixes overlap",
+        )
+    })?;
+    parse_with(text, &Limits::default())
+}

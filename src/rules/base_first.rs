@@ -1,0 +1,174 @@
+//! `base-first`
+
+use crate::diagnostic::Diagnostic;
+use crate::fix::Fix;
+use crate::rules::Rule;
+use crate::rules::context::Context;
+use crate::rules::policy::{is_base, move_before};
+
+pub const DOC: &str = r#"## What it does
+Flags a gate policy (see `cors-first`) that runs before `<base />` in the inbound section of a
+product, API, operation or workspace policy, while a broader scope has the `<cors>`.
+
+## Why is this bad?
+The inherited `<cors>` runs where `<base />` stands. A product's `<rate-limit>` or `<quota>`
+placed above `<base />` rejects calls before the global `<cors>` ran, so those responses lack
+CORS headers and the browser shows a "CORS error" instead of the 429 or 403.
+
+The rule needs to know that an ancestor has `<cors>`: it fires when the whole repo is given
+(its global policy decides), or on single files when `base-first.global-has-cors` is set.
+
+## Example
+```xml
+<!-- products/starter/policy.xml; the global policy has <cors> -->
+<inbound>
+    <rate-limit calls="5" renewal-period="60" />
+    <quota calls="100" renewal-period="604800" />
+    <base />
+</inbound>
+```
+Use instead:
+```xml
+<inbound>
+    <base />
+    <rate-limit calls="5" renewal-period="60" />
+    <quota calls="100" renewal-period="604800" />
+</inbound>
+```
+
+## Fix
+Moves `<base />` (as a whole line, with the comments directly above it) directly above the
+first gate. A `<base />` nested in `<choose>` is reported without a fix.
+
+## Fix safety
+Safe for CORS; note that the parent's other inbound policies now also run before the gate,
+which is the order APIM's editor suggests (`<base />` first).
+
+## References
+- https://learn.microsoft.com/azure/api-management/api-management-howto-policies
+- https://learn.microsoft.com/azure/api-management/cors-policy
+"#;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    if !ctx.effective_scope().has_parent() {
+        return;
+    }
+    let inherits_cors = ctx
+        .facts
+        .ancestor_has_cors
+        .unwrap_or_else(|| ctx.config.rules.base_first.options().global_has_cors);
+    if !inherits_cors {
+        return;
+    }
+    let Some(inbound) = ctx.doc.root().child("inbound") else {
+        return;
+    };
+    let children: Vec<_> = inbound.child_elements().collect();
+    let Some(gate_at) = children.iter().position(|c| ctx.is_gate(*c)) else {
+        return;
+    };
+    if children[..gate_at]
+        .iter()
+        .any(|c| c.is("cors") || is_base(*c))
+    {
+        return;
+    }
+    let gate = children[gate_at];
+    let message = format!(
+        "`<{}>` runs before `<base />`: calls it rejects miss the inherited `<cors>`, and the browser reports a CORS error",
+        gate.name()
+    );
+    let diagnostic = Diagnostic::new(Rule::BaseFirst, gate.start_tag(), message);
+    match children[gate_at..].iter().copied().find(|c| is_base(*c)) {
+        Some(base) => {
+            let (insert, delete) = move_before(ctx.doc, base, gate);
+            out.push(diagnostic.with_fix(
+                format!("Move `<base />` above `<{}>`", gate.name()),
+                Fix::safe(insert, [delete]),
+            ));
+        }
+        // No direct `<base />`: base-missing inserts one first, or it is nested in `<choose>`.
+        None if inbound.descendants().any(is_base) => out.push(diagnostic),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::RepoFacts;
+    use crate::rules::test_support::{findings_with, fix_with};
+    use crate::scope::Scope;
+
+    const PRODUCT: &str = "<policies>\r\n\t<inbound>\r\n\t\t<rate-limit calls=\"5\" renewal-period=\"60\" />\r\n\t\t<quota calls=\"100\" renewal-period=\"604800\" />\r\n\t\t<base />\r\n\t</inbound>\r\n</policies>\r\n";
+
+    fn facts(ancestor_has_cors: Option<bool>) -> RepoFacts {
+        RepoFacts {
+            ancestor_has_cors,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn needs_an_ancestor_cors() {
+        let config = Default::default();
+        assert!(
+            findings_with(PRODUCT, Scope::Product, &config, &facts(None), "base-first").is_empty()
+        );
+        assert!(
+            findings_with(
+                PRODUCT,
+                Scope::Product,
+                &config,
+                &facts(Some(false)),
+                "base-first"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            findings_with(
+                PRODUCT,
+                Scope::Product,
+                &config,
+                &facts(Some(true)),
+                "base-first"
+            )
+            .len(),
+            1
+        );
+        let said: crate::config::Config =
+            yaml_serde::from_str("rules:\n  base-first:\n    global-has-cors: true\n").unwrap();
+        assert_eq!(
+            findings_with(PRODUCT, Scope::Product, &said, &facts(None), "base-first").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn moves_base_above_the_first_gate_keeping_crlf_and_tabs() {
+        let fixed = fix_with(
+            PRODUCT,
+            Scope::Product,
+            &Default::default(),
+            &facts(Some(true)),
+        );
+        assert_eq!(
+            fixed,
+            "<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<rate-limit calls=\"5\" renewal-period=\"60\" />\r\n\t\t<quota calls=\"100\" renewal-period=\"604800\" />\r\n\t</inbound>\r\n</policies>\r\n"
+        );
+    }
+
+    #[test]
+    fn a_local_cors_first_is_fine() {
+        let src = "<policies><inbound><cors /><rate-limit calls=\"5\" renewal-period=\"60\" /><base /></inbound></policies>";
+        assert!(
+            findings_with(
+                src,
+                Scope::Api,
+                &Default::default(),
+                &facts(Some(true)),
+                "base-first"
+            )
+            .is_empty()
+        );
+    }
+}

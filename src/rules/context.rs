@@ -1,0 +1,57 @@
+//! What a rule sees: one document, its scope, the configuration and the repo facts.
+
+use crate::config::Config;
+use crate::rules::RepoFacts;
+use crate::scope::Scope;
+use crate::syntax::{Document, ElementRef, RootKind};
+
+pub struct Context<'a> {
+    pub doc: &'a Document,
+    pub scope: Scope,
+    pub config: &'a Config,
+    pub facts: &'a RepoFacts,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(doc: &'a Document, scope: Scope, config: &'a Config, facts: &'a RepoFacts) -> Self {
+        Self {
+            doc,
+            scope,
+            config,
+            facts,
+        }
+    }
+
+    /// The scope, corrected by the root: a `<fragment>` is a fragment wherever it lies.
+    pub fn effective_scope(&self) -> Scope {
+        match self.doc.root_kind() {
+            RootKind::Fragment => Scope::Fragment,
+            RootKind::Policies if self.scope == Scope::Fragment => Scope::Unknown,
+            RootKind::Policies => self.scope,
+        }
+    }
+
+    /// The element lists where inbound statements run in order: a policy's `<inbound>`, or
+    /// a fragment's root (fragments are included mostly in inbound; their order matters the
+    /// same way there).
+    pub fn inbound_lists(&self) -> Vec<ElementRef<'a>> {
+        match self.doc.root_kind() {
+            RootKind::Fragment => vec![self.doc.root()],
+            RootKind::Policies => self.doc.root().child("inbound").into_iter().collect(),
+        }
+    }
+
+    /// Whether `el` is a gate: a policy that may reject the call with its own response
+    /// (`rate-limit`, `quota`, ... per config), a `<choose>` holding one, or the inclusion of
+    /// a fragment holding one.
+    pub fn is_gate(&self, el: ElementRef<'_>) -> bool {
+        let gates = self.config.rules.cors_first.options();
+        let direct = |e: ElementRef<'_>| {
+            gates.is_gate(e.name())
+                || (e.is("include-fragment")
+                    && e.attr("fragment-id")
+                        .is_some_and(|id| self.facts.gate_fragments.contains(id)))
+        };
+        direct(el) || (el.is("choose") && el.descendants().any(direct))
+    }
+}

@@ -1,0 +1,142 @@
+//! `cors-first`
+
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Fix};
+use crate::rules::Rule;
+use crate::rules::context::Context;
+use crate::rules::policy::{move_before, reads_variables};
+
+pub const DOC: &str = r#"## What it does
+Flags a gate policy that runs before `<cors>` in the same inbound list. Gates are the policies
+that reject a call with their own response: by default `rate-limit`, `rate-limit-by-key`,
+`quota` and `quota-by-key` (configure `cors-first.gates` / `extend-gates`, e.g. with
+`validate-jwt`, `ip-filter`, `check-header`), a `<choose>` holding one, and the inclusion of a
+fragment holding one (when the repo is known).
+
+## Why is this bad?
+A response that APIM makes itself (429 Too Many Requests, 403 Quota Exceeded, 401 from a JWT
+check) carries CORS headers only when `<cors>` ran before it. Otherwise the browser hides the
+real status behind a "CORS error", and the front-end team chases the wrong problem. A gate
+before `<cors>` can also reject the preflight `OPTIONS` call, which carries no credentials.
+
+## Example
+```xml
+<inbound>
+    <rate-limit calls="100" renewal-period="60" />
+    <cors>
+        <allowed-origins><origin>https://app.contoso.com</origin></allowed-origins>
+    </cors>
+</inbound>
+```
+Use instead:
+```xml
+<inbound>
+    <cors>
+        <allowed-origins><origin>https://app.contoso.com</origin></allowed-origins>
+    </cors>
+    <rate-limit calls="100" renewal-period="60" />
+</inbound>
+```
+
+## Fix
+Moves the `<cors>` block (as whole lines, with the comments directly above it) directly above
+the first gate; every other element keeps its order.
+
+## Fix safety
+Safe, unless an expression inside `<cors>` reads `context.Variables` and a policy between
+the gate and the `<cors>` could set them: moving `<cors>` above that `set-variable` would change
+what it reads, so the fix is then unsafe (applied only with `--unsafe-fixes`).
+
+## References
+- https://learn.microsoft.com/azure/api-management/cors-policy ("Common configuration issues")
+- https://github.com/MicrosoftDocs/azure-docs/issues/31889
+"#;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for list in ctx.inbound_lists() {
+        let children: Vec<_> = list.child_elements().collect();
+        let Some(cors_at) = children.iter().position(|c| c.is("cors")) else {
+            continue;
+        };
+        let Some(gate) = children[..cors_at]
+            .iter()
+            .copied()
+            .find(|c| ctx.is_gate(*c))
+        else {
+            continue;
+        };
+        let cors = children[cors_at];
+        let gate_at = children
+            .iter()
+            .position(|c| c.id() == gate.id())
+            .unwrap_or(0);
+        let sets_variables_between = children[gate_at..cors_at]
+            .iter()
+            .any(|c| c.is("set-variable") || c.is("include-fragment"));
+        let applicability = if sets_variables_between && reads_variables(ctx.doc, cors) {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        };
+        let (insert, delete) = move_before(ctx.doc, cors, gate);
+        let message = format!(
+            "`<{}>` runs before `<cors>`: calls it rejects get no CORS headers, and the browser reports a CORS error",
+            gate.name()
+        );
+        out.push(
+            Diagnostic::new(Rule::CorsFirst, gate.start_tag(), message).with_fix(
+                format!("Move `<cors>` above `<{}>`", gate.name()),
+                Fix::new(applicability, insert, [delete]),
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{findings, fix_all, fix_with};
+    use crate::scope::Scope;
+
+    const GATED: &str = "<policies>\n    <inbound>\n        <base />\n        <rate-limit calls=\"100\" renewal-period=\"60\" />\n        <set-header name=\"x-a\" exists-action=\"override\"><value>a</value></set-header>\n        <!-- the SPA calls from here -->\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://app.contoso.com</origin>\n            </allowed-origins>\n        </cors>\n        <quota calls=\"1000\" renewal-period=\"3600\" />\n    </inbound>\n</policies>\n";
+
+    #[test]
+    fn flags_the_first_gate_before_cors() {
+        assert_eq!(
+            findings(GATED, Scope::Api, "cors-first"),
+            [
+                "4:9 `<rate-limit>` runs before `<cors>`: calls it rejects get no CORS headers, and the browser reports a CORS error"
+            ]
+        );
+    }
+
+    #[test]
+    fn moves_cors_with_its_comment_above_the_gate() {
+        insta::assert_snapshot!(fix_all(GATED, Scope::Api));
+    }
+
+    #[test]
+    fn gates_are_configurable_and_choose_counts() {
+        let src = "<policies><inbound><validate-jwt header-name=\"Authorization\" /><cors><allowed-origins><origin>*</origin></allowed-origins></cors></inbound></policies>";
+        assert!(findings(src, Scope::Global, "cors-first").is_empty());
+        let config: crate::config::Config =
+            yaml_serde::from_str("rules:\n  cors-first:\n    extend-gates: [validate-jwt]\n")
+                .unwrap();
+        let fixed = fix_with(src, Scope::Global, &config, &Default::default());
+        assert_eq!(
+            fixed,
+            "<policies><inbound><cors><allowed-origins><origin>*</origin></allowed-origins></cors><validate-jwt header-name=\"Authorization\" /></inbound></policies>"
+        );
+        let choose = "<fragment>\n  <choose>\n    <when condition=\"@(true)\">\n      <quota calls=\"1\" renewal-period=\"1\" />\n    </when>\n  </choose>\n  <cors />\n</fragment>";
+        assert_eq!(findings(choose, Scope::Fragment, "cors-first").len(), 1);
+    }
+
+    #[test]
+    fn unsafe_when_cors_reads_a_variable_set_in_between() {
+        let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <set-variable name=\"o\" value=\"https://a\" />\n    <cors>\n      <allowed-origins>\n        <origin>@((string)context.Variables[\"o\"])</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n</policies>";
+        assert_eq!(
+            fix_all(src, Scope::Global),
+            src,
+            "an unsafe fix is not applied by default"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! `cors-origins`
+
+use crate::config::{CorsOriginsOptions, CorsTemplate};
+use crate::diagnostic::Diagnostic;
+use crate::fix::{Edit, Fix};
+use crate::rules::Rule;
+use crate::rules::context::Context;
+use crate::rules::policy::{indent_unit, insert_after, insert_first_child, own_line_indent};
+use crate::scope::Scope;
+use crate::syntax::{Document, ElementRef};
+
+pub const DOC: &str = r#"## What it does
+Checks that the origins declared in `cors-origins.origins` (the front ends that call the APIs)
+are allowed: every `<cors>` must list each of them, unless it allows `*`. When no policy of the
+repo has a `<cors>` at all, it flags the global policy.
+
+## Why is this bad?
+A browser call from an origin that `<cors>` does not list gets no `Access-Control-Allow-Origin`
+header (or an empty 200 to its preflight), so the front end fails with a CORS error.
+
+Origins compare by scheme, host and port, case-insensitively, with the default ports (80 for
+http, 443 for https) equal to no port. A `<cors>` whose origins are expressions or named values
+(`@(...)`, `{{...}}`) is dynamic and left alone.
+
+## Example
+```yaml
+rules:
+  cors-origins:
+    origins: [https://portal.contoso.com]
+```
+```xml
+<allowed-origins>
+    <origin>https://admin.contoso.com</origin>
+</allowed-origins>
+```
+Use instead:
+```xml
+<allowed-origins>
+    <origin>https://admin.contoso.com</origin>
+    <origin>https://portal.contoso.com</origin>
+</allowed-origins>
+```
+
+## Fix
+Appends the missing `<origin>` elements after the last one, written exactly as declared. When
+the repo has no `<cors>` anywhere, adds one at global scope as the first policy of `<inbound>`,
+built from `cors-origins.template` (methods, headers, credentials). It never writes `*` next to
+other origins, nor `*` with `allow-credentials="true"` (browsers refuse that pair).
+
+## Fix safety
+Safe: it allows exactly the origins the configuration declares.
+
+## References
+- https://learn.microsoft.com/azure/api-management/cors-policy
+"#;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let options = ctx.config.rules.cors_origins.options();
+    let declared = dedup(&options.origins);
+    if declared.is_empty() {
+        return;
+    }
+    let doc = ctx.doc;
+    let all_cors: Vec<_> = doc.root().descendants().filter(|e| e.is("cors")).collect();
+    for cors in &all_cors {
+        check_cors(doc, *cors, &declared, out);
+    }
+    if all_cors.is_empty()
+        && ctx.effective_scope() == Scope::Global
+        && ctx.facts.repo_has_cors == Some(false)
+    {
+        create_global_cors(doc, &options, &declared, out);
+    }
+}
+
+fn check_cors(
+    doc: &Document,
+    cors: ElementRef<'_>,
+    declared: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    let allowed = cors.child("allowed-origins");
+    let existing: Vec<ElementRef<'_>> = allowed
+        .map(|a| a.child_elements().filter(|o| o.is("origin")).collect())
+        .unwrap_or_default();
+    let texts: Vec<&str> = existing
+        .iter()
+        .map(|o| doc.slice(o.inner_range()).trim())
+        .collect();
+    if texts
+        .iter()
+        .any(|t| *t == "*" || t.contains("@(") || t.contains("@{") || t.contains("{{"))
+    {
+        return;
+    }
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|d| d.as_str() != "*" && !texts.iter().any(|t| same_origin(t, d)))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let list = missing
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!(
+        "`<cors>` does not allow the declared origin{} {list}",
+        if missing.len() == 1 { "" } else { "s" }
+    );
+    let elements: Vec<String> = missing
+        .iter()
+        .map(|m| format!("<origin>{m}</origin>"))
+        .collect();
+    let edit = match (allowed, existing.last()) {
+        (Some(_), Some(last)) => {
+            let eol = doc.line_ending().as_str();
+            let joined = match own_line_indent(doc, *last) {
+                Some(indent) => elements.join(&format!("{eol}{indent}")),
+                None => elements.concat(),
+            };
+            insert_after(doc, *last, &joined)
+        }
+        (Some(allowed), None) => insert_block_first(doc, allowed, &elements),
+        (None, _) => {
+            let block = format!("<allowed-origins>{}</allowed-origins>", elements.concat());
+            insert_first_child(doc, cors, &block)
+        }
+    };
+    out.push(
+        Diagnostic::new(Rule::CorsOrigins, cors.start_tag(), message)
+            .with_fix(format!("Allow {list}"), Fix::safe(edit, [])),
+    );
+}
+
+/// Inserts several sibling elements as the first children of `parent`, one per line.
+fn insert_block_first(doc: &Document, parent: ElementRef<'_>, elements: &[String]) -> Edit {
+    let eol = doc.line_ending().as_str();
+    let indent = format!(
+        "{}{}",
+        own_line_indent(doc, parent).unwrap_or(""),
+        indent_unit(doc)
+    );
+    insert_first_child(doc, parent, &elements.join(&format!("{eol}{indent}")))
+}
+
+fn create_global_cors(
+    doc: &Document,
+    options: &CorsOriginsOptions,
+    declared: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    let template = &options.template;
+    let wildcard = declared.iter().any(|d| d == "*");
+    let list = declared
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let root = doc.root();
+    let anchor = root
+        .child("inbound")
+        .map_or(root.start_tag(), |i| i.start_tag());
+    let message = format!("no policy in the repo has a `<cors>`: browser calls from {list} fail");
+    let diagnostic = Diagnostic::new(Rule::CorsOrigins, anchor, message);
+    if wildcard && template.allow_credentials {
+        // Browsers refuse `*` with credentials; no fix can satisfy both settings.
+        out.push(diagnostic);
+        return;
+    }
+    let origins: Vec<&str> = if wildcard {
+        vec!["*"]
+    } else {
+        declared.iter().map(String::as_str).collect()
+    };
+    let unit = indent_unit(doc);
+    let eol = doc.line_ending().as_str();
+    let (edit, base_indent) = match root.child("inbound") {
+        Some(inbound) => {
+            let section_indent = own_line_indent(doc, inbound).unwrap_or("");
+            let first = inbound.child_elements().next();
+            let indent = first
+                .and_then(|f| own_line_indent(doc, f))
+                .map_or_else(|| format!("{section_indent}{unit}"), str::to_owned);
+            let text = render_cors(template, &origins, &indent, &unit, eol);
+            (insert_first_child(doc, inbound, &text), indent)
+        }
+        None => {
+            let root_indent = own_line_indent(doc, root).unwrap_or("");
+            let section_indent = format!("{root_indent}{unit}");
+            let inner = format!("{section_indent}{unit}");
+            let text = format!(
+                "<inbound>{eol}{inner}{}{eol}{section_indent}</inbound>",
+                render_cors(template, &origins, &inner, &unit, eol)
+            );
+            (insert_first_child(doc, root, &text), section_indent)
+        }
+    };
+    let _ = base_indent;
+    out.push(diagnostic.with_fix("Add a `<cors>` policy at global scope", Fix::safe(edit, [])));
+}
+
+/// The `<cors>` element of `template`, its first line unindented, the others at `indent`.
+fn render_cors(
+    template: &CorsTemplate,
+    origins: &[&str],
+    indent: &str,
+    unit: &str,
+    eol: &str,
+) -> String {
+    let i1 = format!("{indent}{unit}");
+    let i2 = format!("{i1}{unit}");
+    let mut s = format!(
+        "<cors allow-credentials=\"{}\">",
+        template.allow_credentials
+    );
+    let mut list = |tag: &str, attrs: String, child: &str, items: &[String]| {
+        if items.is_empty() {
+            return;
+        }
+        s.push_str(&format!("{eol}{i1}<{tag}{attrs}>"));
+        for item in items {
+            s.push_str(&format!("{eol}{i2}<{child}>{item}</{child}>"));
+        }
+        s.push_str(&format!("{eol}{i1}</{tag}>"));
+    };
+    let origins: Vec<String> = origins.iter().map(|o| (*o).to_owned()).collect();
+    list("allowed-origins", String::new(), "origin", &origins);
+    let max_age = template
+        .preflight_result_max_age
+        .map(|m| format!(" preflight-result-max-age=\"{m}\""))
+        .unwrap_or_default();
+    list("allowed-methods", max_age, "method", &template.methods);
+    list(
+        "allowed-headers",
+        String::new(),
+        "header",
+        &template.headers,
+    );
+    list(
+        "expose-headers",
+        String::new(),
+        "header",
+        &template.expose_headers,
+    );
+    s.push_str(&format!("{eol}{indent}</cors>"));
+    s
+}
+
+fn dedup(origins: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for o in origins {
+        let o = o.trim();
+        if !o.is_empty() && !out.iter().any(|seen| same_origin(seen, o)) {
+            out.push(o.to_owned());
+        }
+    }
+    out
+}
+
+/// Whether two origins are the same: scheme and host compared case-insensitively, a default
+/// port (80 for http, 443 for https) equal to none, a trailing `/` ignored.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
+fn normalize(origin: &str) -> String {
+    let lower = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, rest)) = lower.split_once("://") else {
+        return lower;
+    };
+    let default = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let host = if !default.is_empty() {
+        rest.strip_suffix(default).unwrap_or(rest)
+    } else {
+        rest
+    };
+    format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use crate::config::Config;
+    use crate::rules::RepoFacts;
+    use crate::rules::test_support::{findings_with, fix_with};
+    use crate::scope::Scope;
+
+    fn config(origins: &str) -> Config {
+        yaml_serde::from_str(&format!(
+            "rules:\n  cors-origins:\n    origins: {origins}\n"
+        ))
+        .unwrap()
+    }
+
+    const CORS: &str = "<policies>\n    <inbound>\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://admin.contoso.com</origin>\n            </allowed-origins>\n            <allowed-methods>\n                <method>GET</method>\n            </allowed-methods>\n        </cors>\n        <base />\n    </inbound>\n</policies>\n";
+
+    #[test]
+    fn compares_origins_by_scheme_host_and_port() {
+        assert!(same_origin(
+            "https://A.example.com",
+            "https://a.example.com:443"
+        ));
+        assert!(same_origin(
+            "http://a.example.com:80/",
+            "HTTP://a.example.com"
+        ));
+        assert!(!same_origin(
+            "https://a.example.com:8443",
+            "https://a.example.com"
+        ));
+        assert!(!same_origin(
+            "http://a.example.com",
+            "https://a.example.com"
+        ));
+    }
+
+    #[test]
+    fn appends_missing_origins_after_the_last_one() {
+        let config = config(
+            "[https://portal.contoso.com, 'https://ADMIN.contoso.com:443', https://portal.contoso.com, https://b.contoso.com]",
+        );
+        let found = findings_with(
+            CORS,
+            Scope::Api,
+            &config,
+            &RepoFacts::default(),
+            "cors-origins",
+        );
+        assert_eq!(
+            found,
+            [
+                "3:9 `<cors>` does not allow the declared origins `https://portal.contoso.com`, `https://b.contoso.com`"
+            ]
+        );
+        insta::assert_snapshot!(fix_with(CORS, Scope::Api, &config, &RepoFacts::default()));
+    }
+
+    #[test]
+    fn leaves_wildcard_and_dynamic_origins_alone() {
+        let config = config("[https://portal.contoso.com]");
+        for origin in [
+            "*",
+            "@(context.Request.Headers.GetValueOrDefault(\"Origin\", \"\"))",
+            "{{spa-origin}}",
+        ] {
+            let src = CORS.replace("https://admin.contoso.com", origin);
+            assert!(
+                findings_with(
+                    &src,
+                    Scope::Api,
+                    &config,
+                    &RepoFacts::default(),
+                    "cors-origins"
+                )
+                .is_empty(),
+                "{origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn creates_a_global_cors_only_when_the_repo_has_none() {
+        let src = "<policies>\n  <inbound />\n  <backend>\n    <forward-request />\n  </backend>\n</policies>\n";
+        let config = config("[https://portal.contoso.com]");
+        let none = RepoFacts {
+            repo_has_cors: Some(false),
+            ..Default::default()
+        };
+        assert!(
+            findings_with(
+                src,
+                Scope::Global,
+                &config,
+                &RepoFacts::default(),
+                "cors-origins"
+            )
+            .is_empty(),
+            "unknown repo: silent"
+        );
+        assert!(
+            findings_with(src, Scope::Api, &config, &none, "cors-origins").is_empty(),
+            "only at global scope"
+        );
+        insta::assert_snapshot!(fix_with(src, Scope::Global, &config, &none));
+    }
+
+    #[test]
+    fn never_pairs_a_wildcard_with_credentials() {
+        let src = "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n";
+        let mut config = config("['*']");
+        config.rules.cors_origins =
+            crate::config::Toggle::Options(crate::config::CorsOriginsOptions {
+                origins: vec!["*".into()],
+                template: crate::config::CorsTemplate {
+                    allow_credentials: true,
+                    ..Default::default()
+                },
+            });
+        let none = RepoFacts {
+            repo_has_cors: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            findings_with(src, Scope::Global, &config, &none, "cors-origins").len(),
+            1
+        );
+        assert_eq!(fix_with(src, Scope::Global, &config, &none), src);
+    }
+}

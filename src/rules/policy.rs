@@ -1,0 +1,348 @@
+//! Policy-level helpers shared by the rules: sections, indentation, and the edits that insert
+//! or move elements as whole lines.
+//!
+//! Edits made here follow the file's own conventions, so a reviewer sees only the change: an
+//! inserted line copies the indentation of its new siblings (tabs stay tabs) and the file's
+//! line ending; a moved element moves as whole lines, with the comments directly above it.
+
+use crate::fix::Edit;
+use crate::syntax::{Document, ElementRef, NodeKind};
+use crate::text::{Ranged, TextRange};
+
+/// A section of a `<policies>` document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    Inbound,
+    Backend,
+    Outbound,
+    OnError,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Inbound,
+        Section::Backend,
+        Section::Outbound,
+        Section::OnError,
+    ];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Section::Inbound => "inbound",
+            Section::Backend => "backend",
+            Section::Outbound => "outbound",
+            Section::OnError => "on-error",
+        }
+    }
+
+    pub fn from_tag(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.tag() == name)
+    }
+}
+
+/// The sections present in a `<policies>` document, in document order.
+pub fn sections(doc: &Document) -> impl Iterator<Item = (Section, ElementRef<'_>)> {
+    doc.root()
+        .child_elements()
+        .filter_map(|el| Section::from_tag(el.name()).map(|s| (s, el)))
+}
+
+/// The section holding `el` (the section itself included), if any.
+pub fn section_of(el: ElementRef<'_>) -> Option<Section> {
+    let mut current = Some(el);
+    while let Some(e) = current {
+        if e.parent()
+            .is_some_and(|p| p.id() == e.document().root().id())
+        {
+            return Section::from_tag(e.name());
+        }
+        current = e.parent();
+    }
+    None
+}
+
+/// Whether `el` is a `<base />` element. Comments and expression text are not elements, so a
+/// commented-out `<base />` never counts.
+pub fn is_base(el: ElementRef<'_>) -> bool {
+    el.name() == "base"
+}
+
+/// The indentation unit the file uses: what a child adds to its parent's indentation. Read
+/// from the first element that starts a line inside a parent that starts a line; four spaces
+/// when the file gives no example.
+pub fn indent_unit(doc: &Document) -> String {
+    let root = doc.root();
+    let mut stack = vec![root];
+    while let Some(parent) = stack.pop() {
+        for child in parent.child_elements() {
+            let (ps, cs) = (parent.range().start(), child.range().start());
+            if doc.starts_line(ps)
+                && doc.starts_line(cs)
+                && doc.line_index().line_of(ps) != doc.line_index().line_of(cs)
+            {
+                let (pi, ci) = (doc.indent_of_line(ps), doc.indent_of_line(cs));
+                if ci.len() > pi.len() && ci.starts_with(pi) {
+                    return ci[pi.len()..].to_owned();
+                }
+            }
+            if stack.len() < 64 {
+                stack.push(child);
+            }
+        }
+    }
+    "    ".to_owned()
+}
+
+/// The indentation of `el`'s line when `el` starts it, else `None`.
+pub fn own_line_indent<'d>(doc: &'d Document, el: ElementRef<'_>) -> Option<&'d str> {
+    let start = el.range().start();
+    doc.starts_line(start).then(|| doc.indent_of_line(start))
+}
+
+/// The first child node that is not whitespace-only text.
+fn first_content_child(doc: &Document, parent: ElementRef<'_>) -> Option<TextRange> {
+    parent.children().iter().find_map(|&id| {
+        let node = doc.node(id);
+        match node.kind {
+            NodeKind::Text {
+                whitespace_only: true,
+            } => None,
+            _ => Some(node.range),
+        }
+    })
+}
+
+/// An edit that makes `text` (one element, no line break) the first child of `parent`, on a
+/// line of its own when the parent's children stand on their own lines.
+pub fn insert_first_child(doc: &Document, parent: ElementRef<'_>, text: &str) -> Edit {
+    insert_child_at(doc, parent, first_content_child(doc, parent), text)
+}
+
+/// An edit that inserts `text` (one element) into `parent` just before the child node at
+/// `before` (the range of a child), or as the only content when `before` is `None`.
+pub fn insert_child_at(
+    doc: &Document,
+    parent: ElementRef<'_>,
+    before: Option<TextRange>,
+    text: &str,
+) -> Edit {
+    let eol = doc.line_ending().as_str();
+    let parent_indent = own_line_indent(doc, parent).unwrap_or("");
+    let unit = indent_unit(doc);
+    match before {
+        Some(child) if doc.starts_line(child.start()) => {
+            let line_start = child.start() - doc.indent_of_line(child.start()).len();
+            let indent = doc.indent_of_line(child.start());
+            Edit::insertion(line_start, format!("{indent}{text}{eol}"))
+        }
+        Some(child) => Edit::insertion(child.start(), text.to_owned()),
+        None => {
+            let child_indent = format!("{parent_indent}{unit}");
+            let body = format!("{eol}{child_indent}{text}{eol}{parent_indent}");
+            match parent.end_tag() {
+                Some(_) => Edit::replacement(parent.inner_range(), body),
+                None => {
+                    // `<inbound />` is opened only now that something must go inside it.
+                    let tag = parent.start_tag();
+                    let head = doc.slice(tag).trim_end_matches("/>").trim_end();
+                    Edit::replacement(tag, format!("{head}>{body}</{}>", parent.name()))
+                }
+            }
+        }
+    }
+}
+
+/// An edit that appends `text` (one element) as the last child of `parent`, after `after`
+/// (the range of its current last element child), on its own line when that one is.
+pub fn insert_after(doc: &Document, after: ElementRef<'_>, text: &str) -> Edit {
+    let eol = doc.line_ending().as_str();
+    let end = after.range().end();
+    match own_line_indent(doc, after) {
+        Some(indent) => Edit::insertion(end, format!("{eol}{indent}{text}")),
+        None => Edit::insertion(end, text.to_owned()),
+    }
+}
+
+/// The range to cut when moving `el` as whole lines: from the start of its line (or of the
+/// comments directly above it, with no blank line between) to the end of its last line,
+/// line break included. `None` when `el` shares a line with something else.
+pub fn line_block(doc: &Document, el: ElementRef<'_>) -> Option<TextRange> {
+    let src = doc.source();
+    let range = el.range();
+    if !doc.starts_line(range.start()) {
+        return None;
+    }
+    let after = &src[range.end()..];
+    let rest_of_line = after.find('\n').map_or(after, |n| &after[..n]);
+    if !rest_of_line.trim_matches([' ', '\t', '\r']).is_empty() {
+        return None;
+    }
+    let end = after.find('\n').map_or(src.len(), |n| range.end() + n + 1);
+    let mut start = range.start() - doc.indent_of_line(range.start()).len();
+    // Take the comments directly above, each alone on its line, with no blank line between.
+    if let Some(parent) = el.parent() {
+        let siblings = parent.children();
+        let pos = siblings.iter().position(|&id| id == el.id())?;
+        let mut i = pos;
+        while i >= 2 {
+            let gap = doc.node(siblings[i - 1]);
+            let prev = doc.node(siblings[i - 2]);
+            let gap_text = doc.slice(gap.range);
+            let single_break = matches!(
+                gap.kind,
+                NodeKind::Text {
+                    whitespace_only: true
+                }
+            ) && gap_text.matches('\n').count() == 1;
+            if !(single_break
+                && matches!(prev.kind, NodeKind::Comment)
+                && doc.starts_line(prev.range.start()))
+            {
+                break;
+            }
+            start = prev.range.start() - doc.indent_of_line(prev.range.start()).len();
+            i -= 2;
+        }
+    }
+    Some(TextRange::new(start, end))
+}
+
+/// The start of the line block of `el` (its comments above included) when it starts a line.
+pub fn block_start(doc: &Document, el: ElementRef<'_>) -> Option<usize> {
+    line_block(doc, el).map(|b| b.start())
+}
+
+/// Edits that move `moved` to stand directly before `target` (both children of one parent,
+/// `target` first), as whole lines when both stand on their own lines. Lines of the moved
+/// block are re-indented to `target`'s indentation when the two differ.
+pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>) -> (Edit, Edit) {
+    if let (Some(block), Some(target_start)) = (line_block(doc, moved), block_start(doc, target)) {
+        let mut text = doc.slice(block).to_owned();
+        let from = doc.indent_of_line(moved.range().start());
+        let to = doc.indent_of_line(target.range().start());
+        if from != to {
+            text = text
+                .split_inclusive('\n')
+                .map(|line| match line.strip_prefix(from) {
+                    Some(rest) => format!("{to}{rest}"),
+                    None => line.to_owned(),
+                })
+                .collect();
+        }
+        if !text.ends_with('\n') {
+            text.push_str(doc.line_ending().as_str());
+        }
+        return (Edit::insertion(target_start, text), Edit::deletion(block));
+    }
+    // Not on lines of their own: move just the element's text.
+    let text = doc.slice(moved.range()).to_owned();
+    (
+        Edit::insertion(target.range().start(), text),
+        Edit::deletion(moved.range()),
+    )
+}
+
+/// Whether the element's start tag or content holds a policy expression.
+pub fn has_expression(doc: &Document, el: ElementRef<'_>) -> bool {
+    let range = el.range();
+    doc.expressions()
+        .iter()
+        .any(|e| range.contains_range(e.range))
+}
+
+/// Names of variables an element's expressions read with `context.Variables`.
+pub fn reads_variables(doc: &Document, el: ElementRef<'_>) -> bool {
+    let range = el.range();
+    doc.expressions()
+        .iter()
+        .filter(|e| range.contains_range(e.range))
+        .any(|e| doc.slice(e.range).contains("Variables"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::apply_edits;
+    use crate::syntax::parse;
+
+    fn inbound(doc: &Document) -> ElementRef<'_> {
+        doc.root().child("inbound").unwrap()
+    }
+
+    #[test]
+    fn indent_unit_is_read_from_the_file() {
+        let doc =
+            parse("<policies>\n\t<inbound>\n\t\t<base />\n\t</inbound>\n</policies>\n").unwrap();
+        assert_eq!(indent_unit(&doc), "\t");
+        let doc = parse("<policies>\n  <inbound />\n</policies>").unwrap();
+        assert_eq!(indent_unit(&doc), "  ");
+        let doc = parse("<policies><inbound /></policies>").unwrap();
+        assert_eq!(indent_unit(&doc), "    ");
+    }
+
+    #[test]
+    fn inserts_first_child_on_its_own_line_with_sibling_indent_and_crlf() {
+        let src = "<policies>\r\n  <inbound>\r\n    <!-- c -->\r\n    <rate-limit />\r\n  </inbound>\r\n</policies>";
+        let doc = parse(src).unwrap();
+        let edit = insert_first_child(&doc, inbound(&doc), "<base />");
+        assert_eq!(
+            apply_edits(src, &[&edit]).unwrap(),
+            "<policies>\r\n  <inbound>\r\n    <base />\r\n    <!-- c -->\r\n    <rate-limit />\r\n  </inbound>\r\n</policies>"
+        );
+    }
+
+    #[test]
+    fn opens_a_self_closing_section_only_to_insert() {
+        let src = "<policies>\n    <inbound />\n</policies>\n";
+        let doc = parse(src).unwrap();
+        let edit = insert_first_child(&doc, inbound(&doc), "<base />");
+        assert_eq!(
+            apply_edits(src, &[&edit]).unwrap(),
+            "<policies>\n    <inbound>\n        <base />\n    </inbound>\n</policies>\n"
+        );
+    }
+
+    #[test]
+    fn fills_an_empty_section() {
+        let src = "<policies>\n\t<inbound>\n\t</inbound>\n\t<backend>\n\t\t<base />\n\t</backend>\n</policies>";
+        let doc = parse(src).unwrap();
+        let edit = insert_first_child(&doc, inbound(&doc), "<base />");
+        assert!(
+            apply_edits(src, &[&edit])
+                .unwrap()
+                .starts_with("<policies>\n\t<inbound>\n\t\t<base />\n\t</inbound>\n")
+        );
+    }
+
+    #[test]
+    fn inline_children_get_an_inline_insertion() {
+        let src = "<policies><inbound><rate-limit /></inbound></policies>";
+        let doc = parse(src).unwrap();
+        let edit = insert_first_child(&doc, inbound(&doc), "<base />");
+        assert_eq!(
+            apply_edits(src, &[&edit]).unwrap(),
+            "<policies><inbound><base /><rate-limit /></inbound></policies>"
+        );
+    }
+
+    #[test]
+    fn moves_whole_lines_with_the_comments_directly_above() {
+        let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" />\n\n    <!-- allow the SPA -->\n    <cors>\n      <allowed-origins><origin>*</origin></allowed-origins>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n";
+        let doc = parse(src).unwrap();
+        let inbound = inbound(&doc);
+        let gate = inbound.child("rate-limit").unwrap();
+        let cors = inbound.child("cors").unwrap();
+        let (a, b) = move_before(&doc, cors, gate);
+        assert_eq!(
+            apply_edits(src, &[&a, &b]).unwrap(),
+            "<policies>\n  <inbound>\n    <!-- allow the SPA -->\n    <cors>\n      <allowed-origins><origin>*</origin></allowed-origins>\n    </cors>\n    <rate-limit calls=\"1\" />\n\n    <base />\n  </inbound>\n</policies>\n"
+        );
+    }
+
+    #[test]
+    fn line_block_refuses_shared_lines() {
+        let src = "<policies><inbound><a /><b /></inbound></policies>";
+        let doc = parse(src).unwrap();
+        assert_eq!(line_block(&doc, inbound(&doc).child("b").unwrap()), None);
+    }
+}
