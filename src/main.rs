@@ -1,1 +1,34 @@
-fn main() {}
+//! The `apimfix` binary: parses the command line, runs it, and maps the outcome to the exit
+//! code: 0 nothing to report, 1 findings or changes pending, 2 errors.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::args::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = cli::run(&args, &mut out).and_then(|outcome| {
+        out.flush()?;
+        Ok(outcome)
+    });
+    match result {
+        Ok(cli::Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(cli::Outcome::Pending) => ExitCode::from(1),
+        Ok(cli::Outcome::Error) => ExitCode::from(2),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("apimfix: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `apimfix check | head` closes the pipe early; that is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -176,8 +176,14 @@ pub fn check(ctx: &Context) -> Vec<Diagnostic> {
             check(ctx, &mut out);
         }
     }
-    let suppressions = suppression::Suppressions::read(ctx.doc);
-    out.retain(|d| !suppressions.silences(d.rule, d.range));
+    drop_suppressed(ctx.doc, &mut out);
     out.sort_by_key(|d| (d.range.start(), d.rule));
     out
+}
+
+/// Removes the findings that suppression comments in `doc` silence (see `apimfix rule`
+/// docs: `<!-- apimfix-ignore: RULE -->`, `<!-- apimfix-ignore-file: RULE -->`).
+pub fn drop_suppressed(doc: &crate::syntax::Document, diagnostics: &mut Vec<Diagnostic>) {
+    let suppressions = suppression::Suppressions::read(doc);
+    diagnostics.retain(|d| !suppressions.silences(d.rule, d.range));
 }

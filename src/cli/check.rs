@@ -1,0 +1,57 @@
+//! `apimfix check`: report findings.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use apimfix::diagnostic::Diagnostic;
+use apimfix::report::{FileReport, ReportOptions, write_report};
+use apimfix::rules::Rule;
+
+use super::args::CheckArgs;
+use super::findings::{file_diagnostics, report_for};
+use super::pipeline::load;
+use super::{Outcome, print_notes, print_top_errors};
+
+pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let ws = load(&args.files).map_err(anyhow::Error::msg)?;
+    print_notes(&ws, &args.files);
+    let mut reports: Vec<FileReport> = Vec::with_capacity(ws.files.len());
+    for file in &ws.files {
+        let diagnostics = match &file.outcome {
+            Ok(parsed) => file_diagnostics(file, parsed, &ws.repo_findings),
+            Err(_) => Vec::new(),
+        };
+        reports.push(report_for(file, diagnostics));
+    }
+    let options = ReportOptions::for_stdout(args.unsafe_fixes);
+    write_report(args.output_format, out, &reports, &options)?;
+    if args.statistics {
+        write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;
+    }
+    print_top_errors(&ws.errors);
+    let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();
+    let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
+    Ok(if errored {
+        Outcome::Error
+    } else if findings > 0 && !args.exit_zero {
+        Outcome::Pending
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+pub fn write_statistics<'a>(out: &mut dyn Write, diagnostics: impl Iterator<Item = &'a Diagnostic>) -> std::io::Result<()> {
+    let mut counts: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
+    for d in diagnostics {
+        let entry = counts.entry(d.rule).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(d.fix.is_some());
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    for (rule, (n, fixable)) in rows {
+        writeln!(out, "{n:>5}  {:<26} {fixable} fixable", rule.name())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `apimfix effective`: the composed policy of one chain, offline.
+
+use std::io::Write;
+
+use apimfix::repo::Repo;
+
+use super::Outcome;
+use super::args::{EffectiveArgs, EffectiveFormat};
+
+pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let repo = Repo::load(&args.root)?;
+    let effective = repo.effective(&args.api, args.operation.as_deref(), args.product.as_deref())?;
+    match args.format {
+        EffectiveFormat::Xml => out.write_all(effective.to_xml().as_bytes())?,
+        EffectiveFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &effective.to_json())?;
+            writeln!(out)?;
+        }
+    }
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,32 @@
+//! `apimfix rule NAME` and `apimfix rules`.
+
+use std::io::Write;
+
+use apimfix::rules::{FixAvailability, Kind, Rule};
+
+use super::Outcome;
+
+pub fn rule(name: &str, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let rule: Rule = name.parse().map_err(anyhow::Error::msg)?;
+    writeln!(out, "# {}\n", rule.name())?;
+    writeln!(out, "{}\n", rule.summary())?;
+    writeln!(out, "Default severity: {}. {}\n", rule.default_severity().as_str(), match rule.kind() {
+        Kind::PerFile(_) => "Checked per file.",
+        Kind::CrossScope => "Checked across scopes when a whole repo is given.",
+    })?;
+    write!(out, "{}", rule.explain())?;
+    Ok(Outcome::Clean)
+}
+
+pub fn rules(out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    writeln!(out, "{:<26} {:<8} {:<9} SUMMARY", "RULE", "SEVERITY", "FIX")?;
+    for &rule in Rule::ALL {
+        let fix = match rule.fix_availability() {
+            FixAvailability::Always => "always",
+            FixAvailability::Sometimes => "yes",
+            FixAvailability::None => "-",
+        };
+        writeln!(out, "{:<26} {:<8} {:<9} {}", rule.name(), rule.default_severity().as_str(), fix, rule.summary())?;
+    }
+    Ok(Outcome::Clean)
+}

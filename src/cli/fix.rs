@@ -1,0 +1,146 @@
+//! `apimfix fix`: apply fixes; print a diff, or write files in place.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use apimfix::diagnostic::Diagnostic;
+use apimfix::fix::{FixMode, fix_until_stable};
+use apimfix::report::{FileError, FileReport, OutputFormat, ReportOptions, diff::unified_diff, write_report};
+use apimfix::rules::Rule;
+use apimfix::syntax::Document;
+use apimfix::write::write_atomic;
+use rayon::prelude::*;
+
+use super::args::FixArgs;
+use super::check::write_statistics;
+use super::findings::{clone_error, merge_repo_findings, rule_diagnostics};
+use super::pipeline::{Loaded, cross_scope_findings, load};
+use super::safety::verify;
+use super::{Outcome, eprint_reports, print_notes, print_top_errors};
+
+/// What fixing one file gave.
+struct FileFix {
+    /// The fixed document, when the file parsed and fixing worked.
+    fixed: Option<Document>,
+    applied: BTreeMap<Rule, usize>,
+    error: Option<FileError>,
+}
+
+fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
+    let parsed = match &file.outcome {
+        Ok(p) => p,
+        Err(e) => return FileFix { fixed: None, applied: BTreeMap::new(), error: Some(clone_error(e)) },
+    };
+    let mode = if args.unsafe_fixes || file.config.config.unsafe_fixes { FixMode::IncludeUnsafe } else { FixMode::SafeOnly };
+    let outcome = match fix_until_stable(parsed.doc.clone(), mode, |doc| rule_diagnostics(file, parsed, doc)) {
+        Ok(o) => o,
+        Err(e) => return FileFix { fixed: None, applied: BTreeMap::new(), error: Some(FileError::Internal(e.to_string())) },
+    };
+    let mut error = None;
+    if let Some((rule, e)) = outcome.dropped.first() {
+        error = Some(FileError::Internal(format!("a `{}` fix was dropped: its result does not parse ({})", rule.name(), e.message)));
+    }
+    let mut document = outcome.document;
+    if args.format {
+        let text = apimfix::format::format(&document, &file.config.config.format);
+        if text != document.source() {
+            match verify(&document, text) {
+                Ok(doc) => document = doc,
+                Err(e) => return FileFix { fixed: None, applied: outcome.applied, error: Some(FileError::Internal(format!("formatting: {e}"))) },
+            }
+        }
+    }
+    if document.source() != parsed.doc.source() {
+        if let Err(e) = verify(&parsed.doc, document.source().to_owned()) {
+            return FileFix { fixed: None, applied: outcome.applied, error: Some(FileError::Internal(e)) };
+        }
+    }
+    FileFix { fixed: Some(document), applied: outcome.applied, error }
+}
+
+pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let ws = load(&args.files).map_err(anyhow::Error::msg)?;
+    print_notes(&ws, &args.files);
+    let fixes: Vec<FileFix> = ws.files.par_iter().map(|f| fix_file(f, args)).collect();
+
+    // What remains, per-file and across scopes, judged on the fixed documents.
+    let fixed_docs: Vec<(&Loaded, &Document)> = ws.files.iter().zip(&fixes).filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, d))).collect();
+    let repo_after = cross_scope_findings(&fixed_docs);
+    let mut changed = 0usize;
+    let mut reports: Vec<FileReport> = Vec::new();
+    let mut write_errors = 0usize;
+    for (file, fix) in ws.files.iter().zip(&fixes) {
+        let mut report = FileReport::new(file.input.display_path.clone(), file.input.path.clone(), String::new());
+        report.error = fix.error.as_ref().map(clone_error);
+        if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
+            let mut remaining: Vec<Diagnostic> = rule_diagnostics(file, parsed, doc);
+            merge_repo_findings(file, doc, &repo_after, &mut remaining);
+            report = FileReport { diagnostics: remaining, ..FileReport::new(report.display_path, report.path, doc.source().to_owned()) };
+            report.error = fix.error.as_ref().map(clone_error);
+            let new_text = doc.source();
+            if ws.reads_stdin {
+                out.write_all(new_text.as_bytes())?;
+            } else if new_text != parsed.doc.source() {
+                changed += 1;
+                if args.write {
+                    if let Some(path) = &file.input.path
+                        && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
+                    {
+                        write_errors += 1;
+                        report.error = Some(FileError::Io(std::io::Error::other(e.to_string())));
+                    }
+                } else {
+                    out.write_all(unified_diff(&file.input.display_path, parsed.doc.source(), new_text).as_bytes())?;
+                }
+            }
+        }
+        reports.push(report);
+    }
+
+    let applied: usize = fixes.iter().flat_map(|f| f.applied.values()).sum();
+    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
+    if args.write && !ws.reads_stdin {
+        if let Some(format) = args.output_format {
+            write_report(format, out, &reports, &ReportOptions::for_stdout(args.unsafe_fixes))?;
+        } else if !args.files.quiet {
+            write_report(OutputFormat::Text, out, &reports, &ReportOptions::for_stdout(args.unsafe_fixes))?;
+        }
+    }
+    eprint_reports(reports.iter().filter(|r| r.error.is_some()));
+    print_top_errors(&ws.errors);
+    if args.statistics {
+        let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
+        for (rule, n) in fixes.iter().flat_map(|f| &f.applied) {
+            *totals.entry(*rule).or_default() += n;
+        }
+        for (rule, n) in totals {
+            eprintln!("{n:>5}  {} fixed", rule.name());
+        }
+        let mut err = std::io::stderr();
+        write_statistics(&mut err, reports.iter().flat_map(|r| &r.diagnostics))?;
+    }
+    if !args.files.quiet && !ws.reads_stdin {
+        let verb = if args.write { "Fixed" } else { "Would fix" };
+        eprintln!(
+            "{verb} {applied} finding{} in {changed} file{}; {remaining} finding{} remain{}{}",
+            plural(applied), plural(changed), plural(remaining), if remaining == 1 { "s" } else { "" },
+            if write_errors > 0 { format!("; {write_errors} file(s) could not be written") } else { String::new() }
+        );
+    }
+    Ok(if errored {
+        Outcome::Error
+    } else if args.exit_zero || ws.reads_stdin {
+        Outcome::Clean
+    } else if args.write {
+        if remaining > 0 { Outcome::Pending } else { Outcome::Clean }
+    } else if changed > 0 {
+        Outcome::Pending
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

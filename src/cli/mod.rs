@@ -1,0 +1,89 @@
+//! The command layer: turns arguments into runs of the library, and runs into output and an
+//! [`Outcome`]. Only this layer prints; `main` maps the outcome to the exit code.
+
+pub mod args;
+mod check;
+mod effective;
+mod explain;
+mod findings;
+mod fix;
+mod fmt;
+mod pipeline;
+mod safety;
+
+use std::io::Write;
+
+use apimfix::report::{FileReport, OutputFormat, ReportOptions, write_report};
+
+use args::{Cli, Command, FileArgs};
+use pipeline::Workspace;
+
+/// How a run ended; `main` turns it into the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0: nothing to report.
+    Clean,
+    /// Exit 1: findings, or changes pending.
+    Pending,
+    /// Exit 2: a file or the run failed.
+    Error,
+}
+
+pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Check(args) => check::run(args, out),
+        Command::Fix(args) => fix::run(args, out),
+        Command::Fmt(args) => fmt::run(args, out),
+        Command::Effective(args) => effective::run(args, out),
+        Command::Rule { name } => explain::rule(name, out),
+        Command::Rules => explain::rules(out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(*shell, &mut Cli::command(), "apimfix", out);
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+/// `-v`: what was skipped and each file's scope, on stderr.
+fn print_notes(ws: &Workspace, args: &FileArgs) {
+    if !args.verbose {
+        return;
+    }
+    for note in &ws.notes {
+        eprintln!("{note}");
+    }
+    for file in &ws.files {
+        if let Ok(parsed) = &file.outcome {
+            eprintln!("{}: scope {} ({})", file.input.display_path, parsed.scope, parsed.scope_source);
+        }
+    }
+}
+
+/// Errors not tied to a file, on stderr.
+fn print_top_errors(errors: &[(String, String)]) {
+    for (path, message) in errors {
+        if path.is_empty() {
+            eprintln!("error: {message}");
+        } else {
+            eprintln!("{path}: error: {message}");
+        }
+    }
+}
+
+/// File errors in the text format, on stderr (stdout carries only the diff or report).
+fn eprint_reports<'a>(reports: impl Iterator<Item = &'a FileReport>) {
+    let only_errors: Vec<FileReport> = reports
+        .filter(|r| r.error.is_some())
+        .map(|r| {
+            let mut copy = FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
+            copy.error = r.error.as_ref().map(findings::clone_error);
+            copy
+        })
+        .collect();
+    if only_errors.is_empty() {
+        return;
+    }
+    let mut err = anstream::stderr();
+    let _ = write_report(OutputFormat::Text, &mut err, &only_errors, &ReportOptions::for_stderr());
+}

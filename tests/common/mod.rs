@@ -1,0 +1,115 @@
+//! Helpers for end-to-end tests: a temporary folder of files, and the built binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A temporary folder the test fills with files.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// A copy of `examples/<name>` (or any folder of the crate).
+    pub fn copy_of(relative: &str) -> Self {
+        let t = Self::new();
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        copy_tree(&from, t.path());
+        t
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path().join(relative)).unwrap()
+    }
+
+    /// `apimfix ARGS` run inside this folder.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = apimfix().current_dir(self.path()).args(args).output().unwrap();
+        Run::from(output)
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let output = apimfix().current_dir(self.path()).args(args).write_stdin(stdin).output().unwrap();
+        Run::from(output)
+    }
+
+    /// Every file below the folder with its bytes, sorted: to assert nothing changed.
+    pub fn snapshot_bytes(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        walk(self.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn apimfix() -> Command {
+    let mut cmd = Command::cargo_bin("apimfix").unwrap();
+    cmd.env_remove("APIMFIX_CORPUS").env("NO_COLOR", "1");
+    cmd
+}
+
+/// What a run of the binary printed, and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `git` in `dir`, panicking with its output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    let out = std::process::Command::new("git").current_dir(dir).args(args).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
