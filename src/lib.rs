@@ -12,3 +12,4 @@ pub mod rules;
 pub mod scope;
 pub mod syntax;
 pub mod text;
+pub mod write;
