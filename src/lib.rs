@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod fix;
 pub mod format;
 pub mod report;
