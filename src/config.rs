@@ -326,7 +326,8 @@ enum GlobUse {
     Match,
 }
 
-/// Compiles one glob with gitignore semantics, rooted at `base_dir`.
+/// Compiles globs into one matcher with gitignore semantics (later globs override earlier
+/// ones, so `!` re-includes), rooted at `base_dir`. The error names the offending glob.
 fn compile_globs<'a>(
     base_dir: &Path,
     globs: impl IntoIterator<Item = &'a String>,
