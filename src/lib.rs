@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod fix;
 pub mod format;
 pub mod report;
@@ -12,3 +13,4 @@ pub mod rules;
 pub mod scope;
 pub mod syntax;
 pub mod text;
+pub mod write;

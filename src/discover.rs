@@ -1,0 +1,360 @@
+//! From the paths on the command line to the policy files to read.
+//!
+//! A path naming a file is taken as is, whatever its extension. A folder is walked in
+//! parallel for `*.xml` files, skipping hidden entries, what `.gitignore` and
+//! `.apimfixignore` files ignore (in a git repository or not), and what the governing
+//! config's `exclude` names. Symbolic links found while walking are never followed: a link
+//! could lead out of the tree or into a cycle, and writing through it would change a file
+//! the user did not name. The result is sorted, so it never depends on thread timing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::{self, ConfigError, ConfigResolver, PathKind};
+
+/// What to do with a symbolic link named on the command line (links met while walking are
+/// always skipped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SymlinkPolicy {
+    /// Report it as an error.
+    #[default]
+    Refuse,
+    /// Resolve it once and use its target.
+    Follow,
+}
+
+/// Whether `.gitignore` (and `.ignore`, `.git/info/exclude`, the global git excludes) hide
+/// files while walking. `.apimfixignore` files always do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GitignorePolicy {
+    #[default]
+    Respect,
+    Disregard,
+}
+
+/// Whether the config's `exclude` applies to files named on the command line (like ruff's
+/// `--force-exclude`, for pre-commit hooks that pass every changed file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExplicitFilePolicy {
+    /// A file named on the command line is always read.
+    #[default]
+    Include,
+    /// A file named on the command line is skipped when `exclude` matches it.
+    ApplyExclude,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiscoverOptions {
+    pub symlinks: SymlinkPolicy,
+    pub gitignore: GitignorePolicy,
+    pub explicit_files: ExplicitFilePolicy,
+}
+
+/// A policy file to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveredFile {
+    pub path: PathBuf,
+    /// Named on the command line (or the target of a link named there), not found by walking.
+    pub explicit: bool,
+}
+
+/// Why a path was left out; for `--verbose`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A symbolic link met while walking.
+    Symlink,
+    /// Matched by `exclude` in this config file (`None`: a config built in code).
+    Excluded { config: Option<PathBuf> },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Symlink => f.write_str("symbolic link, not followed while walking"),
+            SkipReason::Excluded {
+                config: Some(config),
+            } => {
+                write!(f, "excluded by `exclude` in {}", config.display())
+            }
+            SkipReason::Excluded { config: None } => f.write_str("excluded by `exclude`"),
+        }
+    }
+}
+
+/// A path that could not be used. Discovery goes on with the others.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    /// A path on the command line that does not exist or cannot be read.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+    #[error("{}: is a symbolic link; pass --follow-symlinks to fix its target", path.display())]
+    SymlinkNotFollowed { path: PathBuf },
+    /// An error while walking a folder (unreadable folder, broken ignore file, ...).
+    #[error("{error}")]
+    Walk {
+        path: Option<PathBuf>,
+        error: ignore::Error,
+    },
+    /// The config governing some files does not load; those files are left out.
+    #[error(transparent)]
+    Config(ConfigError),
+}
+
+impl DiscoverError {
+    /// The path concerned, if known.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            DiscoverError::Io { path, .. } | DiscoverError::SymlinkNotFollowed { path } => {
+                Some(path)
+            }
+            DiscoverError::Walk { path, .. } => path.as_deref(),
+            DiscoverError::Config(error) => Some(error.path()),
+        }
+    }
+}
+
+/// Everything discovery found, each list sorted by path.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<DiscoveredFile>,
+    pub errors: Vec<DiscoverError>,
+    pub skipped: Vec<(PathBuf, SkipReason)>,
+}
+
+/// Finds the policy files under `paths`.
+pub fn discover(
+    paths: &[PathBuf],
+    options: &DiscoverOptions,
+    resolver: &ConfigResolver,
+) -> Discovery {
+    let found = Found::default();
+    let mut roots = Vec::new();
+
+    for path in paths {
+        let metadata = match fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                found.error(DiscoverError::Io {
+                    path: path.clone(),
+                    error,
+                });
+                continue;
+            }
+        };
+        let (path, is_dir) = if metadata.file_type().is_symlink() {
+            match options.symlinks {
+                SymlinkPolicy::Refuse => {
+                    found.error(DiscoverError::SymlinkNotFollowed { path: path.clone() });
+                    continue;
+                }
+                // Resolved here, once: what is read and written later is the target, even if
+                // the link changes meanwhile.
+                SymlinkPolicy::Follow => {
+                    match fs::canonicalize(path).and_then(|t| Ok((fs::metadata(&t)?, t))) {
+                        Ok((metadata, target)) => (target, metadata.is_dir()),
+                        Err(error) => {
+                            found.error(DiscoverError::Io {
+                                path: path.clone(),
+                                error,
+                            });
+                            continue;
+                        }
+                    }
+                }
+            }
+        } else {
+            (path.clone(), metadata.is_dir())
+        };
+        if is_dir {
+            roots.push(path);
+        } else if options.explicit_files == ExplicitFilePolicy::ApplyExclude {
+            found.file_if_not_excluded(path, true, resolver);
+        } else {
+            found.file(path, true);
+        }
+    }
+
+    if !roots.is_empty() {
+        walk(&roots, options, resolver, &found);
+    }
+    found.finish()
+}
+
+fn walk(roots: &[PathBuf], options: &DiscoverOptions, resolver: &ConfigResolver, found: &Found) {
+    let mut builder = WalkBuilder::new(&roots[0]);
+    for root in &roots[1..] {
+        builder.add(root);
+    }
+    builder
+        .standard_filters(options.gitignore == GitignorePolicy::Respect)
+        .hidden(true)
+        .parents(true)
+        // Policy repositories are often exported trees outside any git checkout.
+        .require_git(false)
+        .add_custom_ignore_filename(".apimfixignore")
+        .follow_links(false);
+
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    found.error(DiscoverError::Walk {
+                        path: error_path(&error),
+                        error,
+                    });
+                    return WalkState::Continue;
+                }
+            };
+            if entry.depth() == 0 {
+                return WalkState::Continue;
+            }
+            if entry.path_is_symlink() {
+                found.skip(entry.into_path(), SkipReason::Symlink);
+                return WalkState::Continue;
+            }
+            let Some(file_type) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if file_type.is_dir() {
+                // The folder is judged by the config above it, as a file in its parent would
+                // be; a config inside an excluded folder is never consulted.
+                if let Ok(config) = resolver.for_path(entry.path()) {
+                    if config.is_excluded_as(entry.path(), PathKind::Dir) {
+                        found.skip(entry.into_path(), excluded_by(&config));
+                        return WalkState::Skip;
+                    }
+                }
+                return WalkState::Continue;
+            }
+            if file_type.is_file() && is_xml(entry.path()) {
+                found.file_if_not_excluded(entry.into_path(), false, resolver);
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+fn is_xml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("xml"))
+}
+
+fn excluded_by(config: &config::LoadedConfig) -> SkipReason {
+    SkipReason::Excluded {
+        config: config.source.clone(),
+    }
+}
+
+fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::Partial(errors) => errors.iter().find_map(error_path),
+        _ => None,
+    }
+}
+
+/// Results gathered from the walker threads.
+#[derive(Default)]
+struct Found {
+    files: Mutex<Vec<DiscoveredFile>>,
+    errors: Mutex<Vec<DiscoverError>>,
+    skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+}
+
+impl Found {
+    fn file(&self, path: PathBuf, explicit: bool) {
+        lock(&self.files).push(DiscoveredFile { path, explicit });
+    }
+
+    fn file_if_not_excluded(&self, path: PathBuf, explicit: bool, resolver: &ConfigResolver) {
+        match resolver.for_path(&path) {
+            Ok(config) if config.is_excluded(&path) => self.skip(path, excluded_by(&config)),
+            Ok(_) => self.file(path, explicit),
+            Err(error) => self.error(DiscoverError::Config(error)),
+        }
+    }
+
+    fn skip(&self, path: PathBuf, reason: SkipReason) {
+        lock(&self.skipped).push((path, reason));
+    }
+
+    fn error(&self, error: DiscoverError) {
+        lock(&self.errors).push(error);
+    }
+
+    fn finish(self) -> Discovery {
+        let files = into_inner(self.files);
+        let mut errors = into_inner(self.errors);
+        let mut skipped = into_inner(self.skipped);
+
+        // One entry per file however it was named (`a.xml`, `./a.xml`, via two roots):
+        // explicit if named explicitly once, shown by the smallest of its spellings.
+        let mut unique: HashMap<PathBuf, DiscoveredFile> = HashMap::new();
+        for file in files {
+            let key = config::absolute(&file.path);
+            match unique.get_mut(&key) {
+                None => {
+                    unique.insert(key, file);
+                }
+                Some(kept) => {
+                    if (file.explicit, std::cmp::Reverse(&file.path))
+                        > (kept.explicit, std::cmp::Reverse(&kept.path))
+                    {
+                        kept.path = file.path;
+                    }
+                    kept.explicit |= file.explicit;
+                }
+            }
+        }
+        let mut files: Vec<DiscoveredFile> = unique.into_values().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+
+        // A broken config is reported once, not once per file it governs.
+        let mut seen_config_errors = Vec::new();
+        errors.retain(|error| match error {
+            DiscoverError::Config(config_error) => {
+                let key = config_error.to_string();
+                if seen_config_errors.contains(&key) {
+                    false
+                } else {
+                    seen_config_errors.push(key);
+                    true
+                }
+            }
+            _ => true,
+        });
+        errors.sort_by_cached_key(|error| (error.path().map(Path::to_owned), error.to_string()));
+
+        skipped.sort_by(|a, b| a.0.cmp(&b.0));
+        skipped.dedup_by(|a, b| a.0 == b.0);
+
+        Discovery {
+            files,
+            errors,
+            skipped,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn into_inner<T>(mutex: Mutex<T>) -> T {
+    mutex
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
