@@ -57,6 +57,10 @@ pub struct FileArgs {
     /// Fix or format the target of a symbolic link named on the command line.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Apply the config's `exclude` to files named on the command line too (for pre-commit
+    /// hooks, which pass every changed file).
+    #[arg(long)]
+    pub force_exclude: bool,
     /// Only print errors and the report itself.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use apimfix::config::{ConfigResolver, LoadedConfig};
-use apimfix::discover::{DiscoverOptions, discover};
+use apimfix::discover::{DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover};
 use apimfix::repo::{Repo, RepoFinding, find_roots};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
@@ -97,7 +97,11 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
             explicit: true,
         });
     } else {
-        let options = DiscoverOptions { follow_symlinks: args.follow_symlinks, ..DiscoverOptions::default() };
+        let options = DiscoverOptions {
+            symlinks: if args.follow_symlinks { SymlinkPolicy::Follow } else { SymlinkPolicy::Refuse },
+            explicit_files: if args.force_exclude { ExplicitFilePolicy::ApplyExclude } else { ExplicitFilePolicy::Include },
+            ..DiscoverOptions::default()
+        };
         let found = discover(&args.paths, &options, &resolver);
         for e in found.errors {
             errors.push((e.path().map(display_path).unwrap_or_default(), e.to_string()));
