@@ -7,6 +7,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod fix;
 pub mod format;
+pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scope;
