@@ -316,8 +316,7 @@ pub(crate) fn match_apiops_tail(names: &[&str]) -> Option<MatchedTail> {
     } else if n >= 3 && names[n - 3] == "apis" {
         MatchedTail::new(LayoutPattern::ApiOpsApi, n - 3).with(|t| t.api = Some(at(n - 2)))
     } else if n >= 3 && names[n - 3] == "products" {
-        MatchedTail::new(LayoutPattern::ApiOpsProduct, n - 3)
-            .with(|t| t.product = Some(at(n - 2)))
+        MatchedTail::new(LayoutPattern::ApiOpsProduct, n - 3).with(|t| t.product = Some(at(n - 2)))
     } else if n >= 3 && FRAGMENT_DIRS.contains(&names[n - 3]) {
         MatchedTail::new(LayoutPattern::ApiOpsFragment, n - 3)
             .with(|t| t.fragment = Some(at(n - 2)))
@@ -443,7 +442,9 @@ pub(crate) fn slash_path(path: &Path) -> String {
         .collect();
     let joined = parts.join("/");
     // A leading root component renders as "/" and would double the separator.
-    joined.strip_prefix("//").map_or(joined.clone(), |rest| format!("/{rest}"))
+    joined
+        .strip_prefix("//")
+        .map_or(joined.clone(), |rest| format!("/{rest}"))
 }
 
 /// Decides a file's scope by the precedence in the module docs, and says why.

@@ -139,6 +139,10 @@ impl Repo {
     /// Whether any non-fragment policy holds a `<cors>` anywhere, or includes a fragment that
     /// does: deliberately broad, since it decides whether a new global `<cors>` is created.
     fn repo_has_cors(&self) -> bool {
+        *self.has_cors.get_or_init(|| self.scan_repo_for_cors())
+    }
+
+    fn scan_repo_for_cors(&self) -> bool {
         self.file_ids()
             .filter(|f| self.file(*f).scope != Scope::Fragment)
             .any(|f| {
@@ -177,11 +181,17 @@ impl Repo {
                 .find_map(|f| self.inbound_cors(f));
             let Some(cors) = lost else { continue };
             let (at, what) = match inbound {
-                Some(section) => (section.start_tag(), "`<inbound>` has no `<base />`"),
-                None => (
-                    self.file(file).doc.root().start_tag(),
-                    "`<policies>` has no `<inbound>`",
+                Some(section) => (
+                    section.start_tag(),
+                    "`<inbound>` has no `<base />`".to_owned(),
                 ),
+                None => {
+                    let root = self.file(file).doc.root();
+                    (
+                        root.start_tag(),
+                        format!("`<{}>` has no `<inbound>`", root.name()),
+                    )
+                }
             };
             let message = format!(
                 "{what}, so the `<cors>` of {} never runs",

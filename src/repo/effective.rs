@@ -255,7 +255,8 @@ struct Composer<'r> {
 
 impl Repo {
     /// The effective policy of `api` (`<workspace>/<api>` inside a workspace), optionally of
-    /// one of its operations and through one product holding it. Errors name what is known.
+    /// one of its operations and through one product holding it. Without an operation the
+    /// API's policy is the narrowest scope. Errors name what is known.
     pub fn effective(
         &self,
         api: &str,

@@ -36,7 +36,7 @@ pub use error::RepoError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::scope::{self, LayoutPattern, Scope};
 use crate::syntax::{self, Document, ElementRef, RootKind};
@@ -161,9 +161,13 @@ pub struct Repo {
     root: PathBuf,
     files: Vec<PolicyFile>,
     by_path: HashMap<PathBuf, FileId>,
+    /// The same files by [`PolicyFile::rel`], for paths spelled differently (`./x`).
+    by_rel: HashMap<String, FileId>,
     service: Container,
     workspaces: BTreeMap<String, Container>,
     errors: Vec<RepoError>,
+    /// [`Repo::repo_has_cors`], computed on first use: it reads every file.
+    has_cors: OnceLock<bool>,
 }
 
 impl Repo {
@@ -220,9 +224,11 @@ impl Repo {
             root: root.to_path_buf(),
             files: Vec::new(),
             by_path: HashMap::new(),
+            by_rel: HashMap::new(),
             service: Container::default(),
             workspaces: BTreeMap::new(),
             errors: Vec::new(),
+            has_cors: OnceLock::new(),
         }
     }
 
@@ -272,7 +278,8 @@ impl Repo {
             return Some(*id);
         }
         let rel = path.strip_prefix(&self.root).ok()?;
-        self.by_path.get(&self.root.join(rel)).copied()
+        let rel = scope::normal_components(rel).join("/");
+        self.by_rel.get(&rel).copied()
     }
 
     /// Walks the folders: creates the nodes of APIs, operations, products and fragments, reads
@@ -449,6 +456,7 @@ impl Repo {
             }
         };
         self.by_path.insert(path.clone(), id);
+        self.by_rel.insert(rel.clone(), id);
         self.files.push(PolicyFile {
             path,
             rel,
@@ -595,7 +603,8 @@ impl Repo {
             .collect()
     }
 
-    /// The scopes of `chain`, narrowest first: operation, API, product, workspace, global.
+    /// The scopes of `chain`, narrowest first (the order of [`crate::scope`], reversed); the
+    /// product and workspace levels only when the chain has them.
     pub(crate) fn levels(&self, chain: &Chain) -> Vec<Level> {
         let workspace = chain.workspace.as_deref();
         let container = self.container(workspace);
