@@ -107,18 +107,17 @@ fn mixed_repo() {
 
 #[test]
 fn extended_gates_count() {
-    let repo = Repo::load(&fixture("lost-base")).unwrap();
     let gates = GateOptions {
         extend_gates: vec!["SET-HEADER".to_owned()],
         ..GateOptions::default()
     };
-    // `legacy` has its own cors and no gate; `orders` loses the global cors; nothing else
-    // runs a set-header before a cors, so extending the gates changes nothing here...
+    // lost-base: every set-header runs after the cors or in a chain without one.
+    let repo = Repo::load(&fixture("lost-base")).unwrap();
     let base = repo.findings(&GateOptions::default(), &origins(&[]));
     assert_eq!(repo.findings(&gates, &origins(&[])), base);
 
-    // ...but in `no-cors` style repos with a cors after a set-header it would: use the
-    // workspace fixture, whose global set-header runs before the workspace API's cors.
+    // workspace: the global set-header runs before the workspace API's cors, so it now counts,
+    // matched case-insensitively.
     let repo = Repo::load(&fixture("workspace")).unwrap();
     let text = render(&repo, &repo.findings(&gates, &origins(&[])));
     assert!(

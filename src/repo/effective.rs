@@ -491,3 +491,47 @@ impl Composer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(source: &str, indent: Option<&str>) -> Statement {
+        Statement {
+            name: "x".to_owned(),
+            path: PathBuf::new(),
+            file: String::new(),
+            scope: Scope::Api,
+            line: 1,
+            range: TextRange::default(),
+            source: source.to_owned(),
+            indent: indent.map(str::to_owned),
+            fragment: None,
+        }
+    }
+
+    #[test]
+    fn later_lines_shift_with_the_first() {
+        let s = statement("<a>\n\t\t\t<b />\n\n\t\t</a>", Some("\t\t"));
+        assert_eq!(reindent(&s, "    "), "<a>\n    \t<b />\n\n    </a>");
+    }
+
+    #[test]
+    fn lines_outdented_below_the_element_stay_verbatim() {
+        // A multi-line expression whose text starts at column 0 cannot be shifted safely.
+        let source = "<set-body>@{\nreturn \"x\";\n  }</set-body>";
+        let s = statement(source, Some("  "));
+        assert_eq!(reindent(&s, "    "), source);
+        let s = statement(source, None);
+        assert_eq!(reindent(&s, "    "), source);
+    }
+
+    #[test]
+    fn comments_never_hold_a_double_hyphen() {
+        assert_eq!(
+            comment_safe("apis/a--b/policy.xml"),
+            "apis/a- -b/policy.xml"
+        );
+        assert!(!comment_safe("a---b----c").contains("--"));
+    }
+}
