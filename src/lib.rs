@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod format;
+pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scope;

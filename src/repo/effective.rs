@@ -1,0 +1,537 @@
+//! Effective-policy composition: what runs, in order, for one chain.
+//!
+//! Composition starts at the chain's narrowest scope. Each statement of a section is kept,
+//! except that `<base />` is replaced by the same section of the next broader scope (global's
+//! `<base />` contributes nothing) and `<include-fragment>` by the fragment's children. A
+//! `<base />` nested in a statement (`<choose>/<when>`) counts at its position: the parent's
+//! statements follow the statement holding it, and the order of events the analysis sees
+//! (gates, `<cors>`) is the document order with the parent spliced in at the `<base />`.
+//! Nested `<include-fragment>`s stay inside their statement's text; their gates still count.
+//!
+//! Expansion recurses once per scope level, so its depth is bounded by the five levels of a
+//! chain, never by the documents; elements are walked with iterators.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::{Chain, FileId, Level, Repo, RepoError};
+use crate::config::GateOptions;
+use crate::scope::Scope;
+use crate::syntax::{ElementRef, NodeId};
+use crate::text::{Ranged, TextRange};
+
+/// A section of a `<policies>` document, in the order APIM runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Inbound,
+    Backend,
+    Outbound,
+    OnError,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Inbound,
+        Section::Backend,
+        Section::Outbound,
+        Section::OnError,
+    ];
+
+    /// The element name.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Section::Inbound => "inbound",
+            Section::Backend => "backend",
+            Section::Outbound => "outbound",
+            Section::OnError => "on-error",
+        }
+    }
+}
+
+/// One statement of an effective section, with where its text comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// The element name, e.g. `rate-limit`.
+    pub name: String,
+    /// The file the text is in, as loaded.
+    pub path: PathBuf,
+    /// The same, relative to the artifacts root with `/` separators.
+    pub file: String,
+    /// The scope of that file ([`Scope::Fragment`] for fragment statements).
+    pub scope: Scope,
+    /// 1-based line of the element's start.
+    pub line: usize,
+    pub range: TextRange,
+    /// The element's source text, verbatim.
+    pub source: String,
+    /// The whitespace before the element on its first line, when only whitespace precedes
+    /// it there: what the later lines of `source` are indented relative to.
+    pub indent: Option<String>,
+    /// The `fragment-id` that brought the statement in, if an `<include-fragment>` did.
+    pub fragment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EffectiveSection {
+    pub section: Section,
+    pub statements: Vec<Statement>,
+}
+
+/// The composed policy of one chain: four sections, each a list of statements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effective {
+    pub chain: Chain,
+    /// Always the four sections, in [`Section::ALL`] order.
+    pub sections: Vec<EffectiveSection>,
+}
+
+impl Effective {
+    /// The statements of `section`.
+    pub fn section(&self, section: Section) -> &[Statement] {
+        self.sections
+            .iter()
+            .find(|s| s.section == section)
+            .map_or(&[], |s| s.statements.as_slice())
+    }
+
+    /// A `<policies>` document of the composed sections. Each statement is its source text
+    /// after a `<!-- from <file>:<line> -->` comment, re-indented to fit: the first line, and
+    /// the later ones by the same shift when all of them start with the element's original
+    /// indentation (else they stay as written). [`Effective::to_json`] keeps text verbatim.
+    pub fn to_xml(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "<!-- effective policy of {} -->",
+            comment_safe(&self.chain.to_string())
+        );
+        out.push_str("<policies>\n");
+        for section in &self.sections {
+            let tag = section.section.tag();
+            if section.statements.is_empty() {
+                let _ = writeln!(out, "  <{tag} />");
+                continue;
+            }
+            let _ = writeln!(out, "  <{tag}>");
+            for statement in &section.statements {
+                let _ = writeln!(
+                    out,
+                    "    <!-- from {}:{} -->",
+                    comment_safe(&statement.file),
+                    statement.line
+                );
+                let _ = writeln!(out, "    {}", reindent(statement, "    "));
+            }
+            let _ = writeln!(out, "  </{tag}>");
+        }
+        out.push_str("</policies>\n");
+        out
+    }
+
+    /// The same as data: the chain, and per section its statements with `name`, `file`,
+    /// `line`, `scope`, `fragment` and `source`.
+    pub fn to_json(&self) -> Value {
+        let mut sections = serde_json::Map::new();
+        for section in &self.sections {
+            let statements: Vec<Value> = section
+                .statements
+                .iter()
+                .map(|s| {
+                    json!({
+                        "name": s.name,
+                        "file": s.file,
+                        "line": s.line,
+                        "scope": s.scope.as_str(),
+                        "fragment": s.fragment,
+                        "source": s.source,
+                    })
+                })
+                .collect();
+            sections.insert(section.section.tag().to_owned(), Value::Array(statements));
+        }
+        json!({
+            "workspace": self.chain.workspace,
+            "api": self.chain.api,
+            "product": self.chain.product,
+            "operation": self.chain.operation,
+            "sections": sections,
+        })
+    }
+}
+
+/// `statement`'s source with its later lines moved from its original indentation to `to`.
+fn reindent(statement: &Statement, to: &str) -> String {
+    let Some(from) = statement.indent.as_deref() else {
+        return statement.source.clone();
+    };
+    let mut lines = statement.source.split('\n');
+    let first = lines.next().unwrap_or_default();
+    let rest: Vec<&str> = lines.collect();
+    // Blank lines need no indentation; any other line must carry the original one.
+    let shiftable = rest
+        .iter()
+        .all(|l| l.trim().is_empty() || l.starts_with(from));
+    if !shiftable {
+        return statement.source.clone();
+    }
+    let mut out = first.to_owned();
+    for line in rest {
+        out.push('\n');
+        if let Some(tail) = line.strip_prefix(from).filter(|t| !t.trim().is_empty()) {
+            out.push_str(to);
+            out.push_str(tail);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Text fit for an XML comment, which may not hold `--`.
+fn comment_safe(text: &str) -> String {
+    let mut out = text.replace("--", "- -");
+    while out.contains("--") {
+        out = out.replace("--", "- -");
+    }
+    out
+}
+
+/// An element of one of the repo's files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Loc {
+    pub(crate) file: FileId,
+    pub(crate) node: NodeId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    /// A `<cors>` that is a direct child of the inbound section (or of an included fragment).
+    Cors,
+    /// A gate policy, at any depth.
+    Gate,
+}
+
+/// A `<cors>` or a gate in the effective inbound, in run order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Event {
+    pub(crate) kind: EventKind,
+    pub(crate) element: Loc,
+    /// The `<include-fragment>` that brought the element, when it is a fragment's.
+    pub(crate) include: Option<Loc>,
+    /// The chain level (index into the levels) of the file holding the element or its
+    /// `<include-fragment>`.
+    pub(crate) level: usize,
+}
+
+impl Event {
+    /// The element to change in the chain's own files: the `<include-fragment>` when a
+    /// fragment brought the element.
+    pub(crate) fn pointer(&self) -> Loc {
+        self.include.unwrap_or(self.element)
+    }
+
+    /// The file holding [`Event::pointer`].
+    pub(crate) fn home(&self) -> FileId {
+        self.pointer().file
+    }
+}
+
+/// One section composed over one chain.
+pub(crate) struct Composition {
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) events: Vec<Event>,
+}
+
+struct Composer<'r> {
+    repo: &'r Repo,
+    levels: &'r [Level],
+    gates: &'r GateOptions,
+    section: Section,
+    statements: Vec<Statement>,
+    events: Vec<Event>,
+}
+
+impl Repo {
+    /// The effective policy of `api` (`<workspace>/<api>` inside a workspace), optionally of
+    /// one of its operations and through one product holding it. Without an operation the
+    /// API's policy is the narrowest scope. Errors name what is known.
+    pub fn effective(
+        &self,
+        api: &str,
+        operation: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Effective, RepoError> {
+        let chain = self.resolve_chain(api, operation, product)?;
+        Ok(self.effective_for(&chain))
+    }
+
+    /// The effective policy of a chain from [`Repo::chains`].
+    pub fn effective_for(&self, chain: &Chain) -> Effective {
+        let levels = self.levels(chain);
+        let gates = GateOptions::default();
+        let sections = Section::ALL
+            .into_iter()
+            .map(|section| EffectiveSection {
+                section,
+                statements: self.compose(&levels, section, &gates).statements,
+            })
+            .collect();
+        Effective {
+            chain: chain.clone(),
+            sections,
+        }
+    }
+
+    pub(crate) fn compose(
+        &self,
+        levels: &[Level],
+        section: Section,
+        gates: &GateOptions,
+    ) -> Composition {
+        let mut composer = Composer {
+            repo: self,
+            levels,
+            gates,
+            section,
+            statements: Vec::new(),
+            events: Vec::new(),
+        };
+        if !levels.is_empty() {
+            composer.expand(0);
+        }
+        Composition {
+            statements: composer.statements,
+            events: composer.events,
+        }
+    }
+
+    pub(crate) fn element(&self, loc: Loc) -> ElementRef<'_> {
+        self.file(loc.file)
+            .doc
+            .element(loc.node)
+            .expect("a Loc always names an element")
+    }
+
+    /// The 1-based line of `range`'s start in `file`.
+    pub(crate) fn line_of(&self, file: FileId, range: TextRange) -> usize {
+        let doc = &self.file(file).doc;
+        doc.line_index()
+            .line_column(doc.source(), range.start())
+            .line
+    }
+}
+
+impl Composer<'_> {
+    /// Emits level `i`'s section, splicing broader levels at each `<base />`.
+    fn expand(&mut self, i: usize) {
+        // Copy the shared references out so the walk can borrow `self` mutably.
+        let (repo, levels) = (self.repo, self.levels);
+        let level = &levels[i];
+        let Some(file) = level.file else {
+            // The default policy: `<base />` in every section, nothing at global scope.
+            if level.scope != Scope::Global {
+                self.expand_parent(i);
+            }
+            return;
+        };
+        let Some(section) = repo.section_of(file, self.section) else {
+            return;
+        };
+        for child in section.child_elements() {
+            if child.is("base") {
+                self.expand_parent(i);
+            } else if child.is("include-fragment") {
+                let include = Loc {
+                    file,
+                    node: child.id(),
+                };
+                match self.resolve(level, child) {
+                    Some(fragment) => self.emit_fragment(i, fragment, include, child),
+                    None => self.emit(i, file, child, None),
+                }
+            } else {
+                self.emit(i, file, child, None);
+            }
+        }
+    }
+
+    fn expand_parent(&mut self, i: usize) {
+        if i + 1 < self.levels.len() {
+            self.expand(i + 1);
+        }
+    }
+
+    fn resolve(&self, level: &Level, include: ElementRef<'_>) -> Option<FileId> {
+        let id = include.attr("fragment-id")?;
+        self.repo.fragment(level.workspace.as_deref(), id)
+    }
+
+    fn emit_fragment(
+        &mut self,
+        i: usize,
+        fragment: FileId,
+        include: Loc,
+        include_el: ElementRef<'_>,
+    ) {
+        let id = include_el.attr("fragment-id").map(str::to_owned);
+        let repo = self.repo;
+        let root = repo.file(fragment).doc.root();
+        for child in root.child_elements() {
+            self.statements
+                .push(self.statement(fragment, child, id.clone()));
+            self.events_of(i, fragment, child, Some(include));
+        }
+    }
+
+    /// Emits a statement of level `i`'s file, then walks it for events and nested `<base />`.
+    fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>, fragment: Option<String>) {
+        self.statements
+            .push(self.statement(file, element, fragment));
+        if self.section != Section::Inbound {
+            // Nested `<base />` still splices the parent's statements.
+            for _ in element.descendants().filter(|d| d.is("base")) {
+                self.expand_parent(i);
+            }
+            return;
+        }
+        self.push_self_event(i, file, element, None);
+        let (repo, levels) = (self.repo, self.levels);
+        let level = &levels[i];
+        for nested in element.descendants() {
+            if nested.is("base") {
+                self.expand_parent(i);
+            } else if nested.is("include-fragment") {
+                if let Some(fragment) = self.resolve(level, nested) {
+                    let include = Loc {
+                        file,
+                        node: nested.id(),
+                    };
+                    let root = repo.file(fragment).doc.root();
+                    for d in root.descendants() {
+                        if self.gates.is_gate(d.name()) {
+                            self.push(EventKind::Gate, fragment, d, Some(include), i);
+                        }
+                    }
+                }
+            } else if self.gates.is_gate(nested.name()) {
+                self.push(EventKind::Gate, file, nested, None, i);
+            }
+        }
+    }
+
+    /// Events of a fragment's top-level element: itself (a `<cors>` or gate) and nested gates.
+    fn events_of(&mut self, i: usize, file: FileId, element: ElementRef<'_>, include: Option<Loc>) {
+        if self.section != Section::Inbound {
+            return;
+        }
+        self.push_self_event(i, file, element, include);
+        for nested in element.descendants() {
+            if self.gates.is_gate(nested.name()) {
+                self.push(EventKind::Gate, file, nested, include, i);
+            }
+        }
+    }
+
+    fn push_self_event(
+        &mut self,
+        i: usize,
+        file: FileId,
+        element: ElementRef<'_>,
+        include: Option<Loc>,
+    ) {
+        if element.is("cors") {
+            self.push(EventKind::Cors, file, element, include, i);
+        } else if self.gates.is_gate(element.name()) {
+            self.push(EventKind::Gate, file, element, include, i);
+        }
+    }
+
+    fn push(
+        &mut self,
+        kind: EventKind,
+        file: FileId,
+        element: ElementRef<'_>,
+        include: Option<Loc>,
+        level: usize,
+    ) {
+        self.events.push(Event {
+            kind,
+            element: Loc {
+                file,
+                node: element.id(),
+            },
+            include,
+            level,
+        });
+    }
+
+    fn statement(
+        &self,
+        file: FileId,
+        element: ElementRef<'_>,
+        fragment: Option<String>,
+    ) -> Statement {
+        let policy = self.repo.file(file);
+        let range = element.range();
+        Statement {
+            name: element.name().to_owned(),
+            path: policy.path.clone(),
+            file: policy.rel.clone(),
+            scope: policy.scope,
+            line: self.repo.line_of(file, range),
+            range,
+            source: policy.doc.slice(range).to_owned(),
+            indent: policy
+                .doc
+                .starts_line(range.start())
+                .then(|| policy.doc.indent_of_line(range.start()).to_owned()),
+            fragment,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(source: &str, indent: Option<&str>) -> Statement {
+        Statement {
+            name: "x".to_owned(),
+            path: PathBuf::new(),
+            file: String::new(),
+            scope: Scope::Api,
+            line: 1,
+            range: TextRange::default(),
+            source: source.to_owned(),
+            indent: indent.map(str::to_owned),
+            fragment: None,
+        }
+    }
+
+    #[test]
+    fn later_lines_shift_with_the_first() {
+        let s = statement("<a>\n\t\t\t<b />\n\n\t\t</a>", Some("\t\t"));
+        assert_eq!(reindent(&s, "    "), "<a>\n    \t<b />\n\n    </a>");
+    }
+
+    #[test]
+    fn lines_outdented_below_the_element_stay_verbatim() {
+        // A multi-line expression whose text starts at column 0 cannot be shifted safely.
+        let source = "<set-body>@{\nreturn \"x\";\n  }</set-body>";
+        let s = statement(source, Some("  "));
+        assert_eq!(reindent(&s, "    "), source);
+        let s = statement(source, None);
+        assert_eq!(reindent(&s, "    "), source);
+    }
+
+    #[test]
+    fn comments_never_hold_a_double_hyphen() {
+        assert_eq!(
+            comment_safe("apis/a--b/policy.xml"),
+            "apis/a- -b/policy.xml"
+        );
+        assert!(!comment_safe("a---b----c").contains("--"));
+    }
+}

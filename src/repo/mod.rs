@@ -1,0 +1,742 @@
+//! The repo model: the scope graph of one APIOps artifacts root, effective-policy composition
+//! over it, and the cross-scope findings only the whole repo shows.
+//!
+//! A [`Repo`] holds, for the service and for each workspace, the policy files at each scope
+//! (see [`crate::scope`] for the order of scopes), the operations of each API, the APIs each
+//! product holds and the fragments by `fragment-id`. A request runs one [`Chain`]: an operation
+//! of an API, optionally through one product. APIM resolves at most one product per request and
+//! a static tool cannot know which, so every (product holding the API, or none) pair is its own
+//! chain.
+//!
+//! Decisions where APIM's documentation is silent:
+//!
+//! - A scope with no policy file has its default policy: `<base />` in every section, and no
+//!   statements at all at global scope. A policy file that does not parse is recorded in
+//!   [`Repo::errors`] and counts as absent.
+//! - A section missing from a policy file is empty: it inherits nothing (like a section without
+//!   `<base />`).
+//! - A `;rev=N` revision folder is its own API but shares the product membership of its API:
+//!   `products/p/apis/orders/` puts `orders` and `orders;rev=2` in product `p`.
+//! - Product members that have no `apis/<a>/` folder are ignored: nothing of theirs is in the
+//!   repo.
+//! - A workspace's APIs run workspace products, then the workspace policy, then global. A
+//!   `fragment-id` resolves among the workspace's fragments first, then the service's.
+//! - An `<include-fragment>` whose fragment is not in the repo stays in the effective policy as
+//!   it is written.
+
+mod analysis;
+mod effective;
+mod error;
+mod origin;
+
+pub use analysis::RepoFinding;
+pub use effective::{Effective, EffectiveSection, Section, Statement};
+pub use error::RepoError;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::scope::{self, LayoutPattern, Scope};
+use crate::syntax::{self, Document, ElementRef, RootKind};
+
+/// The folder holding a workspace's own artifacts, below the artifacts root.
+const WORKSPACES_DIR: &str = "workspaces";
+/// APIOps v7 product membership marker, and its snake_case variant.
+const PRODUCT_API_FILES: [&str; 2] = ["productApiInformation.json", "product_api_information.json"];
+/// Older extractors' product membership list: a JSON array of `{ "name": ... }`.
+const PRODUCT_APIS_LIST: &str = "apis.json";
+
+/// Index of a policy file in [`Repo`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FileId(usize);
+
+/// One parsed policy file of the repo.
+#[derive(Debug)]
+pub(crate) struct PolicyFile {
+    /// The path as loaded (`root.join(rel)`) or as handed over.
+    pub(crate) path: PathBuf,
+    /// Relative to the artifacts root, `/`-separated: what messages show.
+    pub(crate) rel: String,
+    pub(crate) scope: Scope,
+    /// Names the file in messages, e.g. "product `starter`".
+    pub(crate) label: String,
+    /// The workspace whose artifacts hold the file.
+    pub(crate) workspace: Option<String>,
+    pub(crate) doc: Arc<Document>,
+}
+
+/// The service, or one workspace: the artifacts below one folder.
+#[derive(Debug, Default)]
+struct Container {
+    /// The global policy for the service, the workspace policy for a workspace.
+    policy: Option<FileId>,
+    apis: BTreeMap<String, ApiNode>,
+    products: BTreeMap<String, ProductNode>,
+    fragments: BTreeMap<String, Option<FileId>>,
+}
+
+#[derive(Debug, Default)]
+struct ApiNode {
+    policy: Option<FileId>,
+    operations: BTreeMap<String, Option<FileId>>,
+}
+
+#[derive(Debug, Default)]
+struct ProductNode {
+    policy: Option<FileId>,
+    /// API names as membership files give them (without `;rev=N`).
+    apis: BTreeSet<String>,
+}
+
+/// Where a policy file sits in the scope graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Slot {
+    /// The global policy (`workspace` `None`) or a workspace policy.
+    Container,
+    Api(String),
+    Operation(String, String),
+    Product(String),
+    Fragment(String),
+}
+
+/// One request path through the scopes: an API's operation (or the API alone when it has no
+/// operations), optionally through a product holding the API.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Chain {
+    pub workspace: Option<String>,
+    /// The API folder name, `;rev=N` included.
+    pub api: String,
+    pub product: Option<String>,
+    pub operation: Option<String>,
+}
+
+impl Chain {
+    /// The API as [`Repo::effective`] names it: `<workspace>/<api>` inside a workspace (APIM
+    /// resource names cannot hold `/`), else the API folder name.
+    pub fn api_id(&self) -> String {
+        api_id(self.workspace.as_deref(), &self.api)
+    }
+}
+
+impl fmt::Display for Chain {
+    /// `api[/operation][ via product]`, the API as in [`Chain::api_id`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.api_id())?;
+        if let Some(op) = &self.operation {
+            write!(f, "/{op}")?;
+        }
+        if let Some(product) = &self.product {
+            write!(f, " via {product}")?;
+        }
+        Ok(())
+    }
+}
+
+fn api_id(workspace: Option<&str>, api: &str) -> String {
+    match workspace {
+        Some(ws) => format!("{ws}/{api}"),
+        None => api.to_owned(),
+    }
+}
+
+/// The API name a product membership uses for an API folder: revisions share their API's.
+fn membership_name(api: &str) -> &str {
+    api.split_once(";rev=").map_or(api, |(name, _)| name)
+}
+
+/// One scope of a chain, narrowest first.
+#[derive(Clone, Debug)]
+pub(crate) struct Level {
+    pub(crate) scope: Scope,
+    pub(crate) file: Option<FileId>,
+    /// The workspace whose fragments `include-fragment` at this level sees first.
+    pub(crate) workspace: Option<String>,
+}
+
+/// The scope graph of one APIOps artifacts root.
+#[derive(Debug)]
+pub struct Repo {
+    root: PathBuf,
+    files: Vec<PolicyFile>,
+    by_path: HashMap<PathBuf, FileId>,
+    /// The same files by [`PolicyFile::rel`], for paths spelled differently (`./x`).
+    by_rel: HashMap<String, FileId>,
+    service: Container,
+    workspaces: BTreeMap<String, Container>,
+    errors: Vec<RepoError>,
+    /// [`Repo::repo_has_cors`], computed on first use: it reads every file.
+    has_cors: OnceLock<bool>,
+}
+
+impl Repo {
+    /// Reads the APIOps tree below `artifacts_root`: its folders, its JSON product membership
+    /// and every policy file. Fails only when the root itself cannot be read.
+    pub fn load(artifacts_root: &Path) -> Result<Repo, RepoError> {
+        let mut repo = Repo::empty(artifacts_root);
+        let mut found = repo.scan()?;
+        found.sort_by(|a, b| a.2.cmp(&b.2));
+        for (slot, workspace, rel) in found {
+            let path = repo.root.join(&rel);
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(source) => {
+                    repo.errors.push(RepoError::Io { path, source });
+                    continue;
+                }
+            };
+            match syntax::parse_bytes(bytes, &syntax::Limits::default()) {
+                Ok(doc) => repo.attach(slot, workspace, path, rel, Arc::new(doc)),
+                Err(source) => repo.errors.push(RepoError::Syntax { path, source }),
+            }
+        }
+        Ok(repo)
+    }
+
+    /// Builds the repo from documents the caller already parsed. Folders and JSON metadata
+    /// are still read from disk below `root`; policy files not handed over count as absent
+    /// (their scope's default policy), and documents outside the APIOps slots are ignored.
+    pub fn from_documents(
+        root: &Path,
+        documents: Vec<(PathBuf, Arc<Document>)>,
+    ) -> Result<Repo, RepoError> {
+        let mut repo = Repo::empty(root);
+        repo.scan()?;
+        let mut documents = documents;
+        documents.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, doc) in documents {
+            let Ok(relative) = path.strip_prefix(&repo.root) else {
+                continue;
+            };
+            let names = scope::normal_components(relative);
+            let Some((slot, workspace)) = classify(&names) else {
+                continue;
+            };
+            let rel = names.join("/");
+            repo.attach(slot, workspace, path, rel, doc);
+        }
+        Ok(repo)
+    }
+
+    fn empty(root: &Path) -> Repo {
+        Repo {
+            root: root.to_path_buf(),
+            files: Vec::new(),
+            by_path: HashMap::new(),
+            by_rel: HashMap::new(),
+            service: Container::default(),
+            workspaces: BTreeMap::new(),
+            errors: Vec::new(),
+            has_cors: OnceLock::new(),
+        }
+    }
+
+    /// The artifacts root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Problems met while loading: unreadable or unparsable policy files, bad JSON metadata.
+    pub fn errors(&self) -> &[RepoError] {
+        &self.errors
+    }
+
+    /// The paths of the repo's parsed policy files, in path order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|f| f.path.as_path())
+    }
+
+    /// The parsed document of the policy file at `path`.
+    pub fn document(&self, path: &Path) -> Option<&Document> {
+        self.file_id(path).map(|id| self.file(id).doc.as_ref())
+    }
+
+    /// `path` relative to the artifacts root with `/` separators, as messages show it.
+    pub fn display_path(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) => scope::normal_components(rel).join("/"),
+            Err(_) => scope::slash_path(path),
+        }
+    }
+
+    /// The root's folder for filesystem calls: an empty root is the working directory.
+    fn fs_root(&self) -> PathBuf {
+        if self.root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            self.root.clone()
+        }
+    }
+
+    pub(crate) fn file(&self, id: FileId) -> &PolicyFile {
+        &self.files[id.0]
+    }
+
+    pub(crate) fn file_id(&self, path: &Path) -> Option<FileId> {
+        if let Some(id) = self.by_path.get(path) {
+            return Some(*id);
+        }
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let rel = scope::normal_components(rel).join("/");
+        self.by_rel.get(&rel).copied()
+    }
+
+    /// Walks the folders: creates the nodes of APIs, operations, products and fragments, reads
+    /// product membership, and returns the policy files present on disk.
+    fn scan(&mut self) -> Result<Vec<(Slot, Option<String>, String)>, RepoError> {
+        let root = self.fs_root();
+        // Only the root must be readable: everything below is optional.
+        std::fs::read_dir(&root).map_err(|source| RepoError::Io {
+            path: self.root.clone(),
+            source,
+        })?;
+        let mut found = Vec::new();
+        let mut service = Container::default();
+        self.scan_container(&root, "", None, &mut service, &mut found);
+        let mut workspaces = BTreeMap::new();
+        for ws in subdirs(&root.join(WORKSPACES_DIR)) {
+            let mut container = Container::default();
+            let prefix = format!("{WORKSPACES_DIR}/{ws}/");
+            let dir = root.join(WORKSPACES_DIR).join(&ws);
+            self.scan_container(&dir, &prefix, Some(&ws), &mut container, &mut found);
+            workspaces.insert(ws, container);
+        }
+        self.service = service;
+        self.workspaces = workspaces;
+        Ok(found)
+    }
+
+    fn scan_container(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        workspace: Option<&str>,
+        container: &mut Container,
+        found: &mut Vec<(Slot, Option<String>, String)>,
+    ) {
+        let ws = workspace.map(str::to_owned);
+        let mut note = |slot: Slot, rel: String, folder: &Path| {
+            if folder.join(scope_policy_file()).is_file() {
+                found.push((slot, ws.clone(), format!("{prefix}{rel}")));
+            }
+        };
+        note(Slot::Container, scope_policy_file().to_owned(), dir);
+        for api in subdirs(&dir.join("apis")) {
+            let api_dir = dir.join("apis").join(&api);
+            note(
+                Slot::Api(api.clone()),
+                format!("apis/{api}/policy.xml"),
+                &api_dir,
+            );
+            let node = container.apis.entry(api.clone()).or_default();
+            for op in subdirs(&api_dir.join("operations")) {
+                note(
+                    Slot::Operation(api.clone(), op.clone()),
+                    format!("apis/{api}/operations/{op}/policy.xml"),
+                    &api_dir.join("operations").join(&op),
+                );
+                node.operations.insert(op, None);
+            }
+        }
+        for product in subdirs(&dir.join("products")) {
+            let product_dir = dir.join("products").join(&product);
+            note(
+                Slot::Product(product.clone()),
+                format!("products/{product}/policy.xml"),
+                &product_dir,
+            );
+            let members = self.read_membership(&product_dir);
+            container
+                .products
+                .entry(product)
+                .or_default()
+                .apis
+                .extend(members);
+        }
+        for fragments_dir in scope::FRAGMENT_DIRS {
+            for fragment in subdirs(&dir.join(fragments_dir)) {
+                note(
+                    Slot::Fragment(fragment.clone()),
+                    format!("{fragments_dir}/{fragment}/policy.xml"),
+                    &dir.join(fragments_dir).join(&fragment),
+                );
+                container.fragments.entry(fragment).or_insert(None);
+            }
+        }
+    }
+
+    /// The APIs a product holds: the union of `apis/<a>/productApiInformation.json` markers
+    /// and the `apis.json` list.
+    fn read_membership(&mut self, product_dir: &Path) -> BTreeSet<String> {
+        let mut members = BTreeSet::new();
+        let apis_dir = product_dir.join("apis");
+        for api in subdirs(&apis_dir) {
+            if PRODUCT_API_FILES
+                .iter()
+                .any(|f| apis_dir.join(&api).join(f).is_file())
+            {
+                members.insert(api);
+            }
+        }
+        let list = product_dir.join(PRODUCT_APIS_LIST);
+        if list.is_file() {
+            #[derive(serde::Deserialize)]
+            struct Member {
+                name: String,
+            }
+            let parsed = std::fs::read(&list)
+                .map_err(|source| RepoError::Io {
+                    path: list.clone(),
+                    source,
+                })
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Vec<Member>>(&bytes).map_err(|source| {
+                        RepoError::Json {
+                            path: list.clone(),
+                            source,
+                        }
+                    })
+                });
+            match parsed {
+                Ok(list) => members.extend(list.into_iter().map(|m| m.name)),
+                Err(e) => self.errors.push(e),
+            }
+        }
+        members
+    }
+
+    /// Records a parsed policy file at its slot, creating the node when the folder scan did
+    /// not (documents handed over for folders that are gone).
+    fn attach(
+        &mut self,
+        slot: Slot,
+        workspace: Option<String>,
+        path: PathBuf,
+        rel: String,
+        doc: Arc<Document>,
+    ) {
+        let id = FileId(self.files.len());
+        let container = match &workspace {
+            Some(ws) => self.workspaces.entry(ws.clone()).or_default(),
+            None => &mut self.service,
+        };
+        let ws_note = workspace
+            .as_deref()
+            .map(|w| format!(" in workspace `{w}`"))
+            .unwrap_or_default();
+        let (scope, label) = match &slot {
+            Slot::Container => {
+                container.policy = Some(id);
+                match &workspace {
+                    Some(ws) => (Scope::Workspace, format!("workspace `{ws}`")),
+                    None => (Scope::Global, "global scope".to_owned()),
+                }
+            }
+            Slot::Api(api) => {
+                container.apis.entry(api.clone()).or_default().policy = Some(id);
+                (Scope::Api, format!("API `{api}`{ws_note}"))
+            }
+            Slot::Operation(api, op) => {
+                let node = container.apis.entry(api.clone()).or_default();
+                node.operations.insert(op.clone(), Some(id));
+                (Scope::Operation, format!("operation `{api}/{op}`{ws_note}"))
+            }
+            Slot::Product(product) => {
+                container
+                    .products
+                    .entry(product.clone())
+                    .or_default()
+                    .policy = Some(id);
+                (Scope::Product, format!("product `{product}`{ws_note}"))
+            }
+            Slot::Fragment(fragment) => {
+                container.fragments.insert(fragment.clone(), Some(id));
+                (Scope::Fragment, format!("fragment `{fragment}`{ws_note}"))
+            }
+        };
+        self.by_path.insert(path.clone(), id);
+        self.by_rel.insert(rel.clone(), id);
+        self.files.push(PolicyFile {
+            path,
+            rel,
+            scope,
+            label,
+            workspace,
+            doc,
+        });
+    }
+
+    fn container(&self, workspace: Option<&str>) -> Option<&Container> {
+        match workspace {
+            Some(ws) => self.workspaces.get(ws),
+            None => Some(&self.service),
+        }
+    }
+
+    /// Every container with its workspace name, the service first.
+    fn containers(&self) -> impl Iterator<Item = (Option<&str>, &Container)> {
+        std::iter::once((None, &self.service)).chain(
+            self.workspaces
+                .iter()
+                .map(|(name, c)| (Some(name.as_str()), c)),
+        )
+    }
+
+    /// The fragment `id` as seen from `workspace`: the workspace's own first, then the
+    /// service's. Only parsed `<fragment>` documents resolve.
+    pub(crate) fn fragment(&self, workspace: Option<&str>, id: &str) -> Option<FileId> {
+        let own = workspace
+            .and_then(|ws| self.workspaces.get(ws))
+            .and_then(|c| c.fragments.get(id).copied().flatten());
+        own.or_else(|| self.service.fragments.get(id).copied().flatten())
+            .filter(|f| self.file(*f).doc.root_kind() == RootKind::Fragment)
+    }
+
+    /// The fragments visible from `workspace`, by `fragment-id`.
+    pub(crate) fn visible_fragments(&self, workspace: Option<&str>) -> BTreeMap<&str, FileId> {
+        let mut out: BTreeMap<&str, FileId> = BTreeMap::new();
+        let own = workspace.and_then(|ws| self.workspaces.get(ws));
+        for container in [Some(&self.service), own].into_iter().flatten() {
+            for (id, file) in &container.fragments {
+                if let Some(file) =
+                    file.filter(|f| self.file(*f).doc.root_kind() == RootKind::Fragment)
+                {
+                    out.insert(id.as_str(), file);
+                }
+            }
+        }
+        out
+    }
+
+    /// The products of the API's container that hold `api`.
+    fn products_holding(&self, workspace: Option<&str>, api: &str) -> Vec<String> {
+        let Some(container) = self.container(workspace) else {
+            return Vec::new();
+        };
+        container
+            .products
+            .iter()
+            .filter(|(_, p)| p.apis.contains(membership_name(api)) || p.apis.contains(api))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Every chain: per API (service APIs first, then each workspace's, by name), the chain
+    /// without a product and then one per product holding the API; per product, one chain per
+    /// operation, or one without an operation when the API has none.
+    pub fn chains(&self) -> Vec<Chain> {
+        let mut chains = Vec::new();
+        for (workspace, container) in self.containers() {
+            for (api, node) in &container.apis {
+                let products = std::iter::once(None)
+                    .chain(self.products_holding(workspace, api).into_iter().map(Some));
+                for product in products {
+                    let operations: Vec<Option<String>> = if node.operations.is_empty() {
+                        vec![None]
+                    } else {
+                        node.operations.keys().cloned().map(Some).collect()
+                    };
+                    for operation in operations {
+                        chains.push(Chain {
+                            workspace: workspace.map(str::to_owned),
+                            api: api.clone(),
+                            product: product.clone(),
+                            operation,
+                        });
+                    }
+                }
+            }
+        }
+        chains
+    }
+
+    /// Finds the chain for the names [`Repo::effective`] takes, or says what is known.
+    fn resolve_chain(
+        &self,
+        api: &str,
+        operation: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Chain, RepoError> {
+        let (workspace, api_name) = match api.split_once('/') {
+            Some((ws, name)) => (Some(ws), name),
+            None => (None, api),
+        };
+        let node = self
+            .container(workspace)
+            .and_then(|c| c.apis.get(api_name))
+            .ok_or_else(|| RepoError::UnknownApi {
+                name: api.to_owned(),
+                known: self.api_ids(),
+            })?;
+        if let Some(op) = operation {
+            if !node.operations.contains_key(op) {
+                return Err(RepoError::UnknownOperation {
+                    api: api.to_owned(),
+                    name: op.to_owned(),
+                    known: node.operations.keys().cloned().collect(),
+                });
+            }
+        }
+        if let Some(product) = product {
+            let holders = self.products_holding(workspace, api_name);
+            if !holders.iter().any(|p| p == product) {
+                return Err(RepoError::UnknownProduct {
+                    api: api.to_owned(),
+                    name: product.to_owned(),
+                    known: holders,
+                });
+            }
+        }
+        Ok(Chain {
+            workspace: workspace.map(str::to_owned),
+            api: api_name.to_owned(),
+            product: product.map(str::to_owned),
+            operation: operation.map(str::to_owned),
+        })
+    }
+
+    /// Every API as [`Repo::effective`] names it.
+    pub fn api_ids(&self) -> Vec<String> {
+        self.containers()
+            .flat_map(|(ws, c)| c.apis.keys().map(move |api| api_id(ws, api)))
+            .collect()
+    }
+
+    /// The scopes of `chain`, narrowest first (the order of [`crate::scope`], reversed); the
+    /// product and workspace levels only when the chain has them.
+    pub(crate) fn levels(&self, chain: &Chain) -> Vec<Level> {
+        let workspace = chain.workspace.as_deref();
+        let container = self.container(workspace);
+        let api = container.and_then(|c| c.apis.get(&chain.api));
+        let level = |scope, file| Level {
+            scope,
+            file,
+            workspace: chain.workspace.clone(),
+        };
+        let mut levels = Vec::with_capacity(5);
+        if let Some(op) = &chain.operation {
+            let file = api.and_then(|a| a.operations.get(op).copied().flatten());
+            levels.push(level(Scope::Operation, file));
+        }
+        levels.push(level(Scope::Api, api.and_then(|a| a.policy)));
+        if let Some(product) = &chain.product {
+            let file = container
+                .and_then(|c| c.products.get(product))
+                .and_then(|p| p.policy);
+            levels.push(level(Scope::Product, file));
+        }
+        if workspace.is_some() {
+            levels.push(level(Scope::Workspace, container.and_then(|c| c.policy)));
+        }
+        levels.push(Level {
+            scope: Scope::Global,
+            file: self.service.policy,
+            workspace: None,
+        });
+        levels
+    }
+
+    /// The scopes broader than the file's own in some chain through it, as policy files
+    /// (absent defaults have no statements of their own). `None` for fragments and files of
+    /// no known scope.
+    pub(crate) fn broader_files(&self, id: FileId) -> Option<Vec<FileId>> {
+        let file = self.file(id);
+        let workspace = file.workspace.as_deref();
+        let container = self.container(workspace)?;
+        let mut out = Vec::new();
+        let api_of = |id: FileId| -> Option<&String> {
+            container.apis.iter().find_map(|(name, node)| {
+                (node.policy == Some(id) || node.operations.values().any(|o| *o == Some(id)))
+                    .then_some(name)
+            })
+        };
+        match file.scope {
+            Scope::Global => return Some(out),
+            Scope::Fragment | Scope::Unknown => return None,
+            Scope::Operation | Scope::Api => {
+                if let Some(api) = api_of(id) {
+                    if file.scope == Scope::Operation {
+                        out.extend(container.apis[api].policy);
+                    }
+                    for product in self.products_holding(workspace, api) {
+                        out.extend(container.products[&product].policy);
+                    }
+                }
+            }
+            Scope::Product | Scope::Workspace => {}
+        }
+        if workspace.is_some() && file.scope != Scope::Workspace {
+            out.extend(container.policy);
+        }
+        out.extend(self.service.policy);
+        Some(out)
+    }
+
+    /// The section `section` of a parsed `<policies>` document.
+    pub(crate) fn section_of(&self, id: FileId, section: Section) -> Option<ElementRef<'_>> {
+        let doc = &self.file(id).doc;
+        if doc.root_kind() != RootKind::Policies {
+            return None;
+        }
+        doc.root().child(section.tag())
+    }
+
+    /// Every policy file, in load order.
+    pub(crate) fn file_ids(&self) -> impl Iterator<Item = FileId> {
+        (0..self.files.len()).map(FileId)
+    }
+}
+
+/// `policy.xml`, the one file name APIOps gives policies.
+fn scope_policy_file() -> &'static str {
+    "policy.xml"
+}
+
+/// The slot of a path relative to an artifacts root, and its workspace.
+fn classify(names: &[&str]) -> Option<(Slot, Option<String>)> {
+    if names == [scope_policy_file()] {
+        return Some((Slot::Container, None));
+    }
+    if names.last() != Some(&scope_policy_file()) {
+        return None;
+    }
+    let tail = scope::match_apiops_tail(names)?;
+    if tail.root_len != 0 {
+        return None;
+    }
+    let slot = match tail.pattern {
+        LayoutPattern::ApiOpsWorkspace => Slot::Container,
+        LayoutPattern::ApiOpsApi => Slot::Api(tail.api?),
+        LayoutPattern::ApiOpsOperation => Slot::Operation(tail.api?, tail.operation?),
+        LayoutPattern::ApiOpsProduct => Slot::Product(tail.product?),
+        LayoutPattern::ApiOpsFragment => Slot::Fragment(tail.fragment?),
+        _ => return None,
+    };
+    Some((slot, tail.workspace))
+}
+
+/// The names of the folders in `dir`, sorted; none when `dir` is missing or unreadable.
+fn subdirs(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The APIOps artifacts roots among `files`: the roots that their paths name (see
+/// [`crate::scope::locate`]), so the caller can build one [`Repo`] per root. Sorted, without
+/// duplicates; resource-kit and unknown files name none.
+pub fn find_roots(files: &[PathBuf]) -> Vec<PathBuf> {
+    let roots: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| scope::locate(f).artifacts_root)
+        .collect();
+    roots.into_iter().collect()
+}

@@ -1,0 +1,212 @@
+//! The repo model on real APIOps repos. Runs only when `APIMFIX_CORPUS` names the corpus
+//! folder (e.g. `APIMFIX_CORPUS=/work/shared/corpus cargo test --test repo_corpus`); the
+//! corpus is not part of the project.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use apimfix::config::{CorsOriginsOptions, GateOptions};
+use apimfix::repo::{Repo, Section};
+use apimfix::rules::Rule;
+
+const APIOPS: &str = "Azure__apiops/SampleArtifacts";
+const REDBEARD: &str = "anotherRedbeard__apimdemo-environment/apimartifacts";
+const MITULASHAH: &str = "mitulashah__demo-integrationsvcs/apimartifacts";
+
+fn corpus_root(repo: &str) -> Option<PathBuf> {
+    let corpus = std::env::var_os("APIMFIX_CORPUS")?;
+    Some(PathBuf::from(corpus).join(repo))
+}
+
+/// Loads the repo and checks what must hold for any repo: no load errors, every chain
+/// composes into four sections whose statements are verbatim slices of their files.
+fn load_and_compose(root: &Path) -> Repo {
+    let repo = Repo::load(root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+    assert!(repo.errors().is_empty(), "{:?}", repo.errors());
+    let chains = repo.chains();
+    assert!(!chains.is_empty());
+    for chain in &chains {
+        let effective = repo.effective_for(chain);
+        assert_eq!(effective.sections.len(), 4);
+        for section in &effective.sections {
+            for statement in &section.statements {
+                let text = std::fs::read_to_string(&statement.path).unwrap();
+                assert_eq!(
+                    &text[statement.range.start()..statement.range.end()],
+                    statement.source,
+                    "{chain}: {}",
+                    statement.file
+                );
+            }
+        }
+        let again = repo
+            .effective(
+                &chain.api_id(),
+                chain.operation.as_deref(),
+                chain.product.as_deref(),
+            )
+            .unwrap();
+        assert_eq!(again, effective);
+    }
+    repo
+}
+
+fn inbound_names(repo: &Repo, api: &str, op: Option<&str>, product: Option<&str>) -> Vec<String> {
+    let effective = repo.effective(api, op, product).unwrap();
+    effective
+        .section(Section::Inbound)
+        .iter()
+        .map(|s| format!("{} @ {}", s.name, s.file))
+        .collect()
+}
+
+#[test]
+fn apiops_sample_artifacts() {
+    let Some(root) = corpus_root(APIOPS) else {
+        return;
+    };
+    let repo = load_and_compose(&root);
+    let gates = GateOptions::default();
+
+    // No cors anywhere; the API policies have no `<base />`, so nothing global reaches them.
+    let facts = repo.facts_for(&root.join("apis/basic-api/policy.xml"), &gates);
+    assert_eq!(facts.repo_has_cors, Some(false));
+    assert_eq!(facts.ancestor_has_cors, Some(false));
+    assert_eq!(
+        inbound_names(&repo, "basic-api", Some("create-item"), Some("product1")),
+        [
+            "find-and-replace @ apis/basic-api/operations/create-item/policy.xml",
+            "set-header @ apis/basic-api/operations/create-item/policy.xml",
+        ]
+    );
+    // The revision shares its API's membership of product1.
+    assert!(
+        repo.chains()
+            .iter()
+            .any(|c| c.api == "revisioned-api;rev=2" && c.product.as_deref() == Some("product1"))
+    );
+    assert!(
+        repo.findings(&gates, &CorsOriginsOptions::default())
+            .is_empty()
+    );
+
+    // With an origin declared, the one finding is at the global inbound.
+    let origins = CorsOriginsOptions {
+        origins: vec!["https://app.contoso.com".to_owned()],
+        ..CorsOriginsOptions::default()
+    };
+    let findings = repo.findings(&gates, &origins);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].diagnostic.rule, Rule::CorsOrigins);
+    assert_eq!(repo.display_path(&findings[0].path), "policy.xml");
+}
+
+#[test]
+fn another_redbeard_global_cors_and_starter_gates() {
+    let Some(root) = corpus_root(REDBEARD) else {
+        return;
+    };
+    let repo = load_and_compose(&root);
+    let gates = GateOptions::default();
+
+    // starter's membership is the union of its `apis/` markers and its `apis.json`:
+    // star-wars is only in the latter, doc-intelligence only in the former.
+    for api in ["star-wars", "doc-intelligence", "echo-api"] {
+        assert!(
+            repo.chains()
+                .iter()
+                .any(|c| c.api == api && c.product.as_deref() == Some("starter")),
+            "{api} via starter"
+        );
+    }
+    assert_eq!(
+        repo.facts_for(&root.join("products/starter/policy.xml"), &gates)
+            .ancestor_has_cors,
+        Some(true)
+    );
+    let starter = inbound_names(&repo, "star-wars", None, Some("starter"));
+    assert_eq!(
+        starter[..3],
+        [
+            "rate-limit @ products/starter/policy.xml",
+            "quota @ products/starter/policy.xml",
+            "cors @ policy.xml",
+        ]
+    );
+
+    // The only cross-scope problems: starter's rate-limit and quota run before the global
+    // cors that its `<base />` brings in.
+    let findings = repo.findings(&gates, &CorsOriginsOptions::default());
+    let seen: Vec<(Rule, String, usize)> = findings
+        .iter()
+        .map(|f| {
+            let doc = repo.document(&f.path).unwrap();
+            let line = doc
+                .line_index()
+                .line_column(doc.source(), f.diagnostic.range.start())
+                .line;
+            (f.diagnostic.rule, repo.display_path(&f.path), line)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                Rule::BaseFirst,
+                "products/starter/policy.xml".to_owned(),
+                15
+            ),
+            (
+                Rule::BaseFirst,
+                "products/starter/policy.xml".to_owned(),
+                16
+            ),
+        ]
+    );
+    assert!(findings[0].diagnostic.message.contains("`<rate-limit>`"));
+    assert!(findings[1].diagnostic.message.contains("`<quota>`"));
+}
+
+#[test]
+fn mitulashah_global_cors_and_usage_fragment() {
+    let Some(root) = corpus_root(MITULASHAH) else {
+        return;
+    };
+    let repo = load_and_compose(&root);
+    let gates = GateOptions::default();
+
+    let facts = repo.facts_for(&root.join("apis/demo-conference-api/policy.xml"), &gates);
+    assert_eq!(facts.ancestor_has_cors, Some(true));
+    assert_eq!(facts.repo_has_cors, Some(true));
+    assert_eq!(
+        facts.gate_fragments,
+        BTreeSet::from(["usage-policies-inbound".to_owned()])
+    );
+    assert!(facts.cors_fragments.is_empty());
+
+    // The fragment's gates run after the global cors, so nothing is reported.
+    for api in ["demo-conference-api", "demo-conference-api;rev=1"] {
+        let names = inbound_names(&repo, api, None, None);
+        assert_eq!(names[0], "cors @ policy.xml");
+        assert_eq!(
+            names[2..4],
+            [
+                "rate-limit @ policy fragments/usage-policies-inbound/policy.xml",
+                "quota-by-key @ policy fragments/usage-policies-inbound/policy.xml",
+            ]
+        );
+    }
+    assert!(
+        repo.findings(&gates, &CorsOriginsOptions::default())
+            .is_empty()
+    );
+    // With validate-jwt counted as a gate too, still nothing runs before the cors.
+    let strict = GateOptions {
+        extend_gates: vec!["validate-jwt".to_owned(), "validate-content".to_owned()],
+        ..GateOptions::default()
+    };
+    assert!(
+        repo.findings(&strict, &CorsOriginsOptions::default())
+            .is_empty()
+    );
+}

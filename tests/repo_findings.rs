@@ -1,0 +1,160 @@
+//! Cross-scope findings on the fixture repos, rendered `path:line:col rule message`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use apimfix::config::{CorsOriginsOptions, GateOptions};
+use apimfix::repo::{Repo, RepoFinding};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/repo")
+        .join(name)
+}
+
+fn origins(list: &[&str]) -> CorsOriginsOptions {
+    CorsOriginsOptions {
+        origins: list.iter().map(|o| (*o).to_owned()).collect(),
+        ..CorsOriginsOptions::default()
+    }
+}
+
+fn render(repo: &Repo, findings: &[RepoFinding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let doc = repo
+            .document(&f.path)
+            .expect("findings point into parsed files");
+        let at = doc
+            .line_index()
+            .line_column(doc.source(), f.diagnostic.range.start());
+        out.push_str(&format!(
+            "{}:{at} {} {}\n",
+            repo.display_path(&f.path),
+            f.diagnostic.rule.name(),
+            f.diagnostic.message
+        ));
+    }
+    out
+}
+
+fn findings_of(name: &str, declared: &[&str]) -> String {
+    let repo = Repo::load(&fixture(name)).unwrap();
+    let findings = repo.findings(&GateOptions::default(), &origins(declared));
+    render(&repo, &findings)
+}
+
+#[test]
+fn no_cors_anywhere_with_origins_declared() {
+    insta::assert_snapshot!(findings_of("no-cors", &["https://app.contoso.com"]));
+}
+
+#[test]
+fn no_cors_anywhere_without_origins_is_quiet() {
+    assert_eq!(findings_of("no-cors", &[]), "");
+}
+
+#[test]
+fn cors_lacking_declared_origins() {
+    insta::assert_snapshot!(findings_of(
+        "cors-lacks-origin",
+        &[
+            "https://APP.contoso.com",
+            "https://portal.contoso.com:443",
+            "https://admin.contoso.com",
+            "http://portal.contoso.com",
+        ]
+    ));
+}
+
+#[test]
+fn global_cors_lost_by_a_section_without_base() {
+    insta::assert_snapshot!(findings_of("lost-base", &[]));
+}
+
+#[test]
+fn gates_before_cors_in_the_same_file_and_before_base() {
+    insta::assert_snapshot!(findings_of("gate-order", &[]));
+}
+
+#[test]
+fn product_gates_before_base_under_global_cors() {
+    insta::assert_snapshot!(findings_of("product-gates", &[]));
+}
+
+#[test]
+fn fragment_holding_a_gate_included_before_cors() {
+    insta::assert_snapshot!(findings_of("fragment-gate", &[]));
+}
+
+#[test]
+fn workspace_gate_before_an_api_cors_after_base() {
+    insta::assert_snapshot!(findings_of("workspace", &[]));
+}
+
+#[test]
+fn no_global_policy_points_at_the_first_api_file() {
+    insta::assert_snapshot!(findings_of("no-global", &["https://app.contoso.com"]));
+}
+
+#[test]
+fn mixed_repo() {
+    insta::assert_snapshot!(findings_of(
+        "mixed",
+        &["https://app.contoso.com", "https://admin.contoso.com"]
+    ));
+}
+
+#[test]
+fn extended_gates_count() {
+    let gates = GateOptions {
+        extend_gates: vec!["SET-HEADER".to_owned()],
+        ..GateOptions::default()
+    };
+    // lost-base: every set-header runs after the cors or in a chain without one.
+    let repo = Repo::load(&fixture("lost-base")).unwrap();
+    let base = repo.findings(&GateOptions::default(), &origins(&[]));
+    assert_eq!(repo.findings(&gates, &origins(&[])), base);
+
+    // workspace: the global set-header runs before the workspace API's cors, so it now counts,
+    // matched case-insensitively.
+    let repo = Repo::load(&fixture("workspace")).unwrap();
+    let text = render(&repo, &repo.findings(&gates, &origins(&[])));
+    assert!(
+        text.contains("`<cors>` runs after `<set-header>` of global scope (policy.xml:3)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn from_documents_matches_load() {
+    let root = fixture("mixed");
+    let loaded = Repo::load(&root).unwrap();
+    let documents: Vec<(PathBuf, Arc<apimfix::syntax::Document>)> = loaded
+        .paths()
+        .map(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            let doc = apimfix::syntax::parse_bytes(bytes, &Default::default()).unwrap();
+            (p.to_path_buf(), Arc::new(doc))
+        })
+        .collect();
+    let handed = Repo::from_documents(&root, documents).unwrap();
+    let gates = GateOptions::default();
+    let declared = origins(&["https://admin.contoso.com"]);
+    assert_eq!(
+        render(&handed, &handed.findings(&gates, &declared)),
+        render(&loaded, &loaded.findings(&gates, &declared))
+    );
+    assert_eq!(handed.chains(), loaded.chains());
+}
+
+#[test]
+fn findings_carry_no_fix_and_the_rule_severity() {
+    let repo = Repo::load(&fixture("mixed")).unwrap();
+    let findings = repo.findings(&GateOptions::default(), &origins(&[]));
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert!(f.diagnostic.fix.is_none());
+        assert_eq!(f.diagnostic.severity, f.diagnostic.rule.default_severity());
+    }
+}
