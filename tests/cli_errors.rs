@@ -16,19 +16,38 @@ fn assert_isolated(bad: &[u8], line_col: &str, message: &str) {
     let run = t.run(&["fix", "--write", "."]);
     assert_eq!(run.code, 2, "errors exit 2\n{}", run.stderr);
     let expected = format!("apis/bad/policy.xml:{line_col}: error: {message}");
-    assert!(run.stderr.contains(&expected), "expected `{expected}` in:\n{}", run.stderr);
-    assert_eq!(std::fs::read(&bad_path).unwrap(), bad, "the bad file is untouched");
-    assert!(t.read("apis/good/policy.xml").contains("<base />"), "the good file is still fixed");
+    assert!(
+        run.stderr.contains(&expected),
+        "expected `{expected}` in:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(&bad_path).unwrap(),
+        bad,
+        "the bad file is untouched"
+    );
+    assert!(
+        t.read("apis/good/policy.xml").contains("<base />"),
+        "the good file is still fixed"
+    );
 }
 
 #[test]
 fn mismatched_tag() {
-    assert_isolated(b"<policies>\n  <inbound>\n    <base />\n  </outbound>\n</policies>\n", "4:3", "mismatched closing tag: expected `</inbound>`, found `</outbound>`");
+    assert_isolated(
+        b"<policies>\n  <inbound>\n    <base />\n  </outbound>\n</policies>\n",
+        "4:3",
+        "mismatched closing tag: expected `</inbound>`, found `</outbound>`",
+    );
 }
 
 #[test]
 fn unclosed_element() {
-    assert_isolated(b"<policies>\n  <inbound>\n    <base />\n", "2:3", "unclosed element `<inbound>`");
+    assert_isolated(
+        b"<policies>\n  <inbound>\n    <base />\n",
+        "2:3",
+        "unclosed element `<inbound>`",
+    );
 }
 
 #[test]
@@ -38,7 +57,11 @@ fn unterminated_expression() {
 
 #[test]
 fn not_utf8() {
-    assert_isolated(b"<policies>\n  <inbound>\xff\xfe</inbound>\n</policies>", "2:12", "not UTF-8");
+    assert_isolated(
+        b"<policies>\n  <inbound>\xff\xfe</inbound>\n</policies>",
+        "2:12",
+        "not UTF-8",
+    );
 }
 
 #[test]
@@ -75,12 +98,28 @@ fn huge_file() {
 #[test]
 fn not_a_policy_is_an_error_when_named_and_skipped_when_walked() {
     let t = TestDir::new();
-    t.write("pom.xml", "<project><modelVersion>4.0.0</modelVersion></project>");
-    t.write("apis/a/policy.xml", "<policies><inbound><base /></inbound></policies>");
-    assert_eq!(t.run(&["check", "."]).code, 0, "a walked non-policy xml is skipped quietly");
+    t.write(
+        "pom.xml",
+        "<project><modelVersion>4.0.0</modelVersion></project>",
+    );
+    t.write(
+        "apis/a/policy.xml",
+        "<policies><inbound><base /></inbound></policies>",
+    );
+    assert_eq!(
+        t.run(&["check", "."]).code,
+        0,
+        "a walked non-policy xml is skipped quietly"
+    );
     let named = t.run(&["check", "pom.xml"]);
     assert_eq!(named.code, 2);
-    assert!(named.stderr.contains("pom.xml:1:2: error: not an APIM policy document"), "{}", named.stderr);
+    assert!(
+        named
+            .stderr
+            .contains("pom.xml:1:2: error: not an APIM policy document"),
+        "{}",
+        named.stderr
+    );
 }
 
 #[test]
@@ -90,7 +129,11 @@ fn missing_path_is_reported_and_the_rest_still_checked() {
     let run = t.run(&["check", "nope.xml", "apis"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nope.xml"), "{}", run.stderr);
-    assert!(run.stdout.contains("apis/a/policy.xml:2:3: base-missing"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("apis/a/policy.xml:2:3: base-missing"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[cfg(unix)]
@@ -115,15 +158,31 @@ fn symlinks_are_not_followed_unless_asked() {
     let target = t.write("real/apis/a/policy.xml", NEEDS_BASE);
     std::fs::create_dir_all(t.path().join("repo/apis/a")).unwrap();
     std::os::unix::fs::symlink(&target, t.path().join("repo/apis/a/policy.xml")).unwrap();
-    assert_eq!(t.run(&["fix", "--write", "repo"]).code, 0, "a walked symlink is skipped");
+    assert_eq!(
+        t.run(&["fix", "--write", "repo"]).code,
+        0,
+        "a walked symlink is skipped"
+    );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), NEEDS_BASE);
     let named = t.run(&["fix", "--write", "repo/apis/a/policy.xml"]);
     assert_eq!(named.code, 2, "{}", named.stderr);
     assert!(named.stderr.contains("symbolic link"), "{}", named.stderr);
-    let followed = t.run(&["fix", "--write", "--follow-symlinks", "repo/apis/a/policy.xml"]);
+    let followed = t.run(&[
+        "fix",
+        "--write",
+        "--follow-symlinks",
+        "repo/apis/a/policy.xml",
+    ]);
     assert_eq!(followed.code, 0, "{}", followed.stderr);
-    assert!(std::fs::read_to_string(&target).unwrap().contains("<base />"));
-    assert!(t.path().join("repo/apis/a/policy.xml").is_symlink(), "the link itself stays a link");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("<base />")
+    );
+    assert!(
+        t.path().join("repo/apis/a/policy.xml").is_symlink(),
+        "the link itself stays a link"
+    );
 }
 
 #[test]
@@ -132,9 +191,17 @@ fn paths_with_spaces_and_revisions() {
     t.write("my repo/apis/orders;rev=2/policy.xml", NEEDS_BASE);
     let run = t.run(&["fix", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stdout.contains("+++ b/my repo/apis/orders;rev=2/policy.xml"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("+++ b/my repo/apis/orders;rev=2/policy.xml"),
+        "{}",
+        run.stdout
+    );
     common::git(t.path(), &["init", "-q"]);
     std::fs::write(t.path().join("p.patch"), &run.stdout).unwrap();
     common::git(t.path(), &["apply", "p.patch"]);
-    assert!(t.read("my repo/apis/orders;rev=2/policy.xml").contains("<base />"));
+    assert!(
+        t.read("my repo/apis/orders;rev=2/policy.xml")
+            .contains("<base />")
+    );
 }

@@ -10,7 +10,11 @@ fn fix_prints_a_diff_that_git_applies_and_changes_nothing_on_disk() {
     let before = t.snapshot_bytes();
     let run = t.run(&["fix", "."]);
     assert_eq!(run.code, 1, "a printed diff exits 1\n{}", run.stderr);
-    assert_eq!(t.snapshot_bytes(), before, "fix without --write touches nothing");
+    assert_eq!(
+        t.snapshot_bytes(),
+        before,
+        "fix without --write touches nothing"
+    );
     insta::assert_snapshot!("examples_fix_diff", run.stdout);
 
     // The diff applies with `git apply`, as reviewdog -f=diff and suggest-changes need.
@@ -24,7 +28,12 @@ fn fix_prints_a_diff_that_git_applies_and_changes_nothing_on_disk() {
     // Applying the diff gives what --write gives.
     let written = TestDir::copy_of("examples");
     assert_eq!(written.run(&["fix", "--write", "."]).code, 0);
-    let strip = |t: &TestDir| t.snapshot_bytes().into_iter().map(|(p, b)| (p.strip_prefix(t.path()).unwrap().to_path_buf(), b)).collect::<Vec<_>>();
+    let strip = |t: &TestDir| {
+        t.snapshot_bytes()
+            .into_iter()
+            .map(|(p, b)| (p.strip_prefix(t.path()).unwrap().to_path_buf(), b))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&t), strip(&written));
 }
 
@@ -32,27 +41,44 @@ fn fix_prints_a_diff_that_git_applies_and_changes_nothing_on_disk() {
 fn fix_write_repairs_every_seed_scenario_and_a_second_run_finds_nothing() {
     let t = TestDir::copy_of("examples");
     let first = t.run(&["fix", "--write", "."]);
-    assert_eq!(first.code, 0, "nothing unfixed remains\nstdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
+    assert_eq!(
+        first.code, 0,
+        "nothing unfixed remains\nstdout:\n{}\nstderr:\n{}",
+        first.stdout, first.stderr
+    );
 
     // Scenario 1: the repo without any <cors> gets one at global scope.
-    assert!(t.read("no-cors/policy.xml").contains("<origin>https://portal.contoso.com</origin>"));
+    assert!(
+        t.read("no-cors/policy.xml")
+            .contains("<origin>https://portal.contoso.com</origin>")
+    );
     // Scenario 1b: the declared origin is appended to the existing <cors>.
     let global = t.read("contoso/policy.xml");
     assert!(global.contains("<origin>https://admin.contoso.com</origin>\n                <origin>https://portal.contoso.com</origin>"), "{global}");
     // Scenario 2: the API that lost <base /> gets it back, with its CRLF and tabs.
-    assert!(t.read("contoso/apis/orders/policy.xml").starts_with("<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n"));
+    assert!(
+        t.read("contoso/apis/orders/policy.xml")
+            .starts_with("<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n")
+    );
     // Scenario 3: <cors> now comes before the global rate limit.
     assert!(global.find("<cors").unwrap() < global.find("<rate-limit-by-key").unwrap());
     // Scenario 4: the product's <base /> comes before its rate limit and quota.
     let product = t.read("contoso/products/starter/policy.xml");
-    assert!(product.find("<base />").unwrap() < product.find("<rate-limit").unwrap(), "{product}");
+    assert!(
+        product.find("<base />").unwrap() < product.find("<rate-limit").unwrap(),
+        "{product}"
+    );
 
     let after = t.snapshot_bytes();
     let second = t.run(&["fix", "--write", "."]);
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(t.snapshot_bytes(), after, "the second run changes nothing");
     let check = t.run(&["check", "."]);
-    assert_eq!(check.code, 0, "check finds nothing after the fix:\n{}", check.stdout);
+    assert_eq!(
+        check.code, 0,
+        "check finds nothing after the fix:\n{}",
+        check.stdout
+    );
 }
 
 #[test]
@@ -65,7 +91,14 @@ fn check_reports_every_scenario_with_positions() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{}:{} {}", f["path"].as_str().unwrap(), f["location"]["line"], f["rule"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["path"].as_str().unwrap(),
+                f["location"]["line"],
+                f["rule"].as_str().unwrap()
+            )
+        })
         .collect();
     found.sort();
     insta::assert_debug_snapshot!("examples_check_findings", found);
@@ -75,15 +108,31 @@ fn check_reports_every_scenario_with_positions() {
 fn stdin_prints_the_fixed_text() {
     let t = TestDir::new();
     let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>\n";
-    let run = t.run_stdin(&["fix", "-", "--stdin-filename", "apis/a/policy.xml", "--scope", "api"], src);
+    let run = t.run_stdin(
+        &[
+            "fix",
+            "-",
+            "--stdin-filename",
+            "apis/a/policy.xml",
+            "--scope",
+            "api",
+        ],
+        src,
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "<policies>\n  <inbound>\n    <base />\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>\n");
+    assert_eq!(
+        run.stdout,
+        "<policies>\n  <inbound>\n    <base />\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>\n"
+    );
 }
 
 #[test]
 fn clean_files_exit_zero_with_no_output() {
     let t = TestDir::new();
-    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n");
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
+    );
     let run = t.run(&["fix", "."]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
     assert_eq!(t.run(&["check", "."]).code, 0);

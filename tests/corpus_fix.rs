@@ -25,14 +25,22 @@ fn corpus() -> (TestDir, bool) {
 #[test]
 fn corpus_reads_fixes_minimally_and_is_idempotent() {
     let (t, real) = corpus();
-    let files = t.snapshot_bytes().iter().filter(|(p, _)| p.extension().is_some_and(|e| e == "xml")).count();
+    let files = t
+        .snapshot_bytes()
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "xml"))
+        .count();
     assert!(files > 0, "no policy files found");
     if real {
         assert!(files >= 369, "APIMFIX_CORPUS holds only {files} xml files");
     }
 
     let check = t.run(&["check", "--exit-zero", "."]);
-    assert_eq!(check.code, 0, "no file may fail to read or parse:\n{}", check.stderr);
+    assert_eq!(
+        check.code, 0,
+        "no file may fail to read or parse:\n{}",
+        check.stderr
+    );
 
     let diff = t.run(&["fix", "."]);
     assert_ne!(diff.code, 2, "{}", diff.stderr);
@@ -42,9 +50,17 @@ fn corpus_reads_fixes_minimally_and_is_idempotent() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     let after_first = t.snapshot_bytes();
     let second = t.run(&["fix", "."]);
-    assert_eq!((second.code, second.stdout.as_str()), (0, ""), "a second fix changes nothing:\n{}", second.stderr);
+    assert_eq!(
+        (second.code, second.stdout.as_str()),
+        (0, ""),
+        "a second fix changes nothing:\n{}",
+        second.stderr
+    );
     assert_eq!(t.snapshot_bytes(), after_first);
-    eprintln!("checked {files} files; first fix: {}", first.stderr.lines().last().unwrap_or(""));
+    eprintln!(
+        "checked {files} files; first fix: {}",
+        first.stderr.lines().last().unwrap_or("")
+    );
 }
 
 /// Per file of a unified diff: every `-` line appears among its `+` lines (a fix inserts or
@@ -66,11 +82,14 @@ fn assert_removed_lines_reappear(diff: &str) {
     for (file, lines) in removed {
         let mut pool = added.get(&file).cloned().unwrap_or_default();
         for l in lines {
-            let at = pool
-                .iter()
-                .position(|a| *a == l)
-                .or_else(|| pool.iter().position(|a| only_inserted(&l, a) || opened(&l, a)));
-            assert!(at.is_some(), "{file}: the fix rewrote the line {l:?} instead of moving it");
+            let at = pool.iter().position(|a| *a == l).or_else(|| {
+                pool.iter()
+                    .position(|a| only_inserted(&l, a) || opened(&l, a))
+            });
+            assert!(
+                at.is_some(),
+                "{file}: the fix rewrote the line {l:?} instead of moving it"
+            );
             pool.remove(at.unwrap());
         }
     }
@@ -85,7 +104,11 @@ fn only_inserted(before: &str, after: &str) -> bool {
 /// Whether `before` is a self-closed element `<x />` that `after` opens as `<x>`.
 fn opened(before: &str, after: &str) -> bool {
     let b = before.trim();
-    let Some(name) = b.strip_prefix('<').and_then(|r| r.strip_suffix("/>")) else { return false };
+    let Some(name) = b.strip_prefix('<').and_then(|r| r.strip_suffix("/>")) else {
+        return false;
+    };
     let name = name.trim();
-    !name.contains(' ') && after.trim_start().starts_with(&format!("<{name}>")) && after.starts_with(&before[..before.len() - b.len()])
+    !name.contains(' ')
+        && after.trim_start().starts_with(&format!("<{name}>"))
+        && after.starts_with(&before[..before.len() - b.len()])
 }

@@ -34,9 +34,7 @@ pub enum Command {
     /// List every rule.
     Rules,
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 /// Options every file command shares.

@@ -41,7 +41,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 }
 
 /// `--statistics`: findings per rule, most frequent first.
-pub fn write_statistics<'a>(out: &mut dyn Write, diagnostics: impl Iterator<Item = &'a Diagnostic>) -> std::io::Result<()> {
+pub fn write_statistics<'a>(
+    out: &mut dyn Write,
+    diagnostics: impl Iterator<Item = &'a Diagnostic>,
+) -> std::io::Result<()> {
     let mut counts: BTreeMap<Rule, (usize, usize)> = BTreeMap::new();
     for d in diagnostics {
         let entry = counts.entry(d.rule).or_default();

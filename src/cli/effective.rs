@@ -9,7 +9,11 @@ use super::args::{EffectiveArgs, EffectiveFormat};
 
 pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let repo = Repo::load(&args.root)?;
-    let effective = repo.effective(&args.api, args.operation.as_deref(), args.product.as_deref())?;
+    let effective = repo.effective(
+        &args.api,
+        args.operation.as_deref(),
+        args.product.as_deref(),
+    )?;
     match args.format {
         EffectiveFormat::Xml => out.write_all(effective.to_xml().as_bytes())?,
         EffectiveFormat::Json => {

@@ -10,10 +10,15 @@ pub fn rule(name: &str, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let rule: Rule = name.parse().map_err(anyhow::Error::msg)?;
     writeln!(out, "# {}\n", rule.name())?;
     writeln!(out, "{}\n", rule.summary())?;
-    writeln!(out, "Default severity: {}. {}\n", rule.default_severity().as_str(), match rule.kind() {
-        Kind::PerFile(_) => "Checked per file.",
-        Kind::CrossScope => "Checked across scopes when a whole repo is given.",
-    })?;
+    writeln!(
+        out,
+        "Default severity: {}. {}\n",
+        rule.default_severity().as_str(),
+        match rule.kind() {
+            Kind::PerFile(_) => "Checked per file.",
+            Kind::CrossScope => "Checked across scopes when a whole repo is given.",
+        }
+    )?;
     write!(out, "{}", rule.explain())?;
     Ok(Outcome::Clean)
 }
@@ -26,7 +31,14 @@ pub fn rules(out: &mut dyn Write) -> anyhow::Result<Outcome> {
             FixAvailability::Sometimes => "yes",
             FixAvailability::None => "-",
         };
-        writeln!(out, "{:<26} {:<8} {:<9} {}", rule.name(), rule.default_severity().as_str(), fix, rule.summary())?;
+        writeln!(
+            out,
+            "{:<26} {:<8} {:<9} {}",
+            rule.name(),
+            rule.default_severity().as_str(),
+            fix,
+            rule.summary()
+        )?;
     }
     Ok(Outcome::Clean)
 }

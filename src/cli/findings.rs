@@ -22,20 +22,40 @@ pub fn rule_diagnostics(file: &Loaded, parsed: &Parsed, doc: &Document) -> Vec<D
 
 /// Per-file findings plus the repo's cross-scope findings pointing into this file, without
 /// duplicates (a cross-scope finding the file's own rule already reports is dropped).
-pub fn file_diagnostics(file: &Loaded, parsed: &Parsed, repo: &BTreeMap<PathBuf, Vec<RepoFinding>>) -> Vec<Diagnostic> {
+pub fn file_diagnostics(
+    file: &Loaded,
+    parsed: &Parsed,
+    repo: &BTreeMap<PathBuf, Vec<RepoFinding>>,
+) -> Vec<Diagnostic> {
     let mut diagnostics = rule_diagnostics(file, parsed, &parsed.doc);
     merge_repo_findings(file, &parsed.doc, repo, &mut diagnostics);
     diagnostics
 }
 
-pub fn merge_repo_findings(file: &Loaded, doc: &Document, repo: &BTreeMap<PathBuf, Vec<RepoFinding>>, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(found) = repo.get(&file.input.logical_path) else { return };
+pub fn merge_repo_findings(
+    file: &Loaded,
+    doc: &Document,
+    repo: &BTreeMap<PathBuf, Vec<RepoFinding>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let Some(found) = repo.get(&file.input.logical_path) else {
+        return;
+    };
     let rules = &file.config.config.rules;
     let mut extra: Vec<Diagnostic> = found
         .iter()
         .map(|f| f.diagnostic.clone())
-        .filter(|d| d.rule.is_enabled(rules) && !file.config.is_rule_ignored(&file.input.logical_path, d.rule))
-        .filter(|d| !diagnostics.iter().any(|own| own.rule == d.rule && own.range.start() == d.range.start()))
+        .filter(|d| {
+            d.rule.is_enabled(rules)
+                && !file
+                    .config
+                    .is_rule_ignored(&file.input.logical_path, d.rule)
+        })
+        .filter(|d| {
+            !diagnostics
+                .iter()
+                .any(|own| own.rule == d.rule && own.range.start() == d.range.start())
+        })
         .collect();
     drop_suppressed(doc, &mut extra);
     diagnostics.extend(extra);
@@ -49,7 +69,11 @@ pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
         Ok(parsed) => parsed.doc.source().to_owned(),
         Err(_) => String::from_utf8_lossy(&file.original).into_owned(),
     };
-    let mut report = FileReport::new(file.input.display_path.clone(), file.input.path.clone(), source);
+    let mut report = FileReport::new(
+        file.input.display_path.clone(),
+        file.input.path.clone(),
+        source,
+    );
     report.diagnostics = diagnostics;
     report.error = match &file.outcome {
         Ok(_) => None,

@@ -5,7 +5,9 @@ use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
-use apimfix::report::{FileError, FileReport, OutputFormat, ReportOptions, diff::unified_diff, write_report};
+use apimfix::report::{
+    FileError, FileReport, OutputFormat, ReportOptions, diff::unified_diff, write_report,
+};
 use apimfix::rules::Rule;
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
@@ -29,16 +31,38 @@ struct FileFix {
 fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
     let parsed = match &file.outcome {
         Ok(p) => p,
-        Err(e) => return FileFix { fixed: None, applied: BTreeMap::new(), error: Some(clone_error(e)) },
+        Err(e) => {
+            return FileFix {
+                fixed: None,
+                applied: BTreeMap::new(),
+                error: Some(clone_error(e)),
+            };
+        }
     };
-    let mode = if args.unsafe_fixes || file.config.config.unsafe_fixes { FixMode::IncludeUnsafe } else { FixMode::SafeOnly };
-    let outcome = match fix_until_stable(parsed.doc.clone(), mode, |doc| rule_diagnostics(file, parsed, doc)) {
+    let mode = if args.unsafe_fixes || file.config.config.unsafe_fixes {
+        FixMode::IncludeUnsafe
+    } else {
+        FixMode::SafeOnly
+    };
+    let outcome = match fix_until_stable(parsed.doc.clone(), mode, |doc| {
+        rule_diagnostics(file, parsed, doc)
+    }) {
         Ok(o) => o,
-        Err(e) => return FileFix { fixed: None, applied: BTreeMap::new(), error: Some(FileError::Internal(e.to_string())) },
+        Err(e) => {
+            return FileFix {
+                fixed: None,
+                applied: BTreeMap::new(),
+                error: Some(FileError::Internal(e.to_string())),
+            };
+        }
     };
     let mut error = None;
     if let Some((rule, e)) = outcome.dropped.first() {
-        error = Some(FileError::Internal(format!("a `{}` fix was dropped: its result does not parse ({})", rule.name(), e.message)));
+        error = Some(FileError::Internal(format!(
+            "a `{}` fix was dropped: its result does not parse ({})",
+            rule.name(),
+            e.message
+        )));
     }
     let mut document = outcome.document;
     if args.format {
@@ -46,16 +70,30 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
         if text != document.source() {
             match verify(&document, text) {
                 Ok(doc) => document = doc,
-                Err(e) => return FileFix { fixed: None, applied: outcome.applied, error: Some(FileError::Internal(format!("formatting: {e}"))) },
+                Err(e) => {
+                    return FileFix {
+                        fixed: None,
+                        applied: outcome.applied,
+                        error: Some(FileError::Internal(format!("formatting: {e}"))),
+                    };
+                }
             }
         }
     }
     if document.source() != parsed.doc.source() {
         if let Err(e) = verify(&parsed.doc, document.source().to_owned()) {
-            return FileFix { fixed: None, applied: outcome.applied, error: Some(FileError::Internal(e)) };
+            return FileFix {
+                fixed: None,
+                applied: outcome.applied,
+                error: Some(FileError::Internal(e)),
+            };
         }
     }
-    FileFix { fixed: Some(document), applied: outcome.applied, error }
+    FileFix {
+        fixed: Some(document),
+        applied: outcome.applied,
+        error,
+    }
 }
 
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -64,18 +102,30 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let fixes: Vec<FileFix> = ws.files.par_iter().map(|f| fix_file(f, args)).collect();
 
     // What remains, per-file and across scopes, judged on the fixed documents.
-    let fixed_docs: Vec<(&Loaded, &Document)> = ws.files.iter().zip(&fixes).filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, d))).collect();
+    let fixed_docs: Vec<(&Loaded, &Document)> = ws
+        .files
+        .iter()
+        .zip(&fixes)
+        .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, d)))
+        .collect();
     let repo_after = cross_scope_findings(&fixed_docs);
     let mut changed = 0usize;
     let mut reports: Vec<FileReport> = Vec::new();
     let mut write_errors = 0usize;
     for (file, fix) in ws.files.iter().zip(&fixes) {
-        let mut report = FileReport::new(file.input.display_path.clone(), file.input.path.clone(), String::new());
+        let mut report = FileReport::new(
+            file.input.display_path.clone(),
+            file.input.path.clone(),
+            String::new(),
+        );
         report.error = fix.error.as_ref().map(clone_error);
         if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
             let mut remaining: Vec<Diagnostic> = rule_diagnostics(file, parsed, doc);
             merge_repo_findings(file, doc, &repo_after, &mut remaining);
-            report = FileReport { diagnostics: remaining, ..FileReport::new(report.display_path, report.path, doc.source().to_owned()) };
+            report = FileReport {
+                diagnostics: remaining,
+                ..FileReport::new(report.display_path, report.path, doc.source().to_owned())
+            };
             report.error = fix.error.as_ref().map(clone_error);
             let new_text = doc.source();
             if ws.reads_stdin {
@@ -90,7 +140,10 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                         report.error = Some(FileError::Io(std::io::Error::other(e.to_string())));
                     }
                 } else {
-                    out.write_all(unified_diff(&file.input.display_path, parsed.doc.source(), new_text).as_bytes())?;
+                    out.write_all(
+                        unified_diff(&file.input.display_path, parsed.doc.source(), new_text)
+                            .as_bytes(),
+                    )?;
                 }
             }
         }
@@ -102,9 +155,19 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
     if args.write && !ws.reads_stdin {
         if let Some(format) = args.output_format {
-            write_report(format, out, &reports, &ReportOptions::for_stdout(args.unsafe_fixes))?;
+            write_report(
+                format,
+                out,
+                &reports,
+                &ReportOptions::for_stdout(args.unsafe_fixes),
+            )?;
         } else if !args.files.quiet {
-            write_report(OutputFormat::Text, out, &reports, &ReportOptions::for_stdout(args.unsafe_fixes))?;
+            write_report(
+                OutputFormat::Text,
+                out,
+                &reports,
+                &ReportOptions::for_stdout(args.unsafe_fixes),
+            )?;
         }
     }
     eprint_reports(reports.iter().filter(|r| r.error.is_some()));
@@ -124,8 +187,15 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let verb = if args.write { "Fixed" } else { "Would fix" };
         eprintln!(
             "{verb} {applied} finding{} in {changed} file{}; {remaining} finding{} remain{}{}",
-            plural(applied), plural(changed), plural(remaining), if remaining == 1 { "s" } else { "" },
-            if write_errors > 0 { format!("; {write_errors} file(s) could not be written") } else { String::new() }
+            plural(applied),
+            plural(changed),
+            plural(remaining),
+            if remaining == 1 { "s" } else { "" },
+            if write_errors > 0 {
+                format!("; {write_errors} file(s) could not be written")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(if errored {
@@ -133,7 +203,11 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else if args.exit_zero || ws.reads_stdin {
         Outcome::Clean
     } else if args.write {
-        if remaining > 0 { Outcome::Pending } else { Outcome::Clean }
+        if remaining > 0 {
+            Outcome::Pending
+        } else {
+            Outcome::Clean
+        }
     } else if changed > 0 {
         Outcome::Pending
     } else {

@@ -18,28 +18,36 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
     if text == parsed.doc.source() {
         return Ok(None);
     }
-    verify(&parsed.doc, text.clone()).map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
+    verify(&parsed.doc, text.clone())
+        .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
     Ok(Some(text))
 }
 
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
-    let results: Vec<Result<Option<String>, FileError>> = ws.files.par_iter().map(format_file).collect();
+    let results: Vec<Result<Option<String>, FileError>> =
+        ws.files.par_iter().map(format_file).collect();
     let mut changed = 0usize;
     let mut failed: Vec<FileReport> = Vec::new();
     for (file, result) in ws.files.iter().zip(results) {
         let formatted = match result {
             Ok(f) => f,
             Err(e) => {
-                let mut report = FileReport::new(file.input.display_path.clone(), file.input.path.clone(), String::from_utf8_lossy(&file.original).into_owned());
+                let mut report = FileReport::new(
+                    file.input.display_path.clone(),
+                    file.input.path.clone(),
+                    String::from_utf8_lossy(&file.original).into_owned(),
+                );
                 report.error = Some(e);
                 failed.push(report);
                 continue;
             }
         };
         if ws.reads_stdin {
-            let text = formatted.as_deref().unwrap_or_else(|| file.outcome.as_ref().map(|p| p.doc.source()).unwrap_or(""));
+            let text = formatted
+                .as_deref()
+                .unwrap_or_else(|| file.outcome.as_ref().map(|p| p.doc.source()).unwrap_or(""));
             out.write_all(text.as_bytes())?;
             continue;
         }
@@ -52,7 +60,11 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             if let Some(path) = &file.input.path
                 && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
             {
-                let mut report = FileReport::new(file.input.display_path.clone(), file.input.path.clone(), old.into_owned());
+                let mut report = FileReport::new(
+                    file.input.display_path.clone(),
+                    file.input.path.clone(),
+                    old.into_owned(),
+                );
                 report.error = Some(FileError::Io(std::io::Error::other(e.to_string())));
                 failed.push(report);
             }
@@ -63,8 +75,16 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     eprint_reports(failed.iter());
     print_top_errors(&ws.errors);
     if !args.files.quiet && !ws.reads_stdin {
-        let what = if args.write { "reformatted" } else { "would be reformatted" };
-        eprintln!("{changed} file{} {what}, {} already formatted", if changed == 1 { "" } else { "s" }, ws.files.len() - changed - failed.len().min(ws.files.len() - changed));
+        let what = if args.write {
+            "reformatted"
+        } else {
+            "would be reformatted"
+        };
+        eprintln!(
+            "{changed} file{} {what}, {} already formatted",
+            if changed == 1 { "" } else { "s" },
+            ws.files.len() - changed - failed.len().min(ws.files.len() - changed)
+        );
     }
     let errored = !ws.errors.is_empty() || !failed.is_empty();
     Ok(if errored {

@@ -55,7 +55,10 @@ fn print_notes(ws: &Workspace, args: &FileArgs) {
     }
     for file in &ws.files {
         if let Ok(parsed) = &file.outcome {
-            eprintln!("{}: scope {} ({})", file.input.display_path, parsed.scope, parsed.scope_source);
+            eprintln!(
+                "{}: scope {} ({})",
+                file.input.display_path, parsed.scope, parsed.scope_source
+            );
         }
     }
 }
@@ -76,7 +79,8 @@ fn eprint_reports<'a>(reports: impl Iterator<Item = &'a FileReport>) {
     let only_errors: Vec<FileReport> = reports
         .filter(|r| r.error.is_some())
         .map(|r| {
-            let mut copy = FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
+            let mut copy =
+                FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
             copy.error = r.error.as_ref().map(findings::clone_error);
             copy
         })
@@ -85,5 +89,10 @@ fn eprint_reports<'a>(reports: impl Iterator<Item = &'a FileReport>) {
         return;
     }
     let mut err = anstream::stderr();
-    let _ = write_report(OutputFormat::Text, &mut err, &only_errors, &ReportOptions::for_stderr());
+    let _ = write_report(
+        OutputFormat::Text,
+        &mut err,
+        &only_errors,
+        &ReportOptions::for_stderr(),
+    );
 }

@@ -87,24 +87,43 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
             return Err("`-` (stdin) cannot be combined with other paths".to_owned());
         }
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("stdin: {e}"))?;
         stdin_bytes = Some(bytes);
-        let logical = args.stdin_filename.clone().unwrap_or_else(|| PathBuf::from("-"));
+        let logical = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
         inputs.push(Input {
-            display_path: args.stdin_filename.as_deref().map_or_else(|| "-".to_owned(), display_path),
+            display_path: args
+                .stdin_filename
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), display_path),
             path: None,
             logical_path: absolute(&logical),
             explicit: true,
         });
     } else {
         let options = DiscoverOptions {
-            symlinks: if args.follow_symlinks { SymlinkPolicy::Follow } else { SymlinkPolicy::Refuse },
-            explicit_files: if args.force_exclude { ExplicitFilePolicy::ApplyExclude } else { ExplicitFilePolicy::Include },
+            symlinks: if args.follow_symlinks {
+                SymlinkPolicy::Follow
+            } else {
+                SymlinkPolicy::Refuse
+            },
+            explicit_files: if args.force_exclude {
+                ExplicitFilePolicy::ApplyExclude
+            } else {
+                ExplicitFilePolicy::Include
+            },
             ..DiscoverOptions::default()
         };
         let found = discover(&args.paths, &options, &resolver);
         for e in found.errors {
-            errors.push((e.path().map(display_path).unwrap_or_default(), e.to_string()));
+            errors.push((
+                e.path().map(display_path).unwrap_or_default(),
+                e.to_string(),
+            ));
         }
         for (path, reason) in found.skipped {
             notes.push(format!("{}: skipped: {reason}", display_path(&path)));
@@ -127,7 +146,12 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                 Ok(c) => c,
                 Err(e) => {
                     let config = Arc::new(LoadedConfig::defaults(Path::new(".")));
-                    return Some(Loaded { input, config, original: Vec::new(), outcome: Err(FileError::Internal(format!("configuration: {e}"))) });
+                    return Some(Loaded {
+                        input,
+                        config,
+                        original: Vec::new(),
+                        outcome: Err(FileError::Internal(format!("configuration: {e}"))),
+                    });
                 }
             };
             let bytes = match &input.path {
@@ -136,39 +160,82 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
             };
             let bytes = match bytes {
                 Ok(b) => b,
-                Err(e) => return Some(Loaded { input, config, original: Vec::new(), outcome: Err(FileError::Io(e)) }),
+                Err(e) => {
+                    return Some(Loaded {
+                        input,
+                        config,
+                        original: Vec::new(),
+                        outcome: Err(FileError::Io(e)),
+                    });
+                }
             };
             let outcome = match parse_bytes(bytes.clone(), &limits) {
                 Ok(doc) => {
                     let location = locate(&input.logical_path);
-                    let (scope, scope_source) = resolve_scope(args.scope, config.scope_for(&input.logical_path), doc.root_kind(), &location);
-                    Ok(Parsed { doc, scope, scope_source, facts: RepoFacts::default() })
+                    let (scope, scope_source) = resolve_scope(
+                        args.scope,
+                        config.scope_for(&input.logical_path),
+                        doc.root_kind(),
+                        &location,
+                    );
+                    Ok(Parsed {
+                        doc,
+                        scope,
+                        scope_source,
+                        facts: RepoFacts::default(),
+                    })
                 }
                 // A walked `*.xml` that is not a policy (a pom, a config) is none of our business.
                 Err(e) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => return None,
                 Err(e) => Err(FileError::Syntax(e)),
             };
-            Some(Loaded { input, config, original: bytes, outcome })
+            Some(Loaded {
+                input,
+                config,
+                original: bytes,
+                outcome,
+            })
         })
         .collect();
     let mut files: Vec<Loaded> = loaded.into_iter().flatten().collect();
     files.sort_by(|a, b| a.input.display_path.cmp(&b.input.display_path));
 
     let repo_findings = attach_repo_facts(&mut files, &mut errors);
-    Ok(Workspace { files, errors, repo_findings, notes, reads_stdin })
+    Ok(Workspace {
+        files,
+        errors,
+        repo_findings,
+        notes,
+        reads_stdin,
+    })
 }
 
 /// One repo model per APIOps root among `entries` (each a file and its document), with the
 /// config of the first file under that root.
-fn build_repos(entries: &[(&Loaded, &Document)], errors: &mut Vec<(String, String)>) -> Vec<(PathBuf, Repo, Arc<LoadedConfig>)> {
-    let paths: Vec<PathBuf> = entries.iter().filter(|(f, _)| f.input.path.is_some()).map(|(f, _)| f.input.logical_path.clone()).collect();
+fn build_repos(
+    entries: &[(&Loaded, &Document)],
+    errors: &mut Vec<(String, String)>,
+) -> Vec<(PathBuf, Repo, Arc<LoadedConfig>)> {
+    let paths: Vec<PathBuf> = entries
+        .iter()
+        .filter(|(f, _)| f.input.path.is_some())
+        .map(|(f, _)| f.input.logical_path.clone())
+        .collect();
     let mut repos = Vec::new();
     for root in find_roots(&paths) {
-        let under: Vec<&(&Loaded, &Document)> = entries.iter().filter(|(f, _)| f.input.logical_path.starts_with(&root)).collect();
-        let Some((first, _)) = under.first() else { continue };
+        let under: Vec<&(&Loaded, &Document)> = entries
+            .iter()
+            .filter(|(f, _)| f.input.logical_path.starts_with(&root))
+            .collect();
+        let Some((first, _)) = under.first() else {
+            continue;
+        };
         let config = first.config.clone();
-        let docs: Vec<(PathBuf, Arc<Document>)> = under.iter().map(|(f, d)| (f.input.logical_path.clone(), Arc::new((*d).clone()))).collect();
-        match Repo::from_documents(&root, docs) {
+        let docs: Vec<(PathBuf, Arc<Document>)> = under
+            .iter()
+            .map(|(f, d)| (f.input.logical_path.clone(), Arc::new((*d).clone())))
+            .collect();
+        match Repo::load_with(&root, docs) {
             Ok(repo) => repos.push((root, repo, config)),
             Err(e) => errors.push((display_path(&root), format!("repo model: {e}"))),
         }
@@ -176,30 +243,48 @@ fn build_repos(entries: &[(&Loaded, &Document)], errors: &mut Vec<(String, Strin
     repos
 }
 
-fn findings_of(repos: &[(PathBuf, Repo, Arc<LoadedConfig>)]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
+fn findings_of(
+    repos: &[(PathBuf, Repo, Arc<LoadedConfig>)],
+) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let mut findings: BTreeMap<PathBuf, Vec<RepoFinding>> = BTreeMap::new();
     for (_, repo, config) in repos {
         let rules = &config.config.rules;
         for finding in repo.findings(&rules.cors_first.options(), &rules.cors_origins.options()) {
-            findings.entry(absolute(&finding.path)).or_default().push(finding);
+            findings
+                .entry(absolute(&finding.path))
+                .or_default()
+                .push(finding);
         }
     }
     findings
 }
 
 /// The cross-scope findings of the repos that `entries` form (used on fixed documents).
-pub fn cross_scope_findings(entries: &[(&Loaded, &Document)]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
+pub fn cross_scope_findings(
+    entries: &[(&Loaded, &Document)],
+) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let mut ignored = Vec::new();
     findings_of(&build_repos(entries, &mut ignored))
 }
 
 /// Gives each file the facts of its repo, and collects the cross-scope findings.
-fn attach_repo_facts(files: &mut [Loaded], errors: &mut Vec<(String, String)>) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
-    let entries: Vec<(&Loaded, &Document)> = files.iter().filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, &p.doc))).collect();
+fn attach_repo_facts(
+    files: &mut [Loaded],
+    errors: &mut Vec<(String, String)>,
+) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
+    let entries: Vec<(&Loaded, &Document)> = files
+        .iter()
+        .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, &p.doc)))
+        .collect();
     let repos = build_repos(&entries, errors);
     let findings = findings_of(&repos);
     for file in files.iter_mut() {
-        let Some((_, repo, _)) = repos.iter().find(|(root, _, _)| file.input.logical_path.starts_with(root)) else { continue };
+        let Some((_, repo, _)) = repos
+            .iter()
+            .find(|(root, _, _)| file.input.logical_path.starts_with(root))
+        else {
+            continue;
+        };
         let gates = file.config.config.rules.cors_first.options();
         if let Ok(parsed) = &mut file.outcome {
             parsed.facts = repo.facts_for(&file.input.logical_path, &gates);

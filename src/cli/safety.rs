@@ -5,9 +5,14 @@
 use apimfix::syntax::{Document, Limits, parse_with};
 
 pub fn verify(before: &Document, after: String) -> Result<Document, String> {
-    let doc = parse_with(after, &Limits::default()).map_err(|e| format!("the rewritten file does not parse ({})", e.message))?;
+    let doc = parse_with(after, &Limits::default())
+        .map_err(|e| format!("the rewritten file does not parse ({})", e.message))?;
     let expressions = |d: &Document| {
-        let mut v: Vec<String> = d.expressions().iter().map(|e| d.slice(e.range).to_owned()).collect();
+        let mut v: Vec<String> = d
+            .expressions()
+            .iter()
+            .map(|e| d.slice(e.range).to_owned())
+            .collect();
         v.sort();
         v
     };

@@ -219,6 +219,44 @@ impl Repo {
         Ok(repo)
     }
 
+    /// Reads the repo like [`Repo::load`], but takes the documents handed over (already
+    /// parsed, or fixed) in place of the files at their paths. Files not handed over are read
+    /// from disk, so a run on part of a repo still sees the whole scope graph.
+    pub fn load_with(
+        root: &Path,
+        documents: Vec<(PathBuf, Arc<Document>)>,
+    ) -> Result<Repo, RepoError> {
+        let mut repo = Repo::empty(root);
+        let given: HashMap<String, Arc<Document>> = documents
+            .into_iter()
+            .filter_map(|(path, doc)| {
+                let relative = path.strip_prefix(&repo.root).ok()?;
+                Some((scope::normal_components(relative).join("/"), doc))
+            })
+            .collect();
+        let mut found = repo.scan()?;
+        found.sort_by(|a, b| a.2.cmp(&b.2));
+        for (slot, workspace, rel) in found {
+            let path = repo.root.join(&rel);
+            if let Some(doc) = given.get(&rel) {
+                repo.attach(slot, workspace, path, rel, doc.clone());
+                continue;
+            }
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(source) => {
+                    repo.errors.push(RepoError::Io { path, source });
+                    continue;
+                }
+            };
+            match syntax::parse_bytes(bytes, &syntax::Limits::default()) {
+                Ok(doc) => repo.attach(slot, workspace, path, rel, Arc::new(doc)),
+                Err(source) => repo.errors.push(RepoError::Syntax { path, source }),
+            }
+        }
+        Ok(repo)
+    }
+
     fn empty(root: &Path) -> Repo {
         Repo {
             root: root.to_path_buf(),

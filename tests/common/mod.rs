@@ -13,7 +13,9 @@ pub struct TestDir {
 
 impl TestDir {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// A copy of `examples/<name>` (or any folder of the crate).
@@ -41,12 +43,21 @@ impl TestDir {
 
     /// `apimfix ARGS` run inside this folder.
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = apimfix().current_dir(self.path()).args(args).output().unwrap();
+        let output = apimfix()
+            .current_dir(self.path())
+            .args(args)
+            .output()
+            .unwrap();
         Run::from(output)
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let output = apimfix().current_dir(self.path()).args(args).write_stdin(stdin).output().unwrap();
+        let output = apimfix()
+            .current_dir(self.path())
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
         Run::from(output)
     }
 
@@ -109,7 +120,15 @@ impl From<Output> for Run {
 
 /// Runs `git` in `dir`, panicking with its output on failure.
 pub fn git(dir: &Path, args: &[&str]) -> Output {
-    let out = std::process::Command::new("git").current_dir(dir).args(args).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
