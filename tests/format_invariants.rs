@@ -260,3 +260,23 @@ fn corpus_holds_every_invariant() {
         unparsed.len()
     );
 }
+
+#[test]
+fn deepest_document_the_parser_accepts_formats_iteratively() {
+    let depth = apimfix::syntax::Limits::default().max_depth;
+    let mut source = String::from("<policies>");
+    for _ in 1..depth {
+        source.push_str("<a>");
+    }
+    for _ in 1..depth {
+        source.push_str("</a>");
+    }
+    source.push_str("</policies>");
+    let options = FormatOptions::default();
+    let out = check_file("deep", &source, &options);
+    let deepest = " ".repeat(4 * (depth - 1));
+    assert!(
+        out.contains(&format!("\n{deepest}<a></a>\n")),
+        "innermost element indented {depth} levels"
+    );
+}
