@@ -80,11 +80,16 @@ fn check_file(name: &str, source: &str, options: &FormatOptions) -> String {
     );
     match options.line_ending {
         LineEndingOption::Auto => {
-            assert_eq!(
-                expression_texts(&doc),
-                expression_texts(&again),
-                "{name}: expressions"
-            );
+            if expression_texts(&doc) != expression_texts(&again) {
+                // Allowed only when `format` had to write every line break in the file's
+                // ending, to keep a mixed file from flipping to the other one.
+                assert!(has_one_line_ending(&out), "{name}: expressions changed");
+                assert_eq!(
+                    normalized_expressions(&doc),
+                    normalized_expressions(&again),
+                    "{name}: expressions"
+                );
+            }
             assert_eq!(
                 again.line_ending(),
                 doc.line_ending(),
@@ -96,13 +101,11 @@ fn check_file(name: &str, source: &str, options: &FormatOptions) -> String {
                 !out.contains("\r\n"),
                 "{name}: a CRLF left with line-ending: lf"
             );
-            let normalized = |d: &Document| -> Vec<String> {
-                expression_texts(d)
-                    .iter()
-                    .map(|t| t.replace("\r\n", "\n"))
-                    .collect()
-            };
-            assert_eq!(normalized(&doc), normalized(&again), "{name}: expressions");
+            assert_eq!(
+                normalized_expressions(&doc),
+                normalized_expressions(&again),
+                "{name}: expressions"
+            );
         }
         LineEndingOption::Crlf => {
             let bytes = out.as_bytes();
@@ -115,6 +118,18 @@ fn check_file(name: &str, source: &str, options: &FormatOptions) -> String {
     check_trailing_whitespace(name, &doc, &out);
     check_xml_tree(name, source, &out);
     out
+}
+
+fn normalized_expressions(doc: &Document) -> Vec<String> {
+    expression_texts(doc)
+        .iter()
+        .map(|t| t.replace("\r\n", "\n"))
+        .collect()
+}
+
+fn has_one_line_ending(text: &str) -> bool {
+    let crlf = text.matches("\r\n").count();
+    crlf == 0 || crlf == text.matches('\n').count()
 }
 
 fn memchr_lf(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {

@@ -229,6 +229,19 @@ fn keeps_crlf_and_the_bytes_of_verbatim_lf_lines() {
 }
 
 #[test]
+fn keeps_the_majority_ending_when_dropped_blank_lines_would_flip_it() {
+    // Six CRLF (five of them blank lines) against four LF inside the expression. Written
+    // naively, the output would hold three CRLF and four LF, and read as an LF file the next
+    // time round. The formatter then writes every line break as CRLF instead.
+    let source = "<policies>\r\n\r\n\r\n\r\n\r\n<set-body>@{\n\n\n\n}</set-body>\r\n</policies>";
+    let out = fmt(source);
+    assert_eq!(
+        out,
+        "<policies>\r\n    <set-body>@{\r\n\r\n\r\n\r\n}</set-body>\r\n</policies>\r\n"
+    );
+}
+
+#[test]
 fn forces_one_line_ending_everywhere() {
     let source = concat!(
         "<policies>\r\n<inbound>\n<!-- one\r\ntwo -->\r\n",

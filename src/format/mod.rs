@@ -27,8 +27,9 @@
 //! - A start tag longer than `line-width` with two or more attributes goes one attribute per
 //!   line (see `tag`).
 //! - Line endings: `auto` writes the layout line breaks in the file's majority ending and
-//!   leaves verbatim text as written; `lf`/`crlf` rewrite every line break in the file. A BOM
-//!   is kept. The file ends with exactly one line break.
+//!   leaves verbatim text as written (unless that would flip the majority, see [`format`]);
+//!   `lf`/`crlf` rewrite every line break in the file. A BOM is kept. The file ends with
+//!   exactly one line break.
 
 mod layout;
 mod tag;
@@ -84,14 +85,37 @@ impl Default for FormatOptions {
 
 /// Formats a parsed policy file, returning the whole new text.
 ///
-/// Only layout whitespace changes: the output parses again, has the same expressions and the
-/// same text once XML whitespace is removed, and formatting it again changes nothing.
+/// Only layout whitespace changes: the output parses again, has the same text once XML
+/// whitespace is removed, and formatting it again changes nothing. With `line-ending: auto`
+/// the expressions keep their bytes, except in one rare case: when a mixed file's verbatim
+/// line breaks would outnumber the ones the formatter writes (say, once runs of blank lines
+/// are gone), every line break is written in the file's ending, so that the next run does
+/// not read the output as a file of the other ending.
 pub fn format(doc: &Document, options: &FormatOptions) -> String {
-    let (ending, verbatim_breaks) = match options.line_ending {
-        LineEndingOption::Auto => (doc.line_ending(), VerbatimBreaks::AsWritten),
-        LineEndingOption::Lf => (LineEnding::Lf, VerbatimBreaks::Convert),
-        LineEndingOption::Crlf => (LineEnding::CrLf, VerbatimBreaks::Convert),
-    };
+    match options.line_ending {
+        LineEndingOption::Auto => {
+            let ending = doc.line_ending();
+            let out = write(doc, options, ending, VerbatimBreaks::AsWritten);
+            // In a mixed file, dropping blank lines can leave the verbatim text's line breaks
+            // in the majority, and the next run would then pick the other ending. Writing
+            // every break in the file's ending keeps the output a fixed point.
+            if LineEnding::detect(&out) == ending {
+                out
+            } else {
+                write(doc, options, ending, VerbatimBreaks::Convert)
+            }
+        }
+        LineEndingOption::Lf => write(doc, options, LineEnding::Lf, VerbatimBreaks::Convert),
+        LineEndingOption::Crlf => write(doc, options, LineEnding::CrLf, VerbatimBreaks::Convert),
+    }
+}
+
+fn write(
+    doc: &Document,
+    options: &FormatOptions,
+    ending: LineEnding,
+    verbatim_breaks: VerbatimBreaks,
+) -> String {
     let mut w = Writer::new(options, ending, verbatim_breaks, doc.source().len());
     layout::write_document(&mut w, doc, options.line_width);
     w.finish()
