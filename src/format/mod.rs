@@ -27,7 +27,7 @@
 //! - A start tag longer than `line-width` with two or more attributes goes one attribute per
 //!   line (see `tag`).
 //! - Line endings: `auto` writes the layout line breaks in the file's majority ending and
-//!   leaves verbatim text as written (unless that would flip the majority, see [`format`]);
+//!   leaves verbatim text as written (unless that would flip the majority, see [`format()`]);
 //!   `lf`/`crlf` rewrite every line break in the file. A BOM is kept. The file ends with
 //!   exactly one line break.
 

@@ -4,8 +4,8 @@
 //! around `=` and between attributes becomes one space; names, values and quote characters
 //! are copied from the source.
 //!
-//! Attribute-per-line form, used when the one-line form would run past `line-width` and the
-//! tag has at least two attributes:
+//! Attribute-per-line form, used when the one-line form, indentation included, would run past
+//! `line-width` columns (a tab counts `indent-width`) and the tag has at least two attributes:
 //!
 //! ```text
 //! <send-request
@@ -19,7 +19,7 @@
 //! never mistaken for children, which sit at the same indentation. A lone attribute never
 //! wraps: moving it to its own line gains only the width of the tag name.
 
-use crate::syntax::{Document, ElementRef};
+use crate::syntax::{Attribute, Document, ElementRef};
 
 use super::writer::Writer;
 
@@ -86,7 +86,7 @@ pub(super) fn write_start_tag(
     }
 }
 
-fn write_attribute(w: &mut Writer, doc: &Document, attr: &crate::syntax::Attribute) {
+fn write_attribute(w: &mut Writer, doc: &Document, attr: &Attribute) {
     let quote = quote_str(attr.quote);
     w.token(doc.slice(attr.name));
     w.token("=");
