@@ -229,22 +229,23 @@ fn keeps_crlf_and_the_bytes_of_verbatim_lf_lines() {
 }
 
 #[test]
-fn keeps_the_majority_ending_when_dropped_blank_lines_would_flip_it() {
-    // Six CRLF (five of them blank lines) against four LF inside the expression. Written
-    // naively, the output would hold three CRLF and four LF, and read as an LF file the next
-    // time round. The formatter then writes every line break as CRLF instead.
+fn takes_the_output_majority_when_dropped_blank_lines_would_flip_it() {
+    // Six CRLF (five of them blank lines) against four LF inside the expression. With CRLF
+    // layout the output would hold three CRLF and four LF, and read as an LF file the next
+    // time round; so the layout is written in LF, and the expression keeps its bytes.
     let source = "<policies>\r\n\r\n\r\n\r\n\r\n<set-body>@{\n\n\n\n}</set-body>\r\n</policies>";
     let out = fmt(source);
     assert_eq!(
         out,
-        "<policies>\r\n    <set-body>@{\r\n\r\n\r\n\r\n}</set-body>\r\n</policies>\r\n"
+        "<policies>\n    <set-body>@{\n\n\n\n}</set-body>\n</policies>\n"
     );
 }
 
 #[test]
-fn forces_one_line_ending_everywhere() {
+fn forces_one_line_ending_everywhere_but_inside_expressions() {
     let source = concat!(
         "<policies>\r\n<inbound>\n<!-- one\r\ntwo -->\r\n",
+        "<set-variable name=\"a\r\nb\" value=\"@{\r\n  return 1;\n}\" />\n",
         "<set-body>@{\n    return \"a\";\r\n}</set-body>\r\n</inbound>\n</policies>",
     );
     let lf = FormatOptions {
@@ -255,15 +256,26 @@ fn forces_one_line_ending_everywhere() {
         line_ending: LineEndingOption::Crlf,
         ..FormatOptions::default()
     };
+    let expressions = ["@{\r\n  return 1;\n}", "@{\n    return \"a\";\r\n}"];
     let out_lf = fmt_with(source, &lf);
-    assert!(!out_lf.contains('\r'));
     snapshot!("line_ending_lf", out_lf);
-    let out_crlf = fmt_with(source, &crlf);
-    assert_eq!(
-        out_crlf.matches('\n').count(),
-        out_crlf.matches("\r\n").count()
+    let mut rest = out_lf.clone();
+    for expression in expressions {
+        assert!(rest.contains(expression), "expression kept: {expression:?}");
+        rest = rest.replace(expression, "");
+    }
+    assert!(
+        !rest.contains('\r'),
+        "a CR outside the expressions: {rest:?}"
     );
+    let out_crlf = fmt_with(source, &crlf);
     snapshot!("line_ending_crlf", out_crlf);
+    let mut rest = out_crlf.clone();
+    for expression in expressions {
+        assert!(rest.contains(expression), "expression kept: {expression:?}");
+        rest = rest.replace(expression, "");
+    }
+    assert_eq!(rest.matches('\n').count(), rest.matches("\r\n").count());
 }
 
 #[test]

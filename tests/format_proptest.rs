@@ -2,7 +2,8 @@
 //! attributes, policy expressions in attributes and text (with `<`, `"`, generics and
 //! multi-line blocks), comments, mixed content, blank lines and random indentation, under
 //! random options. For each: the output parses, formatting it again changes nothing, the
-//! expressions are kept, and only XML whitespace differs from the input.
+//! expressions keep every byte, only XML whitespace differs from the input, and the line
+//! endings are the forced one outside expressions, or the file's own when it had only one.
 
 use apimfix::format::{FormatOptions, IndentStyle, LineEndingOption, format};
 use apimfix::syntax::{Document, parse};
@@ -250,18 +251,25 @@ fn options() -> impl Strategy<Value = FormatOptions> {
         )
 }
 
-fn expressions(doc: &Document, normalize_breaks: bool) -> Vec<String> {
+fn expressions(doc: &Document) -> Vec<&str> {
     doc.expressions()
         .iter()
-        .map(|e| {
-            let text = doc.slice(e.range);
-            if normalize_breaks {
-                text.replace("\r\n", "\n")
-            } else {
-                text.to_owned()
-            }
-        })
+        .map(|e| doc.slice(e.range))
         .collect()
+}
+
+/// The text with every policy expression cut out.
+fn outside_expressions(doc: &Document) -> String {
+    let mut ranges: Vec<_> = doc.expressions().iter().map(|e| e.range).collect();
+    ranges.sort();
+    let mut out = String::new();
+    let mut cursor = 0;
+    for range in ranges {
+        out.push_str(&doc.source()[cursor..range.start()]);
+        cursor = range.end();
+    }
+    out.push_str(&doc.source()[cursor..]);
+    out
 }
 
 fn without_whitespace(text: &str) -> String {
@@ -279,17 +287,21 @@ proptest! {
         let out = format(&doc, &options);
         let again = parse(&out).map_err(|e| TestCaseError::fail(format!("output does not parse: {e:?}\n{out}")))?;
         prop_assert_eq!(&format(&again, &options), &out, "not idempotent");
-        // `auto` keeps expression bytes, unless it had to write one line ending throughout to
-        // keep a mixed file from flipping (see `format`); forced endings rewrite them.
-        let crlf = out.matches("\r\n").count();
-        let one_ending = crlf == 0 || crlf == out.matches('\n').count();
-        let exact = options.line_ending == LineEndingOption::Auto
-            && (!one_ending || expressions(&doc, false) == expressions(&again, false));
-        prop_assert_eq!(expressions(&doc, !exact), expressions(&again, !exact));
+        prop_assert_eq!(expressions(&doc), expressions(&again));
         prop_assert_eq!(without_whitespace(&source), without_whitespace(&out));
         prop_assert_eq!(doc.has_bom(), again.has_bom());
         prop_assert!(out.ends_with('\n') && !out.ends_with("\n\n") && !out.ends_with("\n\r\n"));
-        if options.line_ending == LineEndingOption::Auto {
+        let outside = outside_expressions(&again);
+        let outside_crlf = outside.matches("\r\n").count();
+        match options.line_ending {
+            LineEndingOption::Auto => {}
+            LineEndingOption::Lf => prop_assert_eq!(outside_crlf, 0),
+            LineEndingOption::Crlf => prop_assert_eq!(outside_crlf, outside.matches('\n').count()),
+        }
+        // A mixed file may settle on its other ending (see `format`); a uniform one never.
+        let crlf = source.matches("\r\n").count();
+        let uniform = crlf == 0 || crlf == source.matches('\n').count();
+        if options.line_ending == LineEndingOption::Auto && uniform {
             prop_assert_eq!(doc.line_ending(), again.line_ending());
         }
     }

@@ -105,7 +105,7 @@ impl<'a> Frame<'a> {
 
     /// Starts a new line for the next item: at most one blank line kept from the source,
     /// and none at the start of a block.
-    fn begin_line(&mut self, w: &mut Writer) {
+    fn begin_line(&mut self, w: &mut Writer<'_>) {
         let at_file_start = self.element.is_none() && self.previous == Previous::Opening;
         if !at_file_start {
             w.line_break();
@@ -126,7 +126,7 @@ impl<'a> Frame<'a> {
 }
 
 /// Writes the whole document into `w`, up to (not including) the final line break.
-pub(super) fn write_document(w: &mut Writer, doc: &Document, line_width: usize) {
+pub(super) fn write_document(w: &mut Writer<'_>, doc: &Document, line_width: usize) {
     let mut stack = vec![Frame::new(None, doc.top_level(), 0)];
     while let Some(frame) = stack.last_mut() {
         let Some(&id) = frame.children.get(frame.next) else {
@@ -163,7 +163,7 @@ pub(super) fn write_document(w: &mut Writer, doc: &Document, line_width: usize) 
                     }
                     Content::Verbatim => {
                         write_start_tag(w, doc, el, depth, TagEnd::Open, line_width);
-                        w.verbatim(doc.slice(el.inner_range()));
+                        w.verbatim(el.inner_range());
                         write_end_tag(w, el);
                     }
                     Content::Block => {
@@ -178,7 +178,7 @@ pub(super) fn write_document(w: &mut Writer, doc: &Document, line_width: usize) 
                 } else {
                     frame.begin_line(w);
                 }
-                w.verbatim(doc.slice(node.range));
+                w.verbatim(node.range);
                 frame.previous = Previous::Other;
             }
             // Declarations and processing instructions; CDATA and text reach here only at
@@ -191,14 +191,14 @@ pub(super) fn write_document(w: &mut Writer, doc: &Document, line_width: usize) 
                 whitespace_only: false,
             } => {
                 frame.begin_line(w);
-                w.verbatim(doc.slice(node.range));
+                w.verbatim(node.range);
                 frame.previous = Previous::Other;
             }
         }
     }
 }
 
-fn write_end_tag(w: &mut Writer, el: ElementRef<'_>) {
+fn write_end_tag(w: &mut Writer<'_>, el: ElementRef<'_>) {
     w.token("</");
     w.token(el.name());
     w.token(">");

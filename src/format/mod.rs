@@ -27,9 +27,9 @@
 //! - A start tag longer than `line-width` with two or more attributes goes one attribute per
 //!   line (see `tag`).
 //! - Line endings: `auto` writes the layout line breaks in the file's majority ending and
-//!   leaves verbatim text as written (unless that would flip the majority, see [`format()`]);
-//!   `lf`/`crlf` rewrite every line break in the file. A BOM is kept. The file ends with
-//!   exactly one line break.
+//!   leaves verbatim text as written (see [`format()`] for the one exception); `lf`/`crlf`
+//!   rewrite every line break in the file except inside policy expressions, which keep every
+//!   byte. A BOM is kept. The file ends with exactly one line break.
 
 mod layout;
 mod tag;
@@ -85,28 +85,39 @@ impl Default for FormatOptions {
 
 /// Formats a parsed policy file, returning the whole new text.
 ///
-/// Only layout whitespace changes: the output parses again, has the same text once XML
-/// whitespace is removed, and formatting it again changes nothing. With `line-ending: auto`
-/// the expressions keep their bytes, except in one rare case: when a mixed file's verbatim
-/// line breaks would outnumber the ones the formatter writes (say, once runs of blank lines
-/// are gone), every line break is written in the file's ending, so that the next run does
-/// not read the output as a file of the other ending.
+/// Only layout whitespace changes: the output parses again, keeps every policy expression
+/// byte for byte, has the same text once XML whitespace is removed, and formatting it again
+/// changes nothing.
+///
+/// With `line-ending: auto` the formatter writes its line breaks in the file's majority
+/// ending and leaves those of verbatim text alone. In a mixed file where dropping blank lines
+/// would leave the verbatim line breaks in the majority, the next run would read the output
+/// as a file of the other ending and rewrite it; then the output's own majority ending is
+/// used for every line break the formatter writes, so the output is a fixed point.
 pub fn format(doc: &Document, options: &FormatOptions) -> String {
     match options.line_ending {
         LineEndingOption::Auto => {
             let ending = doc.line_ending();
             let out = write(doc, options, ending, VerbatimBreaks::AsWritten);
-            // In a mixed file, dropping blank lines can leave the verbatim text's line breaks
-            // in the majority, and the next run would then pick the other ending. Writing
-            // every break in the file's ending keeps the output a fixed point.
-            if LineEnding::detect(&out) == ending {
-                out
-            } else {
-                write(doc, options, ending, VerbatimBreaks::Convert)
+            // Writing layout breaks in the output's majority can only strengthen it, so the
+            // second text reads back with the ending it was written with.
+            match LineEnding::detect(&out) {
+                detected if detected == ending => out,
+                detected => write(doc, options, detected, VerbatimBreaks::AsWritten),
             }
         }
-        LineEndingOption::Lf => write(doc, options, LineEnding::Lf, VerbatimBreaks::Convert),
-        LineEndingOption::Crlf => write(doc, options, LineEnding::CrLf, VerbatimBreaks::Convert),
+        LineEndingOption::Lf => write(
+            doc,
+            options,
+            LineEnding::Lf,
+            VerbatimBreaks::ConvertOutsideExpressions,
+        ),
+        LineEndingOption::Crlf => write(
+            doc,
+            options,
+            LineEnding::CrLf,
+            VerbatimBreaks::ConvertOutsideExpressions,
+        ),
     }
 }
 
@@ -116,7 +127,7 @@ fn write(
     ending: LineEnding,
     verbatim_breaks: VerbatimBreaks,
 ) -> String {
-    let mut w = Writer::new(options, ending, verbatim_breaks, doc.source().len());
+    let mut w = Writer::new(doc, options, ending, verbatim_breaks);
     layout::write_document(&mut w, doc, options.line_width);
     w.finish()
 }

@@ -56,7 +56,7 @@ enum TagLayout {
 
 /// Writes the start tag of `el`, whose `<` stands at indentation `depth`.
 pub(super) fn write_start_tag(
-    w: &mut Writer,
+    w: &mut Writer<'_>,
     doc: &Document,
     el: ElementRef<'_>,
     depth: usize,
@@ -86,12 +86,12 @@ pub(super) fn write_start_tag(
     }
 }
 
-fn write_attribute(w: &mut Writer, doc: &Document, attr: &Attribute) {
+fn write_attribute(w: &mut Writer<'_>, doc: &Document, attr: &Attribute) {
     let quote = quote_str(attr.quote);
     w.token(doc.slice(attr.name));
     w.token("=");
     w.token(quote);
-    w.verbatim(doc.slice(attr.value));
+    w.verbatim(attr.value);
     w.token(quote);
 }
 
@@ -103,7 +103,7 @@ fn quote_str(quote: u8) -> &'static str {
 /// and the last one when a multi-line attribute value splits the tag; the lines inside such a
 /// value are the author's and no layout can shorten them.
 fn choose_layout(
-    w: &Writer,
+    w: &Writer<'_>,
     doc: &Document,
     el: ElementRef<'_>,
     depth: usize,
