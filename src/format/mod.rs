@@ -3,7 +3,8 @@
 //! # Design
 //!
 //! A direct printer, chosen once: the walk in `layout` visits the tree with an explicit
-//! stack and writes into an indentation-aware `writer::Writer`. The only width-dependent
+//! stack (no recursion, whatever the nesting depth) and writes into an indentation-aware
+//! `writer::Writer`. The only width-dependent
 //! decision, whether a start tag's attributes go one per line, is local to that tag
 //! (`tag`), so a document IR with groups would buy nothing here.
 //!
@@ -26,10 +27,10 @@
 //!   layout, so `<outbound>\n  </outbound>` becomes two lines aligned at the tag.
 //! - A start tag longer than `line-width` with two or more attributes goes one attribute per
 //!   line (see `tag`).
-//! - Line endings: `auto` writes the layout line breaks in the file's majority ending and
-//!   leaves verbatim text as written (see [`format()`] for the one exception); `lf`/`crlf`
-//!   rewrite every line break in the file except inside policy expressions, which keep every
-//!   byte. A BOM is kept. The file ends with exactly one line break.
+//! - Line endings: `auto` writes the layout line breaks in the file's majority ending (see
+//!   [`format()`] for one exception) and leaves verbatim text as written; `lf`/`crlf` rewrite
+//!   every line break in the file except inside policy expressions, which keep every byte.
+//!   A BOM is kept. The file ends with exactly one line break.
 
 mod layout;
 mod tag;
