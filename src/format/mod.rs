@@ -1,4 +1,44 @@
 //! The formatter: one canonical layout for policy files, printed over the lossless tree.
+//!
+//! # Design
+//!
+//! A direct printer, chosen once: the walk in `layout` visits the tree with an explicit
+//! stack (no recursion, whatever the nesting depth) and writes into an indentation-aware
+//! `writer::Writer`. The only width-dependent
+//! decision, whether a start tag's attributes go one per line, is local to that tag
+//! (`tag`), so a document IR with groups would buy nothing here.
+//!
+//! What the formatter owns is the whitespace *between* items: indentation, line breaks,
+//! blank lines, the spaces inside tags. Everything else leaves as a verbatim slice of the
+//! source: attribute values and their quotes, element text, entity references, CDATA,
+//! comments, declarations, and so every policy expression, byte for byte. An element whose
+//! content is text (alone or mixed with elements), CDATA, a payload (`set-body`, `value`,
+//! `set-variable`, `xsl-transform`) or under `xml:space="preserve"` keeps its whole inside.
+//!
+//! # Layout
+//!
+//! - One item (element, comment, declaration) per line, indented one unit per level; the
+//!   end tag of a block lines up with its start tag.
+//! - A blank line between two items in the source stays as one blank line; none at the start
+//!   or the end of a block.
+//! - A comment that the source put on the line where an element ended stays there, after one
+//!   space; any other comment gets a line of its own.
+//! - `<x/>` is written `<x />`; `<x></x>` stays; whitespace-only content with a line break is
+//!   layout, so `<outbound>\n  </outbound>` becomes two lines aligned at the tag.
+//! - A start tag longer than `line-width` with two or more attributes goes one attribute per
+//!   line (see `tag`).
+//! - Line endings: `auto` writes the layout line breaks in the file's majority ending (see
+//!   [`format()`] for one exception) and leaves verbatim text as written; `lf`/`crlf` rewrite
+//!   every line break in the file except inside policy expressions, which keep every byte.
+//!   A BOM is kept. The file ends with exactly one line break.
+
+mod layout;
+mod tag;
+mod writer;
+
+use crate::syntax::{Document, LineEnding, SyntaxError};
+
+use writer::{VerbatimBreaks, Writer};
 
 /// The indentation unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -42,4 +82,58 @@ impl Default for FormatOptions {
             line_ending: LineEndingOption::Auto,
         }
     }
+}
+
+/// Formats a parsed policy file, returning the whole new text.
+///
+/// Only layout whitespace changes: the output parses again, keeps every policy expression
+/// byte for byte, has the same text once XML whitespace is removed, and formatting it again
+/// changes nothing.
+///
+/// With `line-ending: auto` the formatter writes its line breaks in the file's majority
+/// ending and leaves those of verbatim text alone. In a mixed file where dropping blank lines
+/// would leave the verbatim line breaks in the majority, the next run would read the output
+/// as a file of the other ending and rewrite it; then the output's own majority ending is
+/// used for every line break the formatter writes, so the output is a fixed point.
+pub fn format(doc: &Document, options: &FormatOptions) -> String {
+    match options.line_ending {
+        LineEndingOption::Auto => {
+            let ending = doc.line_ending();
+            let out = write(doc, options, ending, VerbatimBreaks::AsWritten);
+            // Writing layout breaks in the output's majority can only strengthen it, so the
+            // second text reads back with the ending it was written with.
+            match LineEnding::detect(&out) {
+                detected if detected == ending => out,
+                detected => write(doc, options, detected, VerbatimBreaks::AsWritten),
+            }
+        }
+        LineEndingOption::Lf => write(
+            doc,
+            options,
+            LineEnding::Lf,
+            VerbatimBreaks::ConvertOutsideExpressions,
+        ),
+        LineEndingOption::Crlf => write(
+            doc,
+            options,
+            LineEnding::CrLf,
+            VerbatimBreaks::ConvertOutsideExpressions,
+        ),
+    }
+}
+
+fn write(
+    doc: &Document,
+    options: &FormatOptions,
+    ending: LineEnding,
+    verbatim_breaks: VerbatimBreaks,
+) -> String {
+    let mut w = Writer::new(doc, options, ending, verbatim_breaks);
+    layout::write_document(&mut w, doc, options.line_width);
+    w.finish()
+}
+
+/// Parses `source` and formats it; a file that does not parse is returned as its error.
+pub fn format_source(source: &str, options: &FormatOptions) -> Result<String, SyntaxError> {
+    crate::syntax::parse(source).map(|doc| format(&doc, options))
 }
