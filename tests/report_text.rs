@@ -314,3 +314,31 @@ fn summary_counts_and_plurals() {
         assert_eq!(summary(&files, options), expected, "case {name}");
     }
 }
+
+/// A file that was too large or not UTF-8 may come with no text at all; its error still
+/// renders, pointing at 1:1.
+#[test]
+fn a_syntax_error_in_a_file_without_text() {
+    use apimfix::report::FileError;
+    use apimfix::syntax::{SyntaxError, SyntaxErrorKind};
+    let mut report = FileReport::new("big.xml", None, String::new());
+    report.error = Some(FileError::Syntax(SyntaxError::new(
+        SyntaxErrorKind::NotUtf8,
+        TextRange::new(1000, 1001),
+        "not UTF-8: an invalid byte sequence",
+    )));
+    let files = [report];
+    let out = text(&files, ReportOptions::default());
+    assert!(
+        out.starts_with("big.xml:1:1: error: not UTF-8: an invalid byte sequence\n"),
+        "{out}"
+    );
+    for format in [
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Github,
+        OutputFormat::Rdjson,
+    ] {
+        assert!(!render(format, &files, &ReportOptions::default()).is_empty());
+    }
+}

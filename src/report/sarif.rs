@@ -386,7 +386,8 @@ impl Fnv1a64 {
 /// encoded too, so a relative path never reads as a scheme.
 pub fn path_to_uri(path: &str) -> String {
     let bytes = path.as_bytes();
-    let is_drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    let is_drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
     let (prefix, rest) = if path.starts_with('/') {
         ("file://", path)
     } else if is_drive {
