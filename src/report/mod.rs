@@ -96,7 +96,7 @@ impl FileReport {
         }
     }
 
-    /// The text of the 0-based line holding byte `offset`, without its terminator.
+    /// The text of the line holding byte `offset`, without its line terminator.
     pub fn line_text(&self, offset: usize) -> &str {
         let offset = floor_char_boundary(&self.source, offset);
         let line = self.line_index.line_of(offset);
