@@ -3,12 +3,33 @@
 //! A report knows nothing about rules beyond [`crate::rules::Rule`]'s metadata, and rules know
 //! nothing about reports. Every format writes into a `&mut dyn Write`, so tests print into a
 //! `Vec<u8>`.
+//!
+//! [`write_report`] is the one entry point: it writes the findings and file errors of a run in
+//! one [`OutputFormat`]. The machine formats (JSON, SARIF, GitHub, rdjson) write the report and
+//! nothing else; the human summary line ([`text::write_summary`]) is a separate call, so the
+//! caller decides where it goes (after the text report, on stderr, or nowhere). The unified diff
+//! of a fix lives in [`diff`].
+//!
+//! Positions: every format derives lines and columns from byte offsets through the file's
+//! [`LineIndex`], in one place ([`Position`]). Lines are 1-based everywhere. Columns are 1-based
+//! and count chars (Unicode scalar values) in the text, JSON, SARIF and GitHub formats; rdjson
+//! alone counts UTF-8 bytes, as reviewdog's spec demands. Paths are always
+//! [`FileReport::display_path`].
 
+pub mod diff;
+pub mod github;
+pub mod json;
+pub mod rdjson;
+pub mod sarif;
+pub mod text;
+
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
+use crate::fix::{Applicability, Fix};
 use crate::syntax::SyntaxError;
-use crate::text::LineIndex;
+use crate::text::{LineIndex, TextRange};
 
 /// Why a file could not be checked.
 #[derive(Debug)]
@@ -48,5 +69,156 @@ impl FileReport {
             diagnostics: Vec::new(),
             error: None,
         }
+    }
+}
+
+impl FileReport {
+    /// Clamps `range` into the source and onto char boundaries.
+    ///
+    /// Ranges normally lie inside the source; this guards the reports against a range computed
+    /// on other text (e.g. a UTF-8 error past the decoded prefix) so no report ever panics on
+    /// slicing.
+    pub fn clamp(&self, range: TextRange) -> TextRange {
+        let start = floor_char_boundary(&self.source, range.start());
+        let end = floor_char_boundary(&self.source, range.end()).max(start);
+        TextRange::new(start, end)
+    }
+
+    /// The 1-based position of byte `offset` (clamped into the source).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = floor_char_boundary(&self.source, offset);
+        let line_column = self.line_index.line_column(&self.source, offset);
+        let line_start = self.line_index.line_start(line_column.line - 1);
+        Position {
+            line: line_column.line,
+            column: line_column.column,
+            byte_column: offset - line_start + 1,
+        }
+    }
+
+    /// The text of the line holding byte `offset`, without its line terminator.
+    pub fn line_text(&self, offset: usize) -> &str {
+        let offset = floor_char_boundary(&self.source, offset);
+        let line = self.line_index.line_of(offset);
+        &self.source[self.line_index.line_range(&self.source, line).to_std()]
+    }
+}
+
+/// The largest char boundary of `text` at or below `offset`, and at most `text.len()`.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// A 1-based position in a file, with the column counted both ways the formats need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    /// Chars (Unicode scalar values) from the line start, plus one. A tab counts as one.
+    pub column: usize,
+    /// UTF-8 bytes from the line start, plus one (rdjson's unit).
+    pub byte_column: usize,
+}
+
+/// The output formats of `check` and `fix`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable findings with source snippets (rustc style).
+    #[default]
+    Text,
+    /// apimfix's own JSON, with every fix and its edits (schema in [`json`]).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands, which become annotations on the run and the PR.
+    Github,
+    /// reviewdog's rdjson, with fixes as suggestions.
+    Rdjson,
+}
+
+/// Whether the human formats use ANSI colours. Decided by the caller (terminal detection,
+/// `NO_COLOR`, `--color`): the library never inspects the environment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Color {
+    /// Plain text: no escape sequence at all.
+    #[default]
+    Never,
+    /// ANSI escape sequences.
+    Always,
+}
+
+/// What the run does with fixes that are [`Applicability::Unsafe`], which decides how the text
+/// report marks and counts them. Mirrors ruff's `--unsafe-fixes` / `--no-unsafe-fixes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnsafeFixes {
+    /// Not applied; the summary says how many could be enabled with `--unsafe-fixes`.
+    #[default]
+    Hint,
+    /// Applied (`--unsafe-fixes`): unsafe fixes count as fixable and get the `[*]` mark.
+    Enabled,
+    /// Not applied and not mentioned (`--no-unsafe-fixes`).
+    Disabled,
+}
+
+impl UnsafeFixes {
+    /// The least applicability a fix needs to be applied in this run.
+    pub fn required_applicability(self) -> Applicability {
+        match self {
+            UnsafeFixes::Enabled => Applicability::Unsafe,
+            UnsafeFixes::Hint | UnsafeFixes::Disabled => Applicability::Safe,
+        }
+    }
+
+    /// Whether this run applies `fix`.
+    pub fn applies(self, fix: &Fix) -> bool {
+        fix.applicability() >= self.required_applicability()
+    }
+}
+
+/// Whether the text report shows fix hints: the `[*]` mark, `help:` lines and the fixable
+/// counts of the summary. `fix` hides them for findings it already repaired.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FixHints {
+    #[default]
+    Show,
+    Hide,
+}
+
+/// How to write a report. Only the text format and the summary read these; the machine
+/// formats always carry every fix with its applicability and never colour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    pub color: Color,
+    pub unsafe_fixes: UnsafeFixes,
+    pub fix_hints: FixHints,
+}
+
+/// Where a rule is documented. A placeholder until the project has its public home: every
+/// format links here, so changing [`HOMEPAGE`] moves them all.
+pub const HOMEPAGE: &str = "https://github.com/apimfix/apimfix";
+
+/// The documentation URL of the rule named `name`: an anchor of the README's rule list.
+pub fn rule_url(name: &str) -> String {
+    format!("{HOMEPAGE}#{name}")
+}
+
+/// Writes the findings and file errors of `files`, in order, in `format`.
+///
+/// The summary is not part of the report: see [`text::write_summary`].
+pub fn write_report(
+    format: OutputFormat,
+    out: &mut dyn Write,
+    files: &[FileReport],
+    options: &ReportOptions,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Text => text::write(out, files, options),
+        OutputFormat::Json => json::write(out, files),
+        OutputFormat::Sarif => sarif::write(out, files),
+        OutputFormat::Github => github::write(out, files),
+        OutputFormat::Rdjson => rdjson::write(out, files),
     }
 }

@@ -1,0 +1,172 @@
+//! Unified diffs of a fix, in the shape `git apply` (and `patch -p1`, reviewdog's
+//! `-f=diff -f.diff.strip=1`, suggest-changes) accept.
+//!
+//! One call gives the diff of one file:
+//!
+//! ```text
+//! diff --git a/apis/echo/policy.xml b/apis/echo/policy.xml
+//! --- a/apis/echo/policy.xml
+//! +++ b/apis/echo/policy.xml
+//! @@ -3,6 +3,7 @@
+//! ...
+//! ```
+//!
+//! Concatenating the diffs of several files gives a patch of all of them.
+//!
+//! Lines are split after `\n` only, as git does: a CR stays inside its line, so CRLF files and
+//! files with mixed or lone-CR endings diff and apply byte for byte. (`similar`'s own line
+//! tokenizer also breaks at a lone `\r`, which git does not, so this module splits the lines
+//! itself and uses `similar` for the diff algorithm only.) A side whose last line lacks a final
+//! newline gets git's `\ No newline at end of file` marker after that line, whether the line is
+//! removed, added or context. A BOM is just bytes of the first line.
+//!
+//! Paths follow git's rules: prefixed with `a/` and `b/`, a leading `/` dropped, C-style quoted
+//! (`"a/x\"y.xml"`) when they hold a control character, `"` or `\`, and the `---`/`+++` lines end
+//! with a tab when the path holds a space, which keeps GNU patch from cutting the name there.
+//! Unlike git's default (`core.quotePath=true`), non-ASCII characters stay unquoted: the patch
+//! stays readable and `git apply` takes it either way.
+
+use similar::{Algorithm, DiffOp, DiffTag};
+
+/// Lines of context around each change, as git's default.
+const CONTEXT_LINES: usize = 3;
+
+/// The unified diff turning `old` into `new`, or an empty string when they are equal.
+pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    let groups = similar::group_diff_ops(ops, CONTEXT_LINES);
+
+    let path = display_path.strip_prefix('/').unwrap_or(display_path);
+    let old_name = quote_path("a/", path);
+    let new_name = quote_path("b/", path);
+    // git ends the ---/+++ lines with a tab when the name holds a space (git commit ce74618).
+    let tab = if path.contains(' ') { "\t" } else { "" };
+
+    let mut out = String::with_capacity(old.len().min(4096) + 256);
+    out.push_str(&format!("diff --git {old_name} {new_name}\n"));
+    out.push_str(&format!("--- {old_name}{tab}\n"));
+    out.push_str(&format!("+++ {new_name}{tab}\n"));
+    for group in &groups {
+        write_hunk(&mut out, group, &old_lines, &new_lines);
+    }
+    out
+}
+
+fn write_hunk(out: &mut String, ops: &[DiffOp], old_lines: &[&str], new_lines: &[&str]) {
+    let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
+        return;
+    };
+    let old_range = first.old_range().start..last.old_range().end;
+    let new_range = first.new_range().start..last.new_range().end;
+    out.push_str(&format!(
+        "@@ -{} +{} @@\n",
+        hunk_range(old_range),
+        hunk_range(new_range)
+    ));
+    for op in ops {
+        let (tag, old, new) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Equal => push_lines(out, ' ', &old_lines[old]),
+            DiffTag::Delete => push_lines(out, '-', &old_lines[old]),
+            DiffTag::Insert => push_lines(out, '+', &new_lines[new]),
+            DiffTag::Replace => {
+                push_lines(out, '-', &old_lines[old]);
+                push_lines(out, '+', &new_lines[new]);
+            }
+        }
+    }
+}
+
+/// A hunk header range: `start,len` with a 1-based start; `,len` left out when it is 1, and
+/// an empty range starts at the line before it (so an insertion at the top is `0,0`).
+fn hunk_range(range: std::ops::Range<usize>) -> String {
+    match range.len() {
+        1 => format!("{}", range.start + 1),
+        0 => format!("{},0", range.start),
+        len => format!("{},{len}", range.start + 1),
+    }
+}
+
+fn push_lines(out: &mut String, marker: char, lines: &[&str]) {
+    for line in lines {
+        out.push(marker);
+        out.push_str(line);
+        if !line.ends_with('\n') {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    }
+}
+
+/// `prefix` + `path`, C-quoted as git does when the path holds a control character, `"` or `\`.
+fn quote_path(prefix: &str, path: &str) -> String {
+    let needs_quotes = path
+        .chars()
+        .any(|c| c.is_ascii_control() || c == '"' || c == '\\');
+    if !needs_quotes {
+        return format!("{prefix}{path}");
+    }
+    let mut quoted = String::with_capacity(path.len() + prefix.len() + 4);
+    quoted.push('"');
+    quoted.push_str(prefix);
+    for c in path.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\u{7}' => quoted.push_str("\\a"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\t' => quoted.push_str("\\t"),
+            '\n' => quoted.push_str("\\n"),
+            '\u{b}' => quoted.push_str("\\v"),
+            '\u{c}' => quoted.push_str("\\f"),
+            '\r' => quoted.push_str("\\r"),
+            c if c.is_ascii_control() => quoted.push_str(&format!("\\{:03o}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_texts_give_no_diff() {
+        assert_eq!(unified_diff("p.xml", "a\nb\n", "a\nb\n"), "");
+    }
+
+    #[test]
+    fn hunk_ranges_follow_the_unified_format() {
+        assert_eq!(hunk_range(0..0), "0,0");
+        assert_eq!(hunk_range(4..4), "4,0");
+        assert_eq!(hunk_range(0..1), "1");
+        assert_eq!(hunk_range(2..7), "3,5");
+    }
+
+    #[test]
+    fn lone_cr_stays_inside_its_line() {
+        let diff = unified_diff("p.xml", "a\rb\nc\n", "a\rb\nd\n");
+        assert_eq!(
+            diff,
+            "diff --git a/p.xml b/p.xml\n--- a/p.xml\n+++ b/p.xml\n\
+             @@ -1,2 +1,2 @@\n a\rb\n-c\n+d\n"
+        );
+    }
+
+    #[test]
+    fn paths_are_quoted_like_git() {
+        assert_eq!(quote_path("a/", "x y.xml"), "a/x y.xml");
+        assert_eq!(quote_path("a/", "é.xml"), "a/é.xml");
+        assert_eq!(
+            quote_path("a/", "x\"y\\z\t.xml"),
+            "\"a/x\\\"y\\\\z\\t.xml\""
+        );
+        assert_eq!(quote_path("b/", "x\u{1}.xml"), "\"b/x\\001.xml\"");
+    }
+}

@@ -1,0 +1,355 @@
+//! The human report: one block per finding, rustc style, and a summary line.
+//!
+//! ```text
+//! apis/echo/policy.xml:4:9: cors-first [*]: `<rate-limit>` runs before `<cors>`
+//!   |
+//! 4 |         <rate-limit calls="10" renewal-period="60" />
+//!   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+//!   |
+//!   = help: Move `<cors>` first
+//! ```
+//!
+//! The headline is `path:line:col: rule: message`, so editors and terminals can jump to it;
+//! `[*]` after the rule marks a fix this run would apply (ruff's mark: safe fixes, and unsafe
+//! ones too under `--unsafe-fixes`). The snippet is rendered by annotate-snippets from the
+//! lines the range covers. `help:` gives the fix title, saying when the fix is unsafe or only a
+//! suggestion. A file that could not be checked gets `path:line:col: error: message` with a
+//! snippet (syntax errors, with the related location as a second annotation), `path: error:
+//! message` (I/O), or a block marked as an apimfix bug (internal errors).
+//!
+//! Lines and columns are 1-based; columns count chars, a tab as one. Control characters in
+//! paths, messages and source are shown as visible symbols, so a hostile file cannot send
+//! escape sequences to the terminal; with [`Color::Never`] the output holds no escape byte.
+
+use std::io::{self, Write};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet, normalize_untrusted_str};
+use anstyle::{AnsiColor, Effects, Style};
+
+use super::{Color, FileError, FileReport, FixHints, ReportOptions, UnsafeFixes};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::Applicability;
+use crate::syntax::SyntaxError;
+use crate::text::TextRange;
+
+const PATH_STYLE: Style = Style::new().effects(Effects::BOLD);
+const FIX_MARK_STYLE: Style = AnsiColor::Cyan.on_default().effects(Effects::BOLD);
+const ERROR_STYLE: Style = AnsiColor::Red.on_default().effects(Effects::BOLD);
+const WARNING_STYLE: Style = AnsiColor::Yellow.on_default().effects(Effects::BOLD);
+const INFO_STYLE: Style = AnsiColor::Blue.on_default().effects(Effects::BOLD);
+
+/// Writes every finding and file error of `files`, each block followed by a blank line.
+pub fn write(out: &mut dyn Write, files: &[FileReport], options: &ReportOptions) -> io::Result<()> {
+    let renderer = match options.color {
+        Color::Never => Renderer::plain(),
+        Color::Always => Renderer::styled(),
+    };
+    let printer = Printer {
+        out,
+        renderer,
+        options,
+    };
+    printer.write_files(files)
+}
+
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    renderer: Renderer,
+    options: &'a ReportOptions,
+}
+
+impl Printer<'_> {
+    fn write_files(mut self, files: &[FileReport]) -> io::Result<()> {
+        for file in files {
+            for diagnostic in &file.diagnostics {
+                self.write_finding(file, diagnostic)?;
+            }
+            if let Some(error) = &file.error {
+                self.write_error(file, error)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_finding(&mut self, file: &FileReport, diagnostic: &Diagnostic) -> io::Result<()> {
+        let range = file.clamp(diagnostic.range);
+        let position = file.position(range.start());
+        let show_hints = self.options.fix_hints == FixHints::Show;
+        let applied = diagnostic
+            .fix
+            .as_ref()
+            .is_some_and(|fix| self.options.unsafe_fixes.applies(fix));
+
+        self.paint(
+            PATH_STYLE,
+            &format!(
+                "{}:{}:{}:",
+                clean(&file.display_path),
+                position.line,
+                position.column
+            ),
+        )?;
+        self.out.write_all(b" ")?;
+        self.paint(severity_style(diagnostic.severity), diagnostic.rule.name())?;
+        if show_hints && applied {
+            self.out.write_all(b" ")?;
+            self.paint(FIX_MARK_STYLE, "[*]")?;
+        }
+        writeln!(self.out, ": {}", clean(&diagnostic.message))?;
+
+        let excerpt = Excerpt::new(file, &[range]);
+        let mut group = Group::with_level(severity_level(diagnostic.severity)).element(
+            excerpt
+                .snippet()
+                .annotation(AnnotationKind::Primary.span(excerpt.span(range))),
+        );
+        let help = match (&diagnostic.fix, &diagnostic.fix_title) {
+            (Some(fix), Some(title)) if show_hints => {
+                Some(self.help_text(title, fix.applicability()))
+            }
+            _ => None,
+        };
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        self.write_rendered(&[group])
+    }
+
+    fn help_text(&self, title: &str, applicability: Applicability) -> String {
+        let title = clean(title);
+        match (applicability, self.options.unsafe_fixes) {
+            (Applicability::Safe, _) | (Applicability::Unsafe, UnsafeFixes::Enabled) => title,
+            (Applicability::Unsafe, UnsafeFixes::Hint) => {
+                format!("{title} (unsafe fix: enable it with `--unsafe-fixes`)")
+            }
+            (Applicability::Unsafe, UnsafeFixes::Disabled) => format!("{title} (unsafe fix)"),
+            (Applicability::DisplayOnly, _) => format!("{title} (suggestion: apply it by hand)"),
+        }
+    }
+
+    fn write_error(&mut self, file: &FileReport, error: &FileError) -> io::Result<()> {
+        match error {
+            FileError::Syntax(error) => self.write_syntax_error(file, error),
+            FileError::Io(error) => {
+                self.paint(PATH_STYLE, &format!("{}:", clean(&file.display_path)))?;
+                self.out.write_all(b" ")?;
+                self.paint(ERROR_STYLE, "error")?;
+                writeln!(self.out, ": {}", clean(&error.to_string()))?;
+                self.out.write_all(b"\n")
+            }
+            FileError::Internal(message) => {
+                self.paint(PATH_STYLE, &format!("{}:", clean(&file.display_path)))?;
+                self.out.write_all(b" ")?;
+                self.paint(ERROR_STYLE, "internal error")?;
+                writeln!(self.out, ": {}", clean(message))?;
+                let note = format!(
+                    "this is a bug in apimfix, not in the file; the file was left unchanged. \
+                     Please report it at {}/issues",
+                    super::HOMEPAGE
+                );
+                self.write_rendered(&[
+                    Group::with_level(Level::ERROR).element(Level::NOTE.message(note.as_str()))
+                ])
+            }
+        }
+    }
+
+    fn write_syntax_error(&mut self, file: &FileReport, error: &SyntaxError) -> io::Result<()> {
+        let range = file.clamp(error.range);
+        let position = file.position(range.start());
+        self.paint(
+            PATH_STYLE,
+            &format!(
+                "{}:{}:{}:",
+                clean(&file.display_path),
+                position.line,
+                position.column
+            ),
+        )?;
+        self.out.write_all(b" ")?;
+        self.paint(ERROR_STYLE, "error")?;
+        writeln!(self.out, ": {}", clean(&error.message))?;
+
+        let related = error
+            .related
+            .as_ref()
+            .map(|(range, label)| (file.clamp(*range), clean(label)));
+        let mut ranges = vec![range];
+        ranges.extend(related.iter().map(|(range, _)| *range));
+        let excerpt = Excerpt::new(file, &ranges);
+        let label = error.label.as_deref().map(clean);
+        let mut snippet = excerpt.snippet().annotation(
+            AnnotationKind::Primary
+                .span(excerpt.span(range))
+                .label(label.as_deref()),
+        );
+        if let Some((range, label)) = &related {
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(excerpt.span(*range))
+                    .label(label.as_str()),
+            );
+        }
+        self.write_rendered(&[Group::with_level(Level::ERROR).element(snippet)])
+    }
+
+    /// Writes a rendered snippet group and the blank line that ends a block.
+    fn write_rendered(&mut self, groups: &[Group<'_>]) -> io::Result<()> {
+        let rendered = self.renderer.render(groups);
+        self.out.write_all(rendered.as_bytes())?;
+        self.out.write_all(b"\n\n")
+    }
+
+    fn paint(&mut self, style: Style, text: &str) -> io::Result<()> {
+        match self.options.color {
+            Color::Never => self.out.write_all(text.as_bytes()),
+            Color::Always => write!(self.out, "{style}{text}{style:#}"),
+        }
+    }
+}
+
+/// The whole lines of a file that some ranges cover, as annotate-snippets wants them.
+struct Excerpt<'a> {
+    text: &'a str,
+    /// Byte offset of `text` in the file.
+    start: usize,
+    /// 1-based number of the first line.
+    first_line: usize,
+}
+
+impl<'a> Excerpt<'a> {
+    /// The lines from the first range's first line to the last range's last line. A range
+    /// that ends just after a line break does not pull in the next line.
+    fn new(file: &'a FileReport, ranges: &[TextRange]) -> Self {
+        let index = &file.line_index;
+        let first = ranges
+            .iter()
+            .map(|r| index.line_of(r.start()))
+            .min()
+            .unwrap_or(0);
+        let last = ranges
+            .iter()
+            .map(|r| index.line_of(r.end().saturating_sub(1).max(r.start())))
+            .max()
+            .unwrap_or(0);
+        let start = index.line_start(first);
+        let end = index.line_range(&file.source, last).end().max(start);
+        Excerpt {
+            text: &file.source[start..end],
+            start,
+            first_line: first + 1,
+        }
+    }
+
+    fn snippet(&self) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+        Snippet::source(self.text)
+            .line_start(self.first_line)
+            .fold(true)
+    }
+
+    /// `range` relative to the excerpt, cut to its end (a range may run into a line break).
+    fn span(&self, range: TextRange) -> std::ops::Range<usize> {
+        let start = range
+            .start()
+            .saturating_sub(self.start)
+            .min(self.text.len());
+        let end = range
+            .end()
+            .saturating_sub(self.start)
+            .clamp(start, self.text.len());
+        start..end
+    }
+}
+
+fn severity_level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => ERROR_STYLE,
+        Severity::Warning => WARNING_STYLE,
+        Severity::Info => INFO_STYLE,
+    }
+}
+
+/// Shows control characters (ESC above all) as visible symbols.
+fn clean(text: &str) -> String {
+    normalize_untrusted_str(text)
+}
+
+/// The counts behind the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub findings: usize,
+    /// Findings whose fix this run applies (see [`UnsafeFixes::applies`]).
+    pub fixable: usize,
+    /// Findings with an unsafe fix that `--unsafe-fixes` would apply; counted only under
+    /// [`UnsafeFixes::Hint`].
+    pub hidden_unsafe_fixes: usize,
+    /// Files that could not be checked.
+    pub files_with_errors: usize,
+}
+
+impl Summary {
+    pub fn new(files: &[FileReport], options: &ReportOptions) -> Self {
+        let mut summary = Summary::default();
+        for file in files {
+            summary.files_with_errors += usize::from(file.error.is_some());
+            for diagnostic in &file.diagnostics {
+                summary.findings += 1;
+                let Some(fix) = &diagnostic.fix else { continue };
+                if options.unsafe_fixes.applies(fix) {
+                    summary.fixable += 1;
+                } else if options.unsafe_fixes == UnsafeFixes::Hint
+                    && fix.applicability() == Applicability::Unsafe
+                {
+                    summary.hidden_unsafe_fixes += 1;
+                }
+            }
+        }
+        summary
+    }
+}
+
+/// Writes the summary line of `files`, e.g.
+/// ``3 findings, 1 fixable (2 hidden fixes can be enabled with `--unsafe-fixes`); 1 file with errors``.
+pub fn write_summary(
+    out: &mut dyn Write,
+    files: &[FileReport],
+    options: &ReportOptions,
+) -> io::Result<()> {
+    let summary = Summary::new(files, options);
+    let mut line = match summary.findings {
+        0 => "No findings".to_owned(),
+        n => plural(n, "finding", "findings"),
+    };
+    if options.fix_hints == FixHints::Show && summary.findings > 0 {
+        line.push_str(&format!(", {} fixable", summary.fixable));
+        if summary.hidden_unsafe_fixes > 0 {
+            line.push_str(&format!(
+                " ({} can be enabled with `--unsafe-fixes`)",
+                plural(summary.hidden_unsafe_fixes, "hidden fix", "hidden fixes")
+            ));
+        }
+    }
+    if summary.files_with_errors > 0 {
+        line.push_str(&format!(
+            "; {} with errors",
+            plural(summary.files_with_errors, "file", "files")
+        ));
+    }
+    let style = Style::new().effects(Effects::BOLD);
+    match options.color {
+        Color::Never => writeln!(out, "{line}"),
+        Color::Always => writeln!(out, "{style}{line}{style:#}"),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
