@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
-use apimfix::report::{FileReport, ReportOptions, write_report};
+use apimfix::report::{FileReport, OutputFormat, text::write_summary, write_report};
 use apimfix::rules::Rule;
 
 use super::args::CheckArgs;
 use super::findings::{file_diagnostics, report_for};
 use super::pipeline::load;
-use super::{Outcome, print_notes, print_top_errors};
+use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files).map_err(anyhow::Error::msg)?;
@@ -23,8 +23,23 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         };
         reports.push(report_for(file, diagnostics));
     }
-    let options = ReportOptions::for_stdout(args.unsafe_fixes);
-    write_report(args.output_format, out, &reports, &options)?;
+    let options = report_options(Stream::Stdout, args.unsafe_fixes);
+    // File errors always go to stderr; the text report on stdout holds only findings, the
+    // machine formats carry the errors too (their consumers read only stdout).
+    eprint_reports(reports.iter());
+    if args.output_format == OutputFormat::Text {
+        let findings_only: Vec<FileReport> = reports
+            .iter()
+            .filter(|r| !r.diagnostics.is_empty())
+            .map(without_error)
+            .collect();
+        write_report(OutputFormat::Text, out, &findings_only, &options)?;
+        if !args.files.quiet {
+            write_summary(out, &reports, &options)?;
+        }
+    } else {
+        write_report(args.output_format, out, &reports, &options)?;
+    }
     if args.statistics {
         write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;
     }
@@ -38,6 +53,12 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+fn without_error(r: &FileReport) -> FileReport {
+    let mut copy = FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
+    copy.diagnostics = r.diagnostics.clone();
+    copy
 }
 
 /// `--statistics`: findings per rule, most frequent first.

@@ -54,7 +54,7 @@ pub fn merge_repo_findings(
         .filter(|d| {
             !diagnostics
                 .iter()
-                .any(|own| own.rule == d.rule && own.range.start() == d.range.start())
+                .any(|own| own.rule == d.rule && same_place(doc, own, d))
         })
         .collect();
     drop_suppressed(doc, &mut extra);
@@ -63,11 +63,27 @@ pub fn merge_repo_findings(
     diagnostics.dedup_by(|a, b| a.rule == b.rule && a.range == b.range && a.message == b.message);
 }
 
+/// Whether two findings of one rule name the same root cause: the same start, or the same
+/// top-level element (a section, or a fragment's statement), which the rule fixes at once.
+fn same_place(doc: &Document, a: &Diagnostic, b: &Diagnostic) -> bool {
+    use apimfix::text::Ranged;
+    if a.range.start() == b.range.start() {
+        return true;
+    }
+    let holder = |d: &Diagnostic| {
+        doc.root()
+            .child_elements()
+            .find(|s| s.range().contains(d.range.start()))
+            .map(|s| s.id())
+    };
+    holder(a).is_some() && holder(a) == holder(b)
+}
+
 /// The report of one file; the source is the text the diagnostics point into.
 pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
     let source = match &file.outcome {
         Ok(parsed) => parsed.doc.source().to_owned(),
-        Err(_) => String::from_utf8_lossy(&file.original).into_owned(),
+        Err(_) => text_of(&file.original),
     };
     let mut report = FileReport::new(
         file.input.display_path.clone(),
@@ -88,4 +104,15 @@ pub fn clone_error(e: &FileError) -> FileError {
         FileError::Syntax(s) => FileError::Syntax(s.clone()),
         FileError::Internal(m) => FileError::Internal(m.clone()),
     }
+}
+
+/// The text of bytes that may not be UTF-8, for showing errors: each invalid byte becomes
+/// one `?`, so byte offsets into the file stay offsets into the text.
+pub fn text_of(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    out
 }

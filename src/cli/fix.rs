@@ -5,9 +5,7 @@ use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
-use apimfix::report::{
-    FileError, FileReport, OutputFormat, ReportOptions, diff::unified_diff, write_report,
-};
+use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff, write_report};
 use apimfix::rules::Rule;
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
@@ -18,7 +16,7 @@ use super::check::write_statistics;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics};
 use super::pipeline::{Loaded, cross_scope_findings, load};
 use super::safety::verify;
-use super::{Outcome, eprint_reports, print_notes, print_top_errors};
+use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
 
 /// What fixing one file gave.
 struct FileFix {
@@ -116,7 +114,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let mut report = FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
-            String::new(),
+            super::findings::text_of(&file.original),
         );
         report.error = fix.error.as_ref().map(clone_error);
         if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
@@ -159,14 +157,14 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 format,
                 out,
                 &reports,
-                &ReportOptions::for_stdout(args.unsafe_fixes),
+                &report_options(Stream::Stdout, args.unsafe_fixes),
             )?;
         } else if !args.files.quiet {
             write_report(
                 OutputFormat::Text,
                 out,
                 &reports,
-                &ReportOptions::for_stdout(args.unsafe_fixes),
+                &report_options(Stream::Stdout, args.unsafe_fixes),
             )?;
         }
     }

@@ -37,7 +37,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 let mut report = FileReport::new(
                     file.input.display_path.clone(),
                     file.input.path.clone(),
-                    String::from_utf8_lossy(&file.original).into_owned(),
+                    super::findings::text_of(&file.original),
                 );
                 report.error = Some(e);
                 failed.push(report);
@@ -53,7 +53,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         let Some(new_text) = formatted else { continue };
         changed += 1;
-        let old = String::from_utf8_lossy(&file.original);
+        let old = std::borrow::Cow::<str>::Owned(super::findings::text_of(&file.original));
         if args.check {
             writeln!(out, "{}", file.input.display_path)?;
         } else if args.write {

@@ -13,7 +13,9 @@ mod safety;
 
 use std::io::Write;
 
-use apimfix::report::{FileReport, OutputFormat, ReportOptions, write_report};
+use std::io::IsTerminal;
+
+use apimfix::report::{Color, FileReport, OutputFormat, ReportOptions, UnsafeFixes, write_report};
 
 use args::{Cli, Command, FileArgs};
 use pipeline::Workspace;
@@ -93,6 +95,36 @@ fn eprint_reports<'a>(reports: impl Iterator<Item = &'a FileReport>) {
         OutputFormat::Text,
         &mut err,
         &only_errors,
-        &ReportOptions::for_stderr(),
+        &report_options(Stream::Stderr, false),
     );
+}
+
+/// Where a report goes, which decides whether it gets colour.
+#[derive(Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Colour only on a terminal and without `NO_COLOR`; `--unsafe-fixes` decides how the text
+/// report counts unsafe fixes.
+fn report_options(stream: Stream, unsafe_fixes: bool) -> ReportOptions {
+    let terminal = match stream {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    ReportOptions {
+        color: if terminal && !no_color {
+            Color::Always
+        } else {
+            Color::Never
+        },
+        unsafe_fixes: if unsafe_fixes {
+            UnsafeFixes::Enabled
+        } else {
+            UnsafeFixes::Hint
+        },
+        ..ReportOptions::default()
+    }
 }
