@@ -135,7 +135,9 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                         && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
                     {
                         write_errors += 1;
-                        report.error = Some(FileError::Io(std::io::Error::other(e.to_string())));
+                        report.error = Some(FileError::Io(std::io::Error::other(
+                            super::without_path(&e.to_string(), path),
+                        )));
                     }
                 } else {
                     out.write_all(

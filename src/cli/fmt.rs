@@ -65,7 +65,10 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     file.input.path.clone(),
                     old.into_owned(),
                 );
-                report.error = Some(FileError::Io(std::io::Error::other(e.to_string())));
+                report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
+                    &e.to_string(),
+                    path,
+                ))));
                 failed.push(report);
             }
         } else {

@@ -128,3 +128,10 @@ fn report_options(stream: Stream, unsafe_fixes: bool) -> ReportOptions {
         ..ReportOptions::default()
     }
 }
+
+/// A library message that starts with the file's path, without it: the report puts the path
+/// in front already.
+fn without_path(message: &str, path: &std::path::Path) -> String {
+    let prefix = format!("{}: ", path.display());
+    message.strip_prefix(&prefix).unwrap_or(message).to_owned()
+}
