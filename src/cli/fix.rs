@@ -97,7 +97,16 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
-    let fixes: Vec<FileFix> = ws.files.par_iter().map(|f| fix_file(f, args)).collect();
+    let progress = super::progress::Progress::new(ws.files.len(), "fixing", args.files.quiet);
+    let fixes: Vec<FileFix> = ws
+        .files
+        .par_iter()
+        .map(|f| {
+            progress.tick();
+            fix_file(f, args)
+        })
+        .collect();
+    drop(progress);
 
     // What remains, per-file and across scopes, judged on the fixed documents.
     let fixed_docs: Vec<(&Loaded, &Document)> = ws

@@ -9,6 +9,7 @@ mod findings;
 mod fix;
 mod fmt;
 mod pipeline;
+mod progress;
 mod safety;
 
 use std::io::Write;

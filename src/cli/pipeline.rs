@@ -139,9 +139,11 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
     }
 
     let limits = Limits::default();
+    let progress = super::progress::Progress::new(inputs.len(), "reading", args.quiet);
     let loaded: Vec<Option<Loaded>> = inputs
         .into_par_iter()
         .map(|input| {
+            progress.tick();
             let config = match resolver.for_path(&input.logical_path) {
                 Ok(c) => c,
                 Err(e) => {

@@ -1,0 +1,40 @@
+//! A progress bar on stderr for long runs, shown only when stderr is a terminal (so CI logs
+//! and pipes stay clean) and the run is not `-q`.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Below this many files a run is too short for a bar to help.
+const MIN_FILES: usize = 500;
+
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    pub fn new(len: usize, what: &'static str, quiet: bool) -> Progress {
+        if quiet || len < MIN_FILES || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} files")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(what);
+        Progress(Some(bar))
+    }
+
+    pub fn tick(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
