@@ -6,7 +6,7 @@
 //!
 //! - `tool.driver`: name `apimfix`, the crate version, and a `rules` entry for every
 //!   [`Rule::ALL`] (then the `syntax-error` pseudo-rule), each with `id` = the rule name, a
-//!   PascalCase `name`, the rule summary as `shortDescription` and `fullDescription`, `helpUri`
+//!   PascalCase `name`, the rule summary as `shortDescription` and `fullDescription`, its documentation as `help`, `helpUri`
 //!   = [`rule_url`] (the README anchor `#<rule-name>` under the placeholder [`super::HOMEPAGE`])
 //!   and `defaultConfiguration.level`.
 //! - `results`: one per finding, with `ruleId`, `ruleIndex`, `level` (`error`, `warning`, or
@@ -86,8 +86,17 @@ struct ReportingDescriptor {
     name: String,
     short_description: Message,
     full_description: Message,
+    /// The rule's whole documentation; code scanning shows it on each alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<Help>,
     help_uri: String,
     default_configuration: Configuration,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
 }
 
 #[derive(Serialize)]
@@ -212,10 +221,13 @@ fn rules() -> Vec<ReportingDescriptor> {
             short_description: Message {
                 text: rule.summary().to_owned(),
             },
-            // The summary until rules have long documentation of their own.
             full_description: Message {
                 text: rule.summary().to_owned(),
             },
+            help: Some(Help {
+                text: rule.explain().to_owned(),
+                markdown: rule.explain().to_owned(),
+            }),
             help_uri: rule_url(rule.name()),
             default_configuration: Configuration {
                 level: level(rule.default_severity()),
@@ -235,6 +247,7 @@ fn rules() -> Vec<ReportingDescriptor> {
                    never rewrites it."
                 .to_owned(),
         },
+        help: None,
         help_uri: rule_url(SYNTAX_ERROR_ID),
         default_configuration: Configuration { level: "error" },
     });
