@@ -191,3 +191,112 @@ fn try_apply(document: &Document, fixes: &[&Diagnostic]) -> Result<Document, Syn
     })?;
     parse_with(text, &Limits::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::Fix;
+    use crate::syntax::parse;
+
+    fn finding(rule: Rule, edit: Edit) -> Diagnostic {
+        Diagnostic::new(rule, edit.range(), "m").with_fix("t", Fix::safe(edit, []))
+    }
+
+    #[test]
+    fn fixes_that_undo_each_other_are_reported_by_rule() {
+        // One rule adds an attribute, the other removes it: the text cycles.
+        let doc = parse("<policies><inbound /></policies>").unwrap();
+        let result = fix_until_stable(doc, FixMode::SafeOnly, |doc| {
+            let tag = doc.root().child("inbound").unwrap().start_tag();
+            if doc.source().contains(" a=\"1\"") {
+                vec![finding(
+                    Rule::CorsFirst,
+                    Edit::deletion(TextRange::new(tag.start() + 8, tag.start() + 14)),
+                )]
+            } else {
+                vec![finding(
+                    Rule::BaseFirst,
+                    Edit::insertion(tag.start() + 8, " a=\"1\""),
+                )]
+            }
+        });
+        let Err(FixError::DidNotConverge { rules }) = result else {
+            panic!("expected non-convergence, got {result:?}")
+        };
+        assert!(rules.contains(&Rule::CorsFirst) || rules.contains(&Rule::BaseFirst));
+    }
+
+    #[test]
+    fn a_fix_that_breaks_the_document_is_dropped_and_the_others_apply() {
+        let doc = parse("<policies><inbound></inbound><outbound></outbound></policies>").unwrap();
+        let outcome = fix_until_stable(doc, FixMode::SafeOnly, |doc| {
+            let mut out = Vec::new();
+            let inbound = doc.root().child("inbound").unwrap();
+            if inbound.child("base").is_none() {
+                out.push(finding(
+                    Rule::BaseMissing,
+                    Edit::insertion(inbound.start_tag().end(), "<base />"),
+                ));
+            }
+            let outbound = doc.root().child("outbound").unwrap();
+            out.push(finding(
+                Rule::CorsOrigins,
+                Edit::insertion(outbound.start_tag().end(), "<broken>"),
+            ));
+            out
+        })
+        .unwrap();
+        assert_eq!(
+            outcome.text,
+            "<policies><inbound><base /></inbound><outbound></outbound></policies>"
+        );
+        assert_eq!(outcome.dropped.len(), 1);
+        assert_eq!(outcome.dropped[0].0, Rule::CorsOrigins);
+        assert_eq!(outcome.applied.get(&Rule::BaseMissing), Some(&1));
+    }
+
+    #[test]
+    fn touching_fixes_wait_for_the_next_pass() {
+        // Two insertions at one offset would be ordered arbitrarily; the second waits.
+        let doc = parse("<policies><inbound></inbound></policies>").unwrap();
+        let outcome = fix_until_stable(doc, FixMode::SafeOnly, |doc| {
+            let inbound = doc.root().child("inbound").unwrap();
+            let at = inbound.start_tag().end();
+            let mut out = Vec::new();
+            if inbound.child("a").is_none() {
+                out.push(finding(Rule::BaseMissing, Edit::insertion(at, "<a />")));
+            }
+            if inbound.child("b").is_none() {
+                out.push(finding(Rule::CorsFirst, Edit::insertion(at, "<b />")));
+            }
+            out
+        })
+        .unwrap();
+        assert_eq!(
+            outcome.text,
+            "<policies><inbound><b /><a /></inbound></policies>"
+        );
+        assert_eq!(outcome.applied.values().sum::<usize>(), 2);
+    }
+
+    #[test]
+    fn unsafe_fixes_apply_only_when_asked() {
+        let src = "<policies><inbound></inbound></policies>";
+        let check = |doc: &Document| {
+            let inbound = doc.root().child("inbound").unwrap();
+            if inbound.child("base").is_some() {
+                return vec![];
+            }
+            let edit = Edit::insertion(inbound.start_tag().end(), "<base />");
+            vec![
+                Diagnostic::new(Rule::BaseMissing, edit.range(), "m")
+                    .with_fix("t", Fix::unsafe_(edit, [])),
+            ]
+        };
+        let safe = fix_until_stable(parse(src).unwrap(), FixMode::SafeOnly, check).unwrap();
+        assert_eq!(safe.text, src);
+        assert_eq!(safe.remaining.len(), 1);
+        let all = fix_until_stable(parse(src).unwrap(), FixMode::IncludeUnsafe, check).unwrap();
+        assert_eq!(all.text, "<policies><inbound><base /></inbound></policies>");
+    }
+}

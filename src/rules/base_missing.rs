@@ -4,7 +4,9 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{Section, insert_child_at, insert_first_child, is_base, sections};
+use crate::rules::policy::{
+    Section, insert_after, insert_child_at, insert_first_child, is_base, sections,
+};
 use crate::scope::Scope;
 use crate::syntax::ElementRef;
 use crate::text::Ranged;
@@ -46,8 +48,8 @@ Use instead:
 
 ## Fix
 Inserts `<base />` as the first child of the section, on its own line, indented like its
-siblings. In an `inbound` that has its own `<cors>` first, `<base />` goes right after that
-`<cors>`, so the local `<cors>` keeps running first (teams that dropped `<base />` to avoid a
+siblings. In an `inbound` that has its own `<cors>`, `<base />` goes right after that
+`<cors>`, so the local `<cors>` keeps running before an inherited one (teams that dropped `<base />` to avoid a
 conflicting inherited `<cors>` keep their behaviour). A `<backend>` that already holds a
 policy (say, its own `<forward-request>`) is left alone: APIM allows one policy there, so such
 a backend deliberately replaces the parent's.
@@ -80,14 +82,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             parent_name(ctx.effective_scope()),
             section.tag()
         );
-        let edit = match local_cors_first(ctx, section, el) {
-            Some(cors) => {
-                let after_cors = el
-                    .child_elements()
-                    .skip_while(|c| c.id() != cors.id())
-                    .nth(1);
-                insert_child_at(doc, el, after_cors.map(|c| c.range()), "<base />")
-            }
+        let edit = match local_cors(section, el) {
+            Some(cors) => match el
+                .child_elements()
+                .skip_while(|c| c.id() != cors.id())
+                .nth(1)
+            {
+                Some(next) => insert_child_at(doc, el, Some(next.range()), "<base />"),
+                None => insert_after(doc, cors, "<base />"),
+            },
             None => insert_first_child(doc, el, "<base />"),
         };
         out.push(
@@ -97,17 +100,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The section's own `<cors>`, when it is the first element of an inbound.
-fn local_cors_first<'a>(
-    ctx: &Context<'a>,
-    section: Section,
-    el: ElementRef<'a>,
-) -> Option<ElementRef<'a>> {
-    let _ = ctx;
+/// The section's own `<cors>` (a direct child of an inbound), after which `<base />` goes so
+/// that the local `<cors>` keeps running before an inherited one.
+fn local_cors(section: Section, el: ElementRef<'_>) -> Option<ElementRef<'_>> {
     if section != Section::Inbound {
         return None;
     }
-    el.child_elements().next().filter(|first| first.is("cors"))
+    el.child_elements().find(|c| c.is("cors"))
 }
 
 fn parent_name(scope: Scope) -> &'static str {
@@ -177,6 +176,20 @@ mod tests {
         assert!(
             fixed.contains("\t\t</cors>\n\t\t<base />\n\t\t<set-header"),
             "{fixed}"
+        );
+    }
+
+    #[test]
+    fn a_lone_cors_is_kept_and_base_follows_it() {
+        let src = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins><origin>*</origin></allowed-origins>\n    </cors>\n  </inbound>\n</policies>";
+        assert_eq!(
+            fix_all(src, Scope::Api),
+            "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins><origin>*</origin></allowed-origins>\n    </cors>\n    <base />\n  </inbound>\n</policies>"
+        );
+        let inline = "<policies><inbound><cors /></inbound></policies>";
+        assert_eq!(
+            fix_all(inline, Scope::Api),
+            "<policies><inbound><cors /><base /></inbound></policies>"
         );
     }
 
