@@ -29,6 +29,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let results: Vec<Result<Option<String>, FileError>> =
         ws.files.par_iter().map(format_file).collect();
     let mut changed = 0usize;
+    let mut unchanged = 0usize;
     let mut failed: Vec<FileReport> = Vec::new();
     for (file, result) in ws.files.iter().zip(results) {
         let formatted = match result {
@@ -51,7 +52,10 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             out.write_all(text.as_bytes())?;
             continue;
         }
-        let Some(new_text) = formatted else { continue };
+        let Some(new_text) = formatted else {
+            unchanged += 1;
+            continue;
+        };
         changed += 1;
         let old = std::borrow::Cow::<str>::Owned(super::findings::text_of(&file.original));
         if args.check {
@@ -86,7 +90,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         eprintln!(
             "{changed} file{} {what}, {} already formatted",
             if changed == 1 { "" } else { "s" },
-            ws.files.len() - changed - failed.len().min(ws.files.len() - changed)
+            unchanged
         );
     }
     let errored = !ws.errors.is_empty() || !failed.is_empty();
