@@ -7,6 +7,16 @@
 //! `@$"..."` (whose `{...}` holes are code again), char literals, `//` and `/* */` comments.
 //!
 //! The scanner is a loop over an explicit stack, so no input can overflow the call stack.
+//!
+//! The parser scans many expressions over one source, and a scan that fails (an unbalanced
+//! expression read again as plain XML) may run far past the place where parsing resumes, so
+//! the next expression would be scanned over the same bytes again: with one failing `@(` per
+//! element, that is quadratic in the file size (a 50 KB file took minutes). A [`Scanner`]
+//! therefore remembers the outcome of every bracket it has balanced or given up on. That
+//! outcome depends only on the bytes after the bracket (the strict scan is context-free once
+//! it stands in code at a bracket), so a later scan that meets the same bracket jumps over it.
+
+use std::collections::HashMap;
 
 /// Why an expression has no end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,8 +29,8 @@ pub enum ScanError {
 
 #[derive(Clone, Copy)]
 enum Frame {
-    /// Code, closed by this bracket.
-    Code(u8),
+    /// Code, opened by the bracket at `open` and closed by `closer`.
+    Code { closer: u8, open: usize },
     /// Inside an interpolated string.
     Interpolated { verbatim: bool },
 }
@@ -33,94 +43,258 @@ pub fn starts_expression(src: &[u8], at: usize) -> bool {
 /// The end (exclusive) of the expression whose `@` is at `at`. `src[at..]` must start with
 /// `@(` or `@{`.
 pub fn scan_expression(src: &[u8], at: usize) -> Result<usize, ScanError> {
-    scan(src, at, false)
+    Scanner::new(src).strict(at)
 }
 
 /// Like [`scan_expression`], but a closing bracket that matches an outer open bracket closes
 /// every bracket inside it. This reads expressions whose C# is itself broken (seen in real
 /// files: `Parse((string)x["a";}`), for callers that confirm the end another way.
 pub fn scan_expression_tolerant(src: &[u8], at: usize) -> Result<usize, ScanError> {
-    scan(src, at, true)
+    Scanner::new(src).tolerant(at, src.len()).0
 }
 
-fn scan(src: &[u8], at: usize, tolerant: bool) -> Result<usize, ScanError> {
-    debug_assert!(starts_expression(src, at));
-    let closer = if src[at + 1] == b'(' { b')' } else { b'}' };
-    let mut stack = vec![Frame::Code(closer)];
-    let mut i = at + 2;
-    while let Some(&frame) = stack.last() {
-        let Some(&c) = src.get(i) else {
-            return Err(ScanError::Eof);
-        };
-        match frame {
-            Frame::Code(closer) => match c {
-                b'"' => i = skip_regular_string(src, i + 1)?,
-                b'@' if src.get(i + 1) == Some(&b'"') => i = skip_verbatim_string(src, i + 2)?,
-                b'$' if src.get(i + 1) == Some(&b'"') => {
-                    stack.push(Frame::Interpolated { verbatim: false });
-                    i += 2;
-                }
-                b'$' | b'@'
-                    if matches!(src.get(i + 1), Some(b'@' | b'$'))
-                        && src.get(i + 1) != Some(&c)
-                        && src.get(i + 2) == Some(&b'"') =>
-                {
-                    stack.push(Frame::Interpolated { verbatim: true });
-                    i += 3;
-                }
-                b'\'' => i = skip_char_literal(src, i + 1),
-                b'/' if src.get(i + 1) == Some(&b'/') => {
-                    i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |n| i + n + 1);
-                }
-                b'/' if src.get(i + 1) == Some(&b'*') => {
-                    i = memchr::memmem::find(&src[i + 2..], b"*/")
-                        .map(|n| i + 2 + n + 2)
-                        .ok_or(ScanError::Eof)?;
-                }
-                b'(' => {
-                    stack.push(Frame::Code(b')'));
-                    i += 1;
-                }
-                b'{' => {
-                    stack.push(Frame::Code(b'}'));
-                    i += 1;
-                }
-                b'[' => {
-                    stack.push(Frame::Code(b']'));
-                    i += 1;
-                }
-                b')' | b'}' | b']' => {
-                    if c == closer {
-                        stack.pop();
-                    } else if !tolerant {
-                        return Err(ScanError::Mismatch(i));
-                    } else if let Some(depth) = stack
-                        .iter()
-                        .rposition(|f| matches!(f, Frame::Code(b) if *b == c))
-                    {
-                        stack.truncate(depth);
-                    }
-                    i += 1;
-                }
-                _ => i += 1,
-            },
-            Frame::Interpolated { verbatim } => match c {
-                b'{' if src.get(i + 1) == Some(&b'{') => i += 2,
-                b'{' => {
-                    stack.push(Frame::Code(b'}'));
-                    i += 1;
-                }
-                b'"' if verbatim && src.get(i + 1) == Some(&b'"') => i += 2,
-                b'"' => {
-                    stack.pop();
-                    i += 1;
-                }
-                b'\\' if !verbatim => i += 2,
-                _ => i += 1,
-            },
+fn closer_of(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    }
+}
+
+fn closer_index(closer: u8) -> usize {
+    match closer {
+        b')' => 0,
+        b']' => 1,
+        _ => 2,
+    }
+}
+
+/// Scans the expressions of one source, remembering each bracket's outcome (see the module
+/// documentation for why).
+pub(crate) struct Scanner<'s> {
+    src: &'s [u8],
+    /// Strict outcome of the bracket at each offset: past its closer, or why it never closes.
+    memo: HashMap<usize, Result<usize, ScanError>>,
+    /// Bytes visited, so tests can check that scanning stays linear without timing it.
+    #[cfg(test)]
+    steps: usize,
+}
+
+impl<'s> Scanner<'s> {
+    pub(crate) fn new(src: &'s [u8]) -> Self {
+        Self {
+            src,
+            memo: HashMap::new(),
+            #[cfg(test)]
+            steps: 0,
         }
     }
-    Ok(i)
+
+    /// [`scan_expression`], sharing this scanner's memory of earlier scans.
+    pub(crate) fn strict(&mut self, at: usize) -> Result<usize, ScanError> {
+        self.run(at, false, self.src.len()).0
+    }
+
+    /// [`scan_expression_tolerant`], reading no byte at or past `limit` (which counts as the
+    /// end of the text). Also returns how far the scan read, for the caller's budget.
+    ///
+    /// Tolerant outcomes depend on the brackets open around a bracket, so they are not
+    /// remembered; only strict successes (which a tolerant scan repeats) are reused.
+    pub(crate) fn tolerant(
+        &mut self,
+        at: usize,
+        limit: usize,
+    ) -> (Result<usize, ScanError>, usize) {
+        self.run(at, true, limit.min(self.src.len()))
+    }
+
+    /// What is known about the bracket at `open`, as seen by a scan that stops at `limit`.
+    fn recall(
+        &self,
+        open: usize,
+        tolerant: bool,
+        limit: usize,
+    ) -> Option<Result<usize, ScanError>> {
+        match *self.memo.get(&open)? {
+            Ok(end) if end <= limit => Some(Ok(end)),
+            // It closes, but only past the limit: this scan runs out first.
+            Ok(_) => Some(Err(ScanError::Eof)),
+            Err(e) if !tolerant => Some(Err(e)),
+            Err(_) => None,
+        }
+    }
+
+    fn run(
+        &mut self,
+        at: usize,
+        tolerant: bool,
+        limit: usize,
+    ) -> (Result<usize, ScanError>, usize) {
+        debug_assert!(starts_expression(self.src, at));
+        let src: &'s [u8] = &self.src[..limit];
+        let open = at + 1;
+        if open >= limit {
+            return (Err(ScanError::Eof), limit.max(at));
+        }
+        if let Some(known) = self.recall(open, tolerant, limit) {
+            let reached = match known {
+                Ok(end) => end,
+                Err(ScanError::Mismatch(m)) => m,
+                Err(ScanError::Eof) => limit,
+            };
+            return (known, reached);
+        }
+        let mut stack = vec![Frame::Code {
+            closer: closer_of(src[open]),
+            open,
+        }];
+        // Open code frames per closer, so a tolerant scan ignores a stray closer in O(1)
+        // instead of searching the whole stack for it.
+        let mut open_count = [0usize; 3];
+        open_count[closer_index(closer_of(src[open]))] += 1;
+        let mut i = at + 2;
+        let failure = loop {
+            let Some(&frame) = stack.last() else {
+                return (Ok(i), i);
+            };
+            let Some(&c) = src.get(i) else {
+                break ScanError::Eof;
+            };
+            #[cfg(test)]
+            {
+                self.steps += 1;
+            }
+            let opens_code = match frame {
+                Frame::Code { closer, open } => match c {
+                    b'"' => match skip_regular_string(src, i + 1) {
+                        Ok(next) => {
+                            i = next;
+                            false
+                        }
+                        Err(e) => break e,
+                    },
+                    b'@' if src.get(i + 1) == Some(&b'"') => {
+                        match skip_verbatim_string(src, i + 2) {
+                            Ok(next) => {
+                                i = next;
+                                false
+                            }
+                            Err(e) => break e,
+                        }
+                    }
+                    b'$' if src.get(i + 1) == Some(&b'"') => {
+                        stack.push(Frame::Interpolated { verbatim: false });
+                        i += 2;
+                        false
+                    }
+                    b'$' | b'@'
+                        if matches!(src.get(i + 1), Some(b'@' | b'$'))
+                            && src.get(i + 1) != Some(&c)
+                            && src.get(i + 2) == Some(&b'"') =>
+                    {
+                        stack.push(Frame::Interpolated { verbatim: true });
+                        i += 3;
+                        false
+                    }
+                    b'\'' => {
+                        i = skip_char_literal(src, i + 1);
+                        false
+                    }
+                    b'/' if src.get(i + 1) == Some(&b'/') => {
+                        i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |n| i + n + 1);
+                        false
+                    }
+                    b'/' if src.get(i + 1) == Some(&b'*') => {
+                        match memchr::memmem::find(&src[i + 2..], b"*/") {
+                            Some(n) => {
+                                i += 2 + n + 2;
+                                false
+                            }
+                            None => break ScanError::Eof,
+                        }
+                    }
+                    b'(' | b'{' | b'[' => true,
+                    b')' | b'}' | b']' => {
+                        if c == closer {
+                            stack.pop();
+                            open_count[closer_index(c)] -= 1;
+                            if !tolerant {
+                                self.memo.insert(open, Ok(i + 1));
+                            }
+                        } else if !tolerant {
+                            break ScanError::Mismatch(i);
+                        } else if open_count[closer_index(c)] > 0 {
+                            // Close every bracket inside the outer one this closer matches.
+                            while let Some(popped) = stack.pop() {
+                                if let Frame::Code { closer, .. } = popped {
+                                    open_count[closer_index(closer)] -= 1;
+                                    if closer == c {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        i += 1;
+                        false
+                    }
+                    _ => {
+                        i += 1;
+                        false
+                    }
+                },
+                Frame::Interpolated { verbatim } => match c {
+                    b'{' if src.get(i + 1) == Some(&b'{') => {
+                        i += 2;
+                        false
+                    }
+                    b'{' => true,
+                    b'"' if verbatim && src.get(i + 1) == Some(&b'"') => {
+                        i += 2;
+                        false
+                    }
+                    b'"' => {
+                        stack.pop();
+                        i += 1;
+                        false
+                    }
+                    b'\\' if !verbatim => {
+                        i += 2;
+                        false
+                    }
+                    _ => {
+                        i += 1;
+                        false
+                    }
+                },
+            };
+            if opens_code {
+                // A bracket in code: skip it whole when an earlier scan balanced it.
+                match self.recall(i, tolerant, limit) {
+                    Some(Ok(end)) => i = end,
+                    Some(Err(e)) => break e,
+                    None => {
+                        let closer = closer_of(c);
+                        stack.push(Frame::Code { closer, open: i });
+                        open_count[closer_index(closer)] += 1;
+                        i += 1;
+                    }
+                }
+            }
+        };
+        if !tolerant {
+            // Every bracket still open fails the same way: its scan would meet the same end.
+            for frame in &stack {
+                if let Frame::Code { open, .. } = *frame {
+                    self.memo.insert(open, Err(failure));
+                }
+            }
+        }
+        let reached = match failure {
+            ScanError::Mismatch(m) => m,
+            ScanError::Eof => limit,
+        };
+        (Err(failure), reached)
+    }
 }
 
 /// Past the closing quote of a regular string whose body starts at `i`.
@@ -245,6 +419,57 @@ mod tests {
             Err(ScanError::Mismatch(brace))
         );
         assert_eq!(scan_expression_tolerant(s.as_bytes(), 0), Ok(brace + 1));
+    }
+
+    #[test]
+    fn a_later_scan_reuses_brackets_an_earlier_scan_balanced() {
+        let s = "@(x</a><a>@(ok)</a>]";
+        let inner = s.rfind('@').unwrap();
+        let mut scanner = Scanner::new(s.as_bytes());
+        assert_eq!(scanner.strict(0), Err(ScanError::Mismatch(s.len() - 1)));
+        let steps = scanner.steps;
+        assert_eq!(scanner.strict(inner), Ok(inner + "@(ok)".len()));
+        assert_eq!(scanner.steps, steps, "the inner bracket was scanned again");
+    }
+
+    /// Every `@(` of these sources is scanned once, as the parser does after each failed
+    /// scan; a scanner without memory reads the whole rest of the source each time.
+    #[test]
+    fn scanning_every_expression_start_stays_linear() {
+        let sources = [
+            // Unclosed brackets nest, and a stray closer fails them all.
+            format!("{}]", "<a>@(x</a>".repeat(2000)),
+            // Strings flip between two phases: inside and outside a string.
+            format!("{}]", "<a b=\"@(x\"/>".repeat(2000)),
+            // Nothing closes: every scan runs into the end.
+            "@(".repeat(4000),
+            format!("{}]", "<a>@{ '(' /* ( */ @\"(\" $\"{(\" </a>".repeat(1000)),
+        ];
+        for s in sources {
+            let mut scanner = Scanner::new(s.as_bytes());
+            for at in memchr::memchr_iter(b'@', s.as_bytes()) {
+                if starts_expression(s.as_bytes(), at) {
+                    let _ = scanner.strict(at);
+                }
+            }
+            assert!(
+                scanner.steps <= 3 * s.len(),
+                "{} steps for {} bytes of {:?}...",
+                scanner.steps,
+                s.len(),
+                &s[..30]
+            );
+        }
+    }
+
+    #[test]
+    fn tolerant_scan_stops_at_its_limit_and_says_how_far_it_read() {
+        let s = "@(a] more text then ) and more";
+        let close = s.find(')').unwrap();
+        let mut scanner = Scanner::new(s.as_bytes());
+        assert_eq!(scanner.tolerant(0, s.len()), (Ok(close + 1), close + 1));
+        assert_eq!(scanner.tolerant(0, 10), (Err(ScanError::Eof), 10));
+        assert_eq!(scanner.tolerant(0, 0).0, Err(ScanError::Eof));
     }
 
     #[test]
