@@ -397,10 +397,16 @@ impl Parser<'_, '_> {
             self.pos = end;
         } else if rest.starts_with(b"<?") {
             let end = self.find(start + 2, b"?>").ok_or_else(|| {
+                let what = if rest.starts_with(b"<?xml") && rest.get(5).is_none_or(|&b| is_space(b))
+                {
+                    "XML declaration"
+                } else {
+                    "processing instruction"
+                };
                 SyntaxError::new(
                     Kind::UnterminatedDeclaration,
                     TextRange::new(start, start + 2),
-                    "unterminated processing instruction: expected `?>`",
+                    format!("unterminated {what}: expected `?>`"),
                 )
                 .with_label("opened here")
             })? + 2;
@@ -525,7 +531,7 @@ impl Parser<'_, '_> {
                 // attribute here follows a space or, run together (`a="1"b="2"`), a value.
                 // XML wants a space there; APIM does not care, and the tree stays unambiguous.
                 Some(&b) if is_name_start(b) => {
-                    let attr = self.attribute(after_space, tag)?;
+                    let attr = self.attribute(after_space, tag, attributes.last())?;
                     i = attr.range.end();
                     attributes.push(attr);
                 }
@@ -569,10 +575,37 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn attribute(&mut self, start: usize, tag: TextRange) -> Result<Attribute, SyntaxError> {
+    fn attribute(
+        &mut self,
+        start: usize,
+        tag: TextRange,
+        previous: Option<&Attribute>,
+    ) -> Result<Attribute, SyntaxError> {
         let name = TextRange::new(start, self.name_end(start));
         let eq = self.skip_space(name.end());
         if self.src.get(eq) != Some(&b'=') {
+            // `name="a value="b"`: the value of `name` lacks its closing quote, so it took the
+            // next attribute's opening quote, and `b` reads as a name. Say so.
+            if let Some(previous) = previous
+                && self.str(previous.value).trim_end().ends_with('=')
+            {
+                return Err(SyntaxError::new(
+                    Kind::MalformedTag,
+                    self.char_at(eq),
+                    format!(
+                        "expected `=` after attribute name `{}`, found {}",
+                        self.str(name),
+                        self.found(eq)
+                    ),
+                )
+                .with_related(
+                    previous.value,
+                    format!(
+                        "the value of `{}` ends in `=`: is its closing quote missing?",
+                        self.str(previous.name)
+                    ),
+                ));
+            }
             let error = SyntaxError::new(
                 Kind::MalformedTag,
                 self.char_at(eq),
@@ -789,6 +822,17 @@ impl Parser<'_, '_> {
                 ),
                 None => format!("`<{expected}>` opened here"),
             };
+            // Say which of the two tags is likely wrong: an outer element closed early means
+            // the inner one lacks its end tag; otherwise the closing tag is the stray one.
+            let closes_outer = self.open.iter().rev().skip(1).any(|&id| {
+                let outer = self.element_data(id).name;
+                self.str(outer) == found_name
+            });
+            let end_label = if closes_outer {
+                format!("`<{expected}>` must be closed before `</{found_name}>`")
+            } else {
+                format!("no open element is named `{found_name}`")
+            };
             return Err(SyntaxError::new(
                 Kind::MismatchedTag,
                 end_tag,
@@ -796,6 +840,7 @@ impl Parser<'_, '_> {
                     "mismatched closing tag: expected `</{expected}>`, found `</{found_name}>`"
                 ),
             )
+            .with_label(end_label)
             .with_related(opened, label));
         }
         self.open.pop();
