@@ -920,3 +920,73 @@ impl Parser<'_, '_> {
         self.pos = end;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::csharp::steps;
+    use crate::syntax::parse;
+
+    /// Scanner steps a parse takes: counted, not timed, so the check is deterministic.
+    fn steps_to_parse(text: &str) -> usize {
+        let before = steps();
+        let _ = parse(text);
+        steps() - before
+    }
+
+    /// Each of these made parsing quadratic (or worse) at some point: a failed or tolerant
+    /// scan ran to the end of the file from every element.
+    #[test]
+    fn hostile_documents_parse_in_linear_steps() {
+        let units = [
+            "<a>@(x</a>",
+            "<a b=\"@(x]\"/>",
+            "<a b=\"@(x\"/>",
+            "<a b='@(\"'/>",
+            "<a b='@(\\\"'/>",
+            "<a b=\"@(/*\"/>",
+            "<a b=\"@(//\"/>",
+            "<a b=\"@(x'\"/>",
+            "<a b=\"@(&quot;(&quot;\"/>",
+            "<a b=\"@(x]\" c='@{y)'/>",
+            "<a>@(x) y</a>",
+            "<a>@(&quot;</a>",
+            "<v>@(@(</v>",
+        ];
+        for unit in units {
+            for tail in ["", "]", ")", "\n"] {
+                let text = format!("<policies>{}{tail}</policies>", unit.repeat(2000));
+                let taken = steps_to_parse(&text);
+                assert!(
+                    taken <= 8 * text.len(),
+                    "{taken} steps for {} bytes of {unit:?} + {tail:?}",
+                    text.len()
+                );
+            }
+        }
+        let text = format!("<policies a=\"{}\"/>", "@(".repeat(10_000));
+        assert!(steps_to_parse(&text) <= 8 * text.len());
+    }
+
+    /// Broken C# in an attribute is read by the tolerant scan. Once hostile input has spent
+    /// the tolerant budget (here: 3000 values whose failed tolerant scans each read to the end
+    /// of the file), the same value is read as plain XML instead: an error, never a hang.
+    #[test]
+    fn tolerant_scans_stay_within_their_budget() {
+        let broken = "<b v=\"@{ var x = P((string)v[\"a\"; return x;}\"/>";
+        let doc = parse(&format!("<policies>{broken}</policies>")).unwrap();
+        let b = doc.root().child("b").unwrap();
+        assert!(b.attr("v").unwrap().ends_with("return x;}"));
+        assert_eq!(doc.expressions().len(), 1);
+
+        let hostile = format!(
+            "<policies>{}{broken}</policies>",
+            "<a b=\"@(x]\"/>".repeat(3000)
+        );
+        let before = steps();
+        let error = parse(&hostile).unwrap_err();
+        assert!(steps() - before <= 8 * hostile.len());
+        assert_eq!(error.kind, crate::syntax::SyntaxErrorKind::MalformedTag);
+        let (related, _) = error.related.unwrap();
+        assert_eq!(&hostile[related.to_std()], "@{");
+    }
+}
