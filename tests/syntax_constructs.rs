@@ -678,3 +678,12 @@ fn element_lookup_helpers() {
     assert!(doc.root().child("backend").is_none());
     assert_eq!(inbound.attr("missing"), None);
 }
+
+/// XML character references are the characters they name, in expressions too.
+#[test]
+fn character_references_in_an_expression_are_decoded_for_scanning() {
+    let expr = "@(context.Variables[&#34;a&#x22;].ToString(&#39;x&#39;&#41;)";
+    let text = inbound(&format!(r#"<set-variable name="v" value="{expr}" />"#));
+    let doc = parse_ok(&text);
+    assert_eq!(expression_texts(&doc), [expr]);
+}

@@ -144,7 +144,9 @@ impl Document {
         self.root_kind
     }
 
-    /// Every policy expression, in source order.
+    /// Every policy expression, in source order: in attribute values, in text and in CDATA
+    /// sections. A value or text read as plain XML lists each expression that balances in it,
+    /// with entities decoded first, so the range of `@(x == &quot;)&quot;)` is all of it.
     pub fn expressions(&self) -> &[Expression] {
         &self.expressions
     }

