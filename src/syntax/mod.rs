@@ -15,7 +15,7 @@ mod error;
 mod parser;
 mod tree;
 
-pub use csharp::{ScanError, scan_expression};
+pub use csharp::{ScanError, scan_expression, scan_expression_tolerant};
 pub use error::{SyntaxError, SyntaxErrorKind};
 pub use tree::{
     Attribute, Document, Element, ElementRef, Expression, Node, NodeId, NodeKind, RootKind,
@@ -85,15 +85,7 @@ pub fn parse(source: &str) -> Result<Document, SyntaxError> {
 /// Parses `source`, checking the size limit first.
 pub fn parse_with(source: String, limits: &Limits) -> Result<Document, SyntaxError> {
     if source.len() > limits.max_size {
-        return Err(SyntaxError::new(
-            SyntaxErrorKind::TooLarge,
-            TextRange::empty(0),
-            format!(
-                "file too large: {} bytes, the limit is {} bytes",
-                source.len(),
-                limits.max_size
-            ),
-        ));
+        return Err(too_large(source.len(), limits));
     }
     if let Some(nul) = memchr::memchr(0, source.as_bytes()) {
         return Err(SyntaxError::new(
@@ -105,27 +97,24 @@ pub fn parse_with(source: String, limits: &Limits) -> Result<Document, SyntaxErr
     parser::parse_str(source, limits)
 }
 
+fn too_large(len: usize, limits: &Limits) -> SyntaxError {
+    SyntaxError::new(
+        SyntaxErrorKind::TooLarge,
+        TextRange::empty(0),
+        format!(
+            "file too large: {len} bytes, the limit is {} bytes",
+            limits.max_size
+        ),
+    )
+}
+
 /// Parses raw file bytes: checks the size, NUL bytes and UTF-8 before the text itself.
 ///
 /// On a UTF-8 error the range points at the first invalid byte; its line and column are
 /// computed over the valid prefix by the caller's report.
 pub fn parse_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Document, SyntaxError> {
     if bytes.len() > limits.max_size {
-        return parse_with(
-            String::new(),
-            &Limits {
-                max_size: 0,
-                ..limits.clone()
-            },
-        )
-        .map_err(|e| SyntaxError {
-            message: format!(
-                "file too large: {} bytes, the limit is {} bytes",
-                bytes.len(),
-                limits.max_size
-            ),
-            ..e
-        });
+        return Err(too_large(bytes.len(), limits));
     }
     if let Some(nul) = memchr::memchr(0, &bytes) {
         return Err(SyntaxError::new(
@@ -138,10 +127,13 @@ pub fn parse_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Document, SyntaxEr
         Ok(source) => parse_with(source, limits),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
             Err(SyntaxError::new(
                 SyntaxErrorKind::NotUtf8,
                 TextRange::new(at, at + 1),
-                "not UTF-8: an invalid byte sequence",
+                format!(
+                    "not UTF-8: the byte 0x{byte:02X} at offset {at} is not valid UTF-8; the file must be saved as UTF-8"
+                ),
             ))
         }
     }

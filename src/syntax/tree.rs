@@ -144,7 +144,9 @@ impl Document {
         self.root_kind
     }
 
-    /// Every policy expression, in source order.
+    /// Every policy expression, in source order: in attribute values, in text and in CDATA
+    /// sections. A value or text read as plain XML lists each expression that balances in it,
+    /// with entities decoded first, so the range of `@(x == &quot;)&quot;)` is all of it.
     pub fn expressions(&self) -> &[Expression] {
         &self.expressions
     }
@@ -266,10 +268,24 @@ impl Document {
             } else if !el.children.is_empty() {
                 return Err(format!("self-closing element {id:?} has children"));
             }
+            if el.name.start() != el.start_tag.start() + 1 || el.name.is_empty() {
+                return Err(format!(
+                    "element {id:?}: name {:?} does not follow `<`",
+                    el.name
+                ));
+            }
             let mut cursor = el.name.end();
             for attr in &el.attributes {
+                if attr.range.start() < cursor || attr.range.end() > el.start_tag.end() {
+                    return Err(format!(
+                        "attribute at {:?} lies outside its start tag",
+                        attr.range
+                    ));
+                }
                 let gap = &self.source[cursor..attr.range.start()];
-                if gap.is_empty() && cursor != el.name.end()
+                // Whitespace must part the name from the first attribute; attributes may run
+                // together after a closing quote (`a="1"b="2"`), which the parser accepts.
+                if gap.is_empty() && cursor == el.name.end()
                     || !gap.bytes().all(|b| b.is_ascii_whitespace())
                 {
                     return Err(format!(
@@ -277,7 +293,39 @@ impl Document {
                         attr.range
                     ));
                 }
+                let bytes = self.source.as_bytes();
+                let quoted = attr.name.start() == attr.range.start()
+                    && attr.value.end() + 1 == attr.range.end()
+                    && attr.value.start() > attr.name.end()
+                    && bytes[attr.value.start() - 1] == attr.quote
+                    && bytes[attr.value.end()] == attr.quote;
+                if !quoted {
+                    return Err(format!(
+                        "attribute at {:?}: name {:?} and quoted value {:?} do not fill it",
+                        attr.range, attr.name, attr.value
+                    ));
+                }
                 cursor = attr.range.end();
+            }
+            let rest = self.source[cursor..el.start_tag.end()].trim_start();
+            let tag_end = if el.end_tag.is_some() { ">" } else { "/>" };
+            if rest != tag_end {
+                return Err(format!(
+                    "element {id:?}: start tag ends with {rest:?}, expected {tag_end:?}"
+                ));
+            }
+            if let Some(end_tag) = el.end_tag {
+                let name = self.slice(el.name);
+                let end_text = self.slice(end_tag);
+                let closes = end_text
+                    .strip_prefix("</")
+                    .and_then(|t| t.strip_prefix(name))
+                    .is_some_and(|t| t.trim_start() == ">");
+                if !closes {
+                    return Err(format!(
+                        "element {id:?}: end tag {end_text:?} does not close `{name}`"
+                    ));
+                }
             }
         }
         Ok(())
@@ -391,5 +439,51 @@ impl<'a> ElementRef<'a> {
 impl Ranged for ElementRef<'_> {
     fn range(&self) -> TextRange {
         self.doc.node(self.id).range
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::syntax::{NodeKind, parse};
+    use crate::text::TextRange;
+
+    fn first_element_mut<'a>(doc: &'a mut super::Document, name: &str) -> &'a mut super::Element {
+        let source = doc.source.clone();
+        doc.nodes
+            .iter_mut()
+            .find_map(|n| match &mut n.kind {
+                NodeKind::Element(el) if &source[el.name.to_std()] == name => Some(el),
+                _ => None,
+            })
+            .expect("element present")
+    }
+
+    #[test]
+    fn tiling_accepts_attributes_run_together_but_not_a_name_run_into_one() {
+        let doc = parse(r#"<policies a="1"b='2'/>"#).unwrap();
+        assert_eq!(doc.check_tiling(), Ok(()));
+        let mut doc = doc;
+        // Move the first attribute onto the name: `<policiesa="1"` would not re-parse.
+        let el = first_element_mut(&mut doc, "policies");
+        el.name = TextRange::new(1, 10);
+        assert!(doc.check_tiling().unwrap_err().contains("gap"));
+    }
+
+    #[test]
+    fn tiling_reports_gaps_and_broken_tags() {
+        let text = r#"<policies><x k="v"/></policies>"#;
+        let mut doc = parse(text).unwrap();
+        let el = first_element_mut(&mut doc, "x");
+        el.attributes[0].value = TextRange::new(16, 18);
+        assert!(doc.check_tiling().unwrap_err().contains("quoted value"));
+
+        let mut doc = parse(text).unwrap();
+        first_element_mut(&mut doc, "x").end_tag = Some(TextRange::new(20, 31));
+        assert!(doc.check_tiling().is_err());
+
+        let mut doc = parse(text).unwrap();
+        let last = *doc.top_level.last().unwrap();
+        doc.nodes[last.index()].range = TextRange::new(0, text.len() - 1);
+        assert!(doc.check_tiling().unwrap_err().contains("document"));
     }
 }
