@@ -71,7 +71,11 @@ fn binary_data() {
 
 #[test]
 fn empty_file() {
-    assert_isolated(b"", "1:1", "the file is empty: expected a `<policies>` or `<fragment>` root element");
+    assert_isolated(
+        b"",
+        "1:1",
+        "the file is empty: expected a `<policies>` or `<fragment>` root element",
+    );
 }
 
 #[test]

@@ -22,33 +22,7 @@ use crate::scope::Scope;
 use crate::syntax::{ElementRef, NodeId};
 use crate::text::{Ranged, TextRange};
 
-/// A section of a `<policies>` document, in the order APIM runs them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Section {
-    Inbound,
-    Backend,
-    Outbound,
-    OnError,
-}
-
-impl Section {
-    pub const ALL: [Section; 4] = [
-        Section::Inbound,
-        Section::Backend,
-        Section::Outbound,
-        Section::OnError,
-    ];
-
-    /// The element name.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Section::Inbound => "inbound",
-            Section::Backend => "backend",
-            Section::Outbound => "outbound",
-            Section::OnError => "on-error",
-        }
-    }
-}
+pub use crate::rules::policy::Section;
 
 /// One statement of an effective section, with where its text comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -174,24 +174,7 @@ impl Repo {
     /// Reads the APIOps tree below `artifacts_root`: its folders, its JSON product membership
     /// and every policy file. Fails only when the root itself cannot be read.
     pub fn load(artifacts_root: &Path) -> Result<Repo, RepoError> {
-        let mut repo = Repo::empty(artifacts_root);
-        let mut found = repo.scan()?;
-        found.sort_by(|a, b| a.2.cmp(&b.2));
-        for (slot, workspace, rel) in found {
-            let path = repo.root.join(&rel);
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(source) => {
-                    repo.errors.push(RepoError::Io { path, source });
-                    continue;
-                }
-            };
-            match syntax::parse_bytes(bytes, &syntax::Limits::default()) {
-                Ok(doc) => repo.attach(slot, workspace, path, rel, Arc::new(doc)),
-                Err(source) => repo.errors.push(RepoError::Syntax { path, source }),
-            }
-        }
-        Ok(repo)
+        Repo::load_with(artifacts_root, Vec::new())
     }
 
     /// Builds the repo from documents the caller already parsed. Folders and JSON metadata

@@ -9,8 +9,8 @@ use crate::fix::Edit;
 use crate::syntax::{Document, ElementRef, NodeKind};
 use crate::text::{Ranged, TextRange};
 
-/// A section of a `<policies>` document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A section of a `<policies>` document, in the order APIM runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Section {
     Inbound,
     Backend,
@@ -26,6 +26,7 @@ impl Section {
         Section::OnError,
     ];
 
+    /// The element name.
     pub fn tag(self) -> &'static str {
         match self {
             Section::Inbound => "inbound",
