@@ -780,12 +780,70 @@ fn config_file_in(dir: &Path) -> Option<PathBuf> {
     CONFIG_FILE_NAMES
         .iter()
         .map(|name| dir.join(name))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| {
+            candidate.is_file()
+                && (candidate.ends_with(".apimfix.yaml") || looks_like_ours(candidate))
+        })
+}
+
+/// The top-level keys of an apimfix config.
+const TOP_LEVEL_KEYS: [&str; 6] = [
+    "rules",
+    "format",
+    "exclude",
+    "per-file-ignores",
+    "scopes",
+    "unsafe-fixes",
+];
+
+/// Whether a discovered `rules.yaml` is meant for apimfix. The name is common (Prometheus
+/// alert rules, Semgrep rules...): a YAML mapping none of whose keys is ours belongs to
+/// another tool, and discovery looks further up instead of failing the run. Anything else,
+/// an empty file or broken YAML included, is taken as ours, so its errors are reported.
+fn looks_like_ours(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
+    match yaml_serde::from_str::<yaml_serde::Value>(&text) {
+        Ok(yaml_serde::Value::Mapping(map)) if !map.is_empty() => map
+            .keys()
+            .any(|k| k.as_str().is_some_and(|k| TOP_LEVEL_KEYS.contains(&k))),
+        _ => true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_tools_rules_yaml_is_passed_over() {
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("repo");
+        std::fs::create_dir_all(repo.join("alerts")).unwrap();
+        std::fs::write(
+            root.path().join("rules.yaml"),
+            "rules:\n  base-missing: false\n",
+        )
+        .unwrap();
+        std::fs::write(
+            repo.join("alerts/rules.yaml"),
+            "groups:\n  - name: api\n    rules: []\n",
+        )
+        .unwrap();
+        let resolver = ConfigResolver::with_cwd(None, root.path()).unwrap();
+        let config = resolver.for_path(&repo.join("alerts/policy.xml")).unwrap();
+        assert_eq!(
+            config.source.as_deref(),
+            Some(root.path().join("rules.yaml").as_path())
+        );
+        std::fs::write(repo.join("alerts/rules.yaml"), "rules:\n  nope: true\n").unwrap();
+        let fresh = ConfigResolver::with_cwd(None, root.path()).unwrap();
+        assert!(
+            fresh.for_path(&repo.join("alerts/policy.xml")).is_err(),
+            "ours, with an error, is reported"
+        );
+    }
 
     #[test]
     fn normalize_removes_dots_lexically() {
