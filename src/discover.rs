@@ -12,6 +12,7 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
@@ -57,12 +58,24 @@ pub struct DiscoverOptions {
 }
 
 /// A policy file to read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DiscoveredFile {
     pub path: PathBuf,
     /// Named on the command line (or the target of a link named there), not found by walking.
     pub explicit: bool,
+    /// The config that governs the file, when discovery already looked it up (to apply its
+    /// `exclude`), so the caller need not look it up again.
+    pub config: Option<Arc<config::LoadedConfig>>,
 }
+
+/// Equal when they name the same file the same way; the config is derived from the path.
+impl PartialEq for DiscoveredFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.explicit == other.explicit
+    }
+}
+
+impl Eq for DiscoveredFile {}
 
 /// Why a path was left out; for `--verbose`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,13 +287,21 @@ struct Found {
 
 impl Found {
     fn file(&self, path: PathBuf, explicit: bool) {
-        lock(&self.files).push(DiscoveredFile { path, explicit });
+        lock(&self.files).push(DiscoveredFile {
+            path,
+            explicit,
+            config: None,
+        });
     }
 
     fn file_if_not_excluded(&self, path: PathBuf, explicit: bool, resolver: &ConfigResolver) {
         match resolver.for_path(&path) {
             Ok(config) if config.is_excluded(&path) => self.skip(path, excluded_by(&config)),
-            Ok(_) => self.file(path, explicit),
+            Ok(config) => lock(&self.files).push(DiscoveredFile {
+                path,
+                explicit,
+                config: Some(config),
+            }),
             Err(error) => self.error(DiscoverError::Config(error)),
         }
     }

@@ -83,7 +83,7 @@ fn same_place(doc: &Document, a: &Diagnostic, b: &Diagnostic) -> bool {
 pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
     let source = match &file.outcome {
         Ok(parsed) => parsed.doc.source().to_owned(),
-        Err(_) => text_of(&file.original),
+        Err(_) => text_of(file.original()),
     };
     let mut report = FileReport::new(
         file.input.display_path.clone(),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
@@ -21,7 +22,7 @@ use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, repo
 /// What fixing one file gave.
 struct FileFix {
     /// The fixed document, when the file parsed and fixing worked.
-    fixed: Option<Document>,
+    fixed: Option<Arc<Document>>,
     applied: BTreeMap<Rule, usize>,
     error: Option<FileError>,
 }
@@ -42,7 +43,7 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
     } else {
         FixMode::SafeOnly
     };
-    let outcome = match fix_until_stable(parsed.doc.clone(), mode, |doc| {
+    let outcome = match fix_until_stable(Document::clone(&parsed.doc), mode, |doc| {
         rule_diagnostics(file, parsed, doc)
     }) {
         Ok(o) => o,
@@ -88,7 +89,7 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
         }
     }
     FileFix {
-        fixed: Some(document),
+        fixed: Some(Arc::new(document)),
         applied: outcome.applied,
         error,
     }
@@ -109,11 +110,11 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     drop(progress);
 
     // What remains, per-file and across scopes, judged on the fixed documents.
-    let fixed_docs: Vec<(&Loaded, &Document)> = ws
+    let fixed_docs: Vec<(&Loaded, Arc<Document>)> = ws
         .files
         .iter()
         .zip(&fixes)
-        .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, d)))
+        .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, Arc::clone(d))))
         .collect();
     let repo_after = cross_scope_findings(&fixed_docs);
     let mut changed = 0usize;
@@ -123,7 +124,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let mut report = FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
-            super::findings::text_of(&file.original),
+            super::findings::text_of(file.original()),
         );
         report.error = fix.error.as_ref().map(clone_error);
         if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
@@ -141,7 +142,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 changed += 1;
                 if args.write {
                     if let Some(path) = &file.input.path
-                        && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
+                        && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
                     {
                         write_errors += 1;
                         report.error = Some(FileError::Io(std::io::Error::other(

@@ -38,7 +38,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 let mut report = FileReport::new(
                     file.input.display_path.clone(),
                     file.input.path.clone(),
-                    super::findings::text_of(&file.original),
+                    super::findings::text_of(file.original()),
                 );
                 report.error = Some(e);
                 failed.push(report);
@@ -57,12 +57,12 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             continue;
         };
         changed += 1;
-        let old = std::borrow::Cow::<str>::Owned(super::findings::text_of(&file.original));
+        let old = std::borrow::Cow::<str>::Owned(super::findings::text_of(file.original()));
         if args.check {
             writeln!(out, "{}", file.input.display_path)?;
         } else if args.write {
             if let Some(path) = &file.input.path
-                && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
+                && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
             {
                 let mut report = FileReport::new(
                     file.input.display_path.clone(),

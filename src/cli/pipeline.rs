@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use apimfix::config::{ConfigResolver, LoadedConfig};
 use apimfix::discover::{DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover};
-use apimfix::repo::{Repo, RepoFinding, find_roots};
+use apimfix::repo::{Repo, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
 use apimfix::scope::{Scope, ScopeSource, locate, resolve_scope};
@@ -31,19 +31,35 @@ pub struct Input {
     pub logical_path: PathBuf,
     /// Named on the command line (or stdin), not found by walking.
     pub explicit: bool,
+    /// The config, when discovery already found it.
+    config: Option<Arc<LoadedConfig>>,
 }
 
 /// An input after reading and parsing.
 pub struct Loaded {
     pub input: Input,
     pub config: Arc<LoadedConfig>,
-    /// The bytes read, compared again before an in-place write.
-    pub original: Vec<u8>,
+    /// The bytes read, when they did not parse (else [`Loaded::original`] is the
+    /// document's source, which is the same bytes).
+    original: Vec<u8>,
     pub outcome: Result<Parsed, FileError>,
+    /// The APIOps artifacts root the file belongs to, when its path places it in one.
+    pub repo_root: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// The bytes read, compared again before an in-place write.
+    pub fn original(&self) -> &[u8] {
+        match &self.outcome {
+            Ok(parsed) => parsed.doc.source().as_bytes(),
+            Err(_) => &self.original,
+        }
+    }
 }
 
 pub struct Parsed {
-    pub doc: Document,
+    /// Shared with the repo model, which holds every document of its repo.
+    pub doc: Arc<Document>,
     pub scope: Scope,
     pub scope_source: ScopeSource,
     pub facts: RepoFacts,
@@ -103,6 +119,7 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
             path: None,
             logical_path: absolute(&logical),
             explicit: true,
+            config: None,
         });
     } else {
         let options = DiscoverOptions {
@@ -134,6 +151,7 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                 logical_path: absolute(&f.path),
                 path: Some(f.path),
                 explicit: f.explicit,
+                config: f.config,
             });
         }
     }
@@ -142,9 +160,10 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
     let progress = super::progress::Progress::new(inputs.len(), "reading", args.quiet);
     let loaded: Vec<Option<Loaded>> = inputs
         .into_par_iter()
-        .map(|input| {
+        .map(|mut input| {
             progress.tick();
-            let config = match resolver.for_path(&input.logical_path) {
+            let known = input.config.take().map(Ok);
+            let config = match known.unwrap_or_else(|| resolver.for_path(&input.logical_path)) {
                 Ok(c) => c,
                 Err(e) => {
                     let config = Arc::new(LoadedConfig::defaults(Path::new(".")));
@@ -152,6 +171,7 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                         input,
                         config,
                         original: Vec::new(),
+                        repo_root: None,
                         outcome: Err(FileError::Internal(format!("configuration: {e}"))),
                     });
                 }
@@ -167,13 +187,18 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                         input,
                         config,
                         original: Vec::new(),
+                        repo_root: None,
                         outcome: Err(FileError::Io(e)),
                     });
                 }
             };
+            let mut repo_root = None;
             let outcome = match parse_bytes(bytes.clone(), &limits) {
                 Ok(doc) => {
                     let location = locate(&input.logical_path);
+                    if input.path.is_some() {
+                        repo_root.clone_from(&location.artifacts_root);
+                    }
                     let (scope, scope_source) = resolve_scope(
                         args.scope,
                         config.scope_for(&input.logical_path),
@@ -181,7 +206,7 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                         &location,
                     );
                     Ok(Parsed {
-                        doc,
+                        doc: Arc::new(doc),
                         scope,
                         scope_source,
                         facts: RepoFacts::default(),
@@ -191,11 +216,14 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
                 Err(e) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => return None,
                 Err(e) => Err(FileError::Syntax(e)),
             };
+            // A parsed document's source is the file, byte for byte: keep one copy only.
+            let original = if outcome.is_ok() { Vec::new() } else { bytes };
             Some(Loaded {
                 input,
                 config,
-                original: bytes,
+                original,
                 outcome,
+                repo_root,
             })
         })
         .collect();
@@ -214,40 +242,45 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
 
 /// One repo model per APIOps root among `entries` (each a file and its document), with the
 /// config of the first file under that root.
+/// A repo model, its artifacts root, and the config of its first file.
+type BuiltRepo = (PathBuf, Repo, Arc<LoadedConfig>);
+
 fn build_repos(
-    entries: &[(&Loaded, &Document)],
+    entries: &[(&Loaded, Arc<Document>)],
     errors: &mut Vec<(String, String)>,
-) -> Vec<(PathBuf, Repo, Arc<LoadedConfig>)> {
-    let paths: Vec<PathBuf> = entries
-        .iter()
-        .filter(|(f, _)| f.input.path.is_some())
-        .map(|(f, _)| f.input.logical_path.clone())
+) -> Vec<BuiltRepo> {
+    // One pass to group files by their root: comparing every file with every root is
+    // quadratic on a bulk run of hundreds of repos.
+    let mut by_root: BTreeMap<&Path, Vec<&(&Loaded, Arc<Document>)>> = BTreeMap::new();
+    for entry in entries {
+        if let Some(root) = &entry.0.repo_root {
+            by_root.entry(root.as_path()).or_default().push(entry);
+        }
+    }
+    let built: Vec<Result<BuiltRepo, (String, String)>> = by_root
+        .into_par_iter()
+        .map(|(root, under)| {
+            let config = under[0].0.config.clone();
+            let docs: Vec<(PathBuf, Arc<Document>)> = under
+                .iter()
+                .map(|(f, d)| (f.input.logical_path.clone(), Arc::clone(d)))
+                .collect();
+            Repo::load_with(root, docs)
+                .map(|repo| (root.to_path_buf(), repo, config))
+                .map_err(|e| (display_path(root), format!("repo model: {e}")))
+        })
         .collect();
     let mut repos = Vec::new();
-    for root in find_roots(&paths) {
-        let under: Vec<&(&Loaded, &Document)> = entries
-            .iter()
-            .filter(|(f, _)| f.input.logical_path.starts_with(&root))
-            .collect();
-        let Some((first, _)) = under.first() else {
-            continue;
-        };
-        let config = first.config.clone();
-        let docs: Vec<(PathBuf, Arc<Document>)> = under
-            .iter()
-            .map(|(f, d)| (f.input.logical_path.clone(), Arc::new((*d).clone())))
-            .collect();
-        match Repo::load_with(&root, docs) {
-            Ok(repo) => repos.push((root, repo, config)),
-            Err(e) => errors.push((display_path(&root), format!("repo model: {e}"))),
+    for result in built {
+        match result {
+            Ok(repo) => repos.push(repo),
+            Err(e) => errors.push(e),
         }
     }
     repos
 }
 
-fn findings_of(
-    repos: &[(PathBuf, Repo, Arc<LoadedConfig>)],
-) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
+fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let mut findings: BTreeMap<PathBuf, Vec<RepoFinding>> = BTreeMap::new();
     for (_, repo, config) in repos {
         let rules = &config.config.rules;
@@ -263,7 +296,7 @@ fn findings_of(
 
 /// The cross-scope findings of the repos that `entries` form (used on fixed documents).
 pub fn cross_scope_findings(
-    entries: &[(&Loaded, &Document)],
+    entries: &[(&Loaded, Arc<Document>)],
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let mut ignored = Vec::new();
     findings_of(&build_repos(entries, &mut ignored))
@@ -274,17 +307,18 @@ fn attach_repo_facts(
     files: &mut [Loaded],
     errors: &mut Vec<(String, String)>,
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
-    let entries: Vec<(&Loaded, &Document)> = files
+    let entries: Vec<(&Loaded, Arc<Document>)> = files
         .iter()
-        .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, &p.doc)))
+        .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, Arc::clone(&p.doc))))
         .collect();
     let repos = build_repos(&entries, errors);
     let findings = findings_of(&repos);
+    let index: std::collections::HashMap<&Path, &Repo> = repos
+        .iter()
+        .map(|(root, repo, _)| (root.as_path(), repo))
+        .collect();
     for file in files.iter_mut() {
-        let Some((_, repo, _)) = repos
-            .iter()
-            .find(|(root, _, _)| file.input.logical_path.starts_with(root))
-        else {
+        let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
             continue;
         };
         let gates = file.config.config.rules.cors_first.options();
