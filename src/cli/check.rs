@@ -9,11 +9,11 @@ use apimfix::rules::Rule;
 
 use super::args::CheckArgs;
 use super::findings::{file_diagnostics, report_for};
-use super::pipeline::load;
+use super::pipeline::{RepoModels, load};
 use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files).map_err(anyhow::Error::msg)?;
+    let ws = load(&args.files, RepoModels::Build).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let mut reports: Vec<FileReport> = Vec::with_capacity(ws.files.len());
     for file in &ws.files {

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::args::FixArgs;
 use super::check::write_statistics;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics};
-use super::pipeline::{Loaded, cross_scope_findings, load};
+use super::pipeline::{Loaded, RepoModels, cross_scope_findings, load};
 use super::safety::verify;
 use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
 
@@ -96,7 +96,7 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
 }
 
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files).map_err(anyhow::Error::msg)?;
+    let ws = load(&args.files, RepoModels::Build).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let progress = super::progress::Progress::new(ws.files.len(), "fixing", args.files.quiet);
     let fixes: Vec<FileFix> = ws

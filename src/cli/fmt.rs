@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::args::FmtArgs;
 use super::findings::clone_error;
-use super::pipeline::{Loaded, load};
+use super::pipeline::{Loaded, RepoModels, load};
 use super::safety::verify;
 use super::{Outcome, eprint_reports, print_notes, print_top_errors};
 
@@ -24,7 +24,7 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
 }
 
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files).map_err(anyhow::Error::msg)?;
+    let ws = load(&args.files, RepoModels::Skip).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let results: Vec<Result<Option<String>, FileError>> =
         ws.files.par_iter().map(format_file).collect();

@@ -91,7 +91,15 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-pub fn load(args: &FileArgs) -> Result<Workspace, String> {
+/// Whether a command needs the repo models: rules do (cross-scope facts and findings), the
+/// formatter does not.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RepoModels {
+    Build,
+    Skip,
+}
+
+pub fn load(args: &FileArgs, repo_models: RepoModels) -> Result<Workspace, String> {
     let resolver = ConfigResolver::new(args.config.as_deref()).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut notes = Vec::new();
@@ -230,7 +238,10 @@ pub fn load(args: &FileArgs) -> Result<Workspace, String> {
     let mut files: Vec<Loaded> = loaded.into_iter().flatten().collect();
     files.sort_by(|a, b| a.input.display_path.cmp(&b.input.display_path));
 
-    let repo_findings = attach_repo_facts(&mut files, &mut errors);
+    let repo_findings = match repo_models {
+        RepoModels::Build => attach_repo_facts(&mut files, &mut errors),
+        RepoModels::Skip => BTreeMap::new(),
+    };
     Ok(Workspace {
         files,
         errors,
