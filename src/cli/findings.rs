@@ -82,6 +82,9 @@ fn same_place(doc: &Document, a: &Diagnostic, b: &Diagnostic) -> bool {
 /// The report of one file; the source is the text the diagnostics point into.
 pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
     let source = match &file.outcome {
+        // Only findings show source lines: a clean file's report needs no copy of it, which
+        // keeps a bulk run's memory to the documents themselves.
+        Ok(_) if diagnostics.is_empty() => String::new(),
         Ok(parsed) => parsed.doc.source().to_owned(),
         Err(_) => text_of(file.original()),
     };
