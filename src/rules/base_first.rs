@@ -67,10 +67,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let Some(gate_at) = children.iter().position(|c| ctx.is_gate(*c)) else {
         return;
     };
-    if children[..gate_at]
-        .iter()
-        .any(|c| c.is("cors") || is_base(*c))
-    {
+    // A local `<cors>` anywhere in the section is `cors-first`'s to move above the gates; it
+    // must keep running before the inherited one, so `<base />` is not moved above it.
+    if children.iter().any(|c| c.is("cors")) || children[..gate_at].iter().any(|c| is_base(*c)) {
         return;
     }
     let gate = children[gate_at];
@@ -155,6 +154,19 @@ mod tests {
             fixed,
             "<policies>\r\n\t<inbound>\r\n\t\t<base />\r\n\t\t<rate-limit calls=\"5\" renewal-period=\"60\" />\r\n\t\t<quota calls=\"100\" renewal-period=\"604800\" />\r\n\t</inbound>\r\n</policies>\r\n"
         );
+    }
+
+    #[test]
+    fn a_local_cors_after_the_gate_keeps_priority_over_the_inherited_one() {
+        // Review finding: moving `<base />` above the gate put the inherited `<cors>` first.
+        let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <cors>\n      <allowed-origins><origin>https://api.contoso.com</origin></allowed-origins>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n";
+        let fixed = fix_with(src, Scope::Api, &Default::default(), &facts(Some(true)));
+        let (cors, gate, base) = (
+            fixed.find("<cors>").unwrap(),
+            fixed.find("<rate-limit").unwrap(),
+            fixed.find("<base />").unwrap(),
+        );
+        assert!(cors < gate && cors < base, "{fixed}");
     }
 
     #[test]

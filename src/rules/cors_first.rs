@@ -5,6 +5,7 @@ use crate::fix::{Applicability, Fix};
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::rules::policy::{move_before, reads_variables};
+use crate::syntax::ElementRef;
 
 pub const DOC: &str = r#"## What it does
 Flags a gate policy that runs before `<cors>` in the same inbound list. Gates are the policies
@@ -70,9 +71,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .iter()
             .position(|c| c.id() == gate.id())
             .unwrap_or(0);
+        // Anything between the gate and `<cors>` that may set a variable, at any depth (a
+        // `<set-variable>` inside `<choose>` counts), or a fragment that may hold one.
+        let sets_variable = |e: ElementRef<'_>| e.is("set-variable") || e.is("include-fragment");
         let sets_variables_between = children[gate_at..cors_at]
             .iter()
-            .any(|c| c.is("set-variable") || c.is("include-fragment"));
+            .any(|c| sets_variable(*c) || c.descendants().any(sets_variable));
         let applicability = if sets_variables_between && reads_variables(ctx.doc, cors) {
             Applicability::Unsafe
         } else {

@@ -175,7 +175,11 @@ pub fn line_block(doc: &Document, el: ElementRef<'_>) -> Option<TextRange> {
     }
     let after = &src[range.end()..];
     let rest_of_line = after.find('\n').map_or(after, |n| &after[..n]);
-    if !rest_of_line.trim_matches([' ', '\t', '\r']).is_empty() {
+    // The rest of the line must be blank, or one comment about this element, which moves
+    // with it (`<rate-limit ... /> <!-- per IP -->`).
+    let rest = rest_of_line.trim_matches([' ', '\t', '\r']);
+    let one_comment = rest.starts_with("<!--") && rest.find("-->") == Some(rest.len() - 3);
+    if !rest.is_empty() && !one_comment {
         return None;
     }
     let end = after.find('\n').map_or(src.len(), |n| range.end() + n + 1);
@@ -337,6 +341,23 @@ mod tests {
         assert_eq!(
             apply_edits(src, &[&a, &b]).unwrap(),
             "<policies>\n  <inbound>\n    <!-- allow the SPA -->\n    <cors>\n      <allowed-origins><origin>*</origin></allowed-origins>\n    </cors>\n    <rate-limit calls=\"1\" />\n\n    <base />\n  </inbound>\n</policies>\n"
+        );
+    }
+
+    #[test]
+    fn a_trailing_comment_moves_with_its_element() {
+        // Review finding: the move left a blank line and split the comment from its element.
+        let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" /> <!-- gate note -->\n    <cors>\n      <allowed-origins />\n    </cors> <!-- cors note -->\n  </inbound>\n</policies>\n";
+        let doc = parse(src).unwrap();
+        let inbound = inbound(&doc);
+        let (a, b) = move_before(
+            &doc,
+            inbound.child("cors").unwrap(),
+            inbound.child("rate-limit").unwrap(),
+        );
+        assert_eq!(
+            apply_edits(src, &[&a, &b]).unwrap(),
+            "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins />\n    </cors> <!-- cors note -->\n    <rate-limit calls=\"1\" /> <!-- gate note -->\n  </inbound>\n</policies>\n"
         );
     }
 
