@@ -88,6 +88,9 @@ impl Repo {
             .collect();
         let mut out = Findings::default();
         let mut cors_runs = false;
+        // Where each chain's winning `<cors>` stands: one that wins in any chain applies, so
+        // it is not `cors-shadowed` even where another chain's `<cors>` beats it.
+        let mut applies: BTreeSet<(FileId, usize)> = BTreeSet::new();
         for chain in self.chains() {
             let levels = self.levels(&chain);
             let events = self.compose(&levels, Section::Inbound, gates).events;
@@ -95,12 +98,22 @@ impl Repo {
                 self.lost_cors(&chain, &levels, &mut out);
                 continue;
             };
+            let winner = &events[first];
+            applies.insert((
+                winner.home(),
+                self.element(winner.pointer()).start_tag().start(),
+            ));
             cors_runs = true;
             self.gates_before_cors(&chain, &events, first, &mut out);
             self.shadowed_cors(&chain, &events, first, &mut out);
             self.missing_origins(&chain, &events[first], &declared, &mut out);
         }
-        if !cors_runs && !declared.is_empty() && !self.any_inbound_cors() {
+        out.found.retain(|&(file, start, _, rule), _| {
+            rule != Rule::CorsShadowed || !applies.contains(&(file, start))
+        });
+        // A `<cors>` anywhere (nested in `<choose>` too) means the repo has one: then the
+        // declared origins are the business of that `<cors>`, not of a new one.
+        if !cors_runs && !declared.is_empty() && !self.repo_has_cors() {
             self.no_cors_anywhere(&declared, &mut out);
         }
         self.product_cors(&mut out);
@@ -130,10 +143,6 @@ impl Repo {
                 node: child.id(),
             })
         })
-    }
-
-    fn any_inbound_cors(&self) -> bool {
-        self.file_ids().any(|f| self.inbound_cors(f).is_some())
     }
 
     /// Whether any non-fragment policy holds a `<cors>` anywhere, or includes a fragment that
