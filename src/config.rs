@@ -786,16 +786,6 @@ fn config_file_in(dir: &Path) -> Option<PathBuf> {
         })
 }
 
-/// The top-level keys of an apimfix config.
-const TOP_LEVEL_KEYS: [&str; 6] = [
-    "rules",
-    "format",
-    "exclude",
-    "per-file-ignores",
-    "scopes",
-    "unsafe-fixes",
-];
-
 /// Whether a discovered `rules.yaml` is meant for apimfix. The name is common (Prometheus
 /// alert rules, Semgrep rules...): a YAML mapping none of whose keys is ours belongs to
 /// another tool, and discovery looks further up instead of failing the run. Anything else,
@@ -804,10 +794,17 @@ fn looks_like_ours(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return true;
     };
-    match yaml_serde::from_str::<yaml_serde::Value>(&text) {
-        Ok(yaml_serde::Value::Mapping(map)) if !map.is_empty() => map
-            .keys()
-            .any(|k| k.as_str().is_some_and(|k| TOP_LEVEL_KEYS.contains(&k))),
+    use yaml_serde::Value;
+    match yaml_serde::from_str::<Value>(&text) {
+        // Ours has one of our keys with our shape: Semgrep's `rules:` is a list, ours a map.
+        Ok(Value::Mapping(map)) if !map.is_empty() => map.iter().any(|(k, v)| match k.as_str() {
+            Some("rules" | "format" | "per-file-ignores" | "scopes") => {
+                v.is_mapping() || v.is_null()
+            }
+            Some("exclude") => v.is_sequence() || v.is_null(),
+            Some("unsafe-fixes") => v.is_bool(),
+            _ => false,
+        }),
         _ => true,
     }
 }

@@ -169,7 +169,12 @@ pub fn discover(
                 // Resolved here, once: what is read and written later is the target, even if
                 // the link changes meanwhile.
                 SymlinkPolicy::Follow => {
-                    match fs::canonicalize(path).and_then(|t| Ok((fs::metadata(&t)?, t))) {
+                    // A link to a pipe (`<(cat policy.xml)` is `/dev/fd/63`) has no path to
+                    // resolve to, but can still be read through the link itself.
+                    let resolved = fs::canonicalize(path)
+                        .and_then(|t| Ok((fs::metadata(&t)?, t)))
+                        .or_else(|e| fs::metadata(path).map(|m| (m, path.clone())).map_err(|_| e));
+                    match resolved {
                         Ok((metadata, target)) => (target, metadata.is_dir()),
                         Err(error) => {
                             found.error(DiscoverError::Io {

@@ -11,7 +11,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::args::Cli::parse();
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = PipeSafe(std::io::BufWriter::new(stdout.lock()));
     let result = cli::run(&args, &mut out).and_then(|outcome| {
         out.flush()?;
         Ok(outcome)
@@ -22,8 +22,35 @@ fn main() -> ExitCode {
         Ok(cli::Outcome::Error) => ExitCode::from(2),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("apimfix: error: {e:#}");
+            let message = format!("{e:#}");
+            // Config errors arrive as `path:line:col: error: ...` already.
+            if message.contains(": error: ") {
+                eprintln!("{message}");
+            } else {
+                eprintln!("apimfix: error: {message}");
+            }
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Stdout that stops writing, silently, once the reader has gone (`apimfix check | head`):
+/// the run still finishes, so its exit code tells what it found, as a CI step with
+/// `pipefail` expects.
+struct PipeSafe<W: Write>(W);
+
+impl<W: Write> Write for PipeSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
         }
     }
 }

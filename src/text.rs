@@ -150,9 +150,11 @@ impl LineIndex {
         while !text.is_char_boundary(end) {
             end -= 1;
         }
+        // A byte order mark is not a column: editors do not show it.
+        let bom = usize::from(line == 0 && text.starts_with('\u{feff}') && end >= 3);
         LineColumn {
             line: line + 1,
-            column: text[start..end].chars().count() + 1,
+            column: text[start..end].chars().count() + 1 - bom,
         }
     }
 
@@ -195,6 +197,20 @@ mod tests {
         assert_eq!(
             index.line_column(text, text.len()),
             LineColumn { line: 3, column: 5 }
+        );
+    }
+
+    #[test]
+    fn a_bom_is_not_a_column() {
+        let text = "\u{feff}<policies>";
+        let index = LineIndex::new(text);
+        assert_eq!(
+            index.line_column(text, 3),
+            LineColumn { line: 1, column: 1 }
+        );
+        assert_eq!(
+            index.line_column(text, 4),
+            LineColumn { line: 1, column: 2 }
         );
     }
 

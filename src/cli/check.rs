@@ -8,12 +8,12 @@ use apimfix::report::{FileReport, OutputFormat, text::write_summary, write_repor
 use apimfix::rules::Rule;
 
 use super::args::CheckArgs;
-use super::findings::{file_diagnostics, report_for};
-use super::pipeline::{RepoModels, load};
-use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
+use super::findings::{file_diagnostics, report_for, without_error};
+use super::pipeline::{Access, RepoModels, load};
+use super::{Outcome, Stream, eprint_reports, print_notes, report_options};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files, RepoModels::Build).map_err(anyhow::Error::msg)?;
+    let ws = load(&args.files, RepoModels::Build, Access::ReadOnly).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let mut reports: Vec<FileReport> = Vec::with_capacity(ws.files.len());
     for file in &ws.files {
@@ -22,6 +22,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Err(_) => Vec::new(),
         };
         reports.push(report_for(file, diagnostics));
+    }
+    // A path that could not be read at all (missing, a link refused) is a file error too, so
+    // the machine formats carry it, not only stderr.
+    for (path, message) in &ws.errors {
+        let mut report = FileReport::new(path.clone(), None, String::new());
+        report.error = Some(apimfix::report::FileError::Io(std::io::Error::other(
+            message.clone(),
+        )));
+        reports.push(report);
     }
     let options = report_options(Stream::Stdout, args.unsafe_fixes);
     // File errors always go to stderr; the text report on stdout holds only findings, the
@@ -43,9 +52,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if args.statistics {
         write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;
     }
-    print_top_errors(&ws.errors);
     let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();
-    let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
+    let errored = reports.iter().any(|r| r.error.is_some());
     Ok(if errored {
         Outcome::Error
     } else if findings > 0 && !args.exit_zero {
@@ -53,12 +61,6 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-fn without_error(r: &FileReport) -> FileReport {
-    let mut copy = FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
-    copy.diagnostics = r.diagnostics.clone();
-    copy
 }
 
 /// `--statistics`: findings per rule, most frequent first.

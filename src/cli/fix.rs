@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::args::FixArgs;
 use super::check::write_statistics;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics};
-use super::pipeline::{Loaded, RepoModels, cross_scope_findings, load};
+use super::pipeline::{Access, Loaded, RepoModels, cross_scope_findings, load};
 use super::safety::verify;
 use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
 
@@ -96,7 +96,16 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
 }
 
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files, RepoModels::Build).map_err(anyhow::Error::msg)?;
+    let ws = load(
+        &args.files,
+        RepoModels::Build,
+        if args.write {
+            Access::Write
+        } else {
+            Access::ReadOnly
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let progress = super::progress::Progress::new(ws.files.len(), "fixing", args.files.quiet);
     let fixes: Vec<FileFix> = ws
@@ -120,7 +129,8 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut changed = 0usize;
     let mut reports: Vec<FileReport> = Vec::new();
     let mut write_errors = 0usize;
-    for (file, fix) in ws.files.iter().zip(&fixes) {
+    let mut unwritten = vec![false; ws.files.len()];
+    for (index, (file, fix)) in ws.files.iter().zip(&fixes).enumerate() {
         let mut report = FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
@@ -144,7 +154,22 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     if let Some(path) = &file.input.path
                         && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
                     {
+                        // Not written: nothing was fixed, and the file's findings remain.
                         write_errors += 1;
+                        unwritten[index] = true;
+                        changed -= 1;
+                        report = FileReport {
+                            diagnostics: super::findings::file_diagnostics(
+                                file,
+                                parsed,
+                                &ws.repo_findings,
+                            ),
+                            ..FileReport::new(
+                                report.display_path,
+                                report.path,
+                                parsed.doc.source().to_owned(),
+                            )
+                        };
                         report.error = Some(FileError::Io(std::io::Error::other(
                             super::without_path(&e.to_string(), path),
                         )));
@@ -160,7 +185,12 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         reports.push(report);
     }
 
-    let applied: usize = fixes.iter().flat_map(|f| f.applied.values()).sum();
+    let applied: usize = fixes
+        .iter()
+        .zip(&unwritten)
+        .filter(|(_, unwritten)| !**unwritten)
+        .flat_map(|(f, _)| f.applied.values())
+        .sum();
     let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
     if args.write && !ws.reads_stdin {
@@ -172,10 +202,15 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 &report_options(Stream::Stdout, args.unsafe_fixes),
             )?;
         } else if !args.files.quiet {
+            let findings_only: Vec<FileReport> = reports
+                .iter()
+                .filter(|r| !r.diagnostics.is_empty())
+                .map(super::findings::without_error)
+                .collect();
             write_report(
                 OutputFormat::Text,
                 out,
-                &reports,
+                &findings_only,
                 &report_options(Stream::Stdout, args.unsafe_fixes),
             )?;
         }

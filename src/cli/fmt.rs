@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::args::FmtArgs;
 use super::findings::clone_error;
-use super::pipeline::{Loaded, RepoModels, load};
+use super::pipeline::{Access, Loaded, RepoModels, load};
 use super::safety::verify;
 use super::{Outcome, eprint_reports, print_notes, print_top_errors};
 
@@ -24,7 +24,16 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
 }
 
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files, RepoModels::Skip).map_err(anyhow::Error::msg)?;
+    let ws = load(
+        &args.files,
+        RepoModels::Skip,
+        if args.write {
+            Access::Write
+        } else {
+            Access::ReadOnly
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let results: Vec<Result<Option<String>, FileError>> =
         ws.files.par_iter().map(format_file).collect();
@@ -45,6 +54,13 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 continue;
             }
         };
+        if ws.reads_stdin && args.check {
+            if formatted.is_some() {
+                changed += 1;
+                writeln!(out, "{}", file.input.display_path)?;
+            }
+            continue;
+        }
         if ws.reads_stdin {
             let text = formatted
                 .as_deref()
@@ -96,7 +112,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let errored = !ws.errors.is_empty() || !failed.is_empty();
     Ok(if errored {
         Outcome::Error
-    } else if changed > 0 && !args.write && !ws.reads_stdin {
+    } else if changed > 0 && !args.write && (!ws.reads_stdin || args.check) {
         Outcome::Pending
     } else {
         Outcome::Clean

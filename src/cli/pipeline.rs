@@ -99,7 +99,16 @@ pub enum RepoModels {
     Skip,
 }
 
-pub fn load(args: &FileArgs, repo_models: RepoModels) -> Result<Workspace, String> {
+/// Whether the run writes files: a symbolic link named on the command line is then refused
+/// unless `--follow-symlinks` (writing through a link surprises people); reading through one,
+/// as `apimfix check <(cat policy.xml)` does, is harmless.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    Write,
+}
+
+pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<Workspace, String> {
     let resolver = ConfigResolver::new(args.config.as_deref()).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut notes = Vec::new();
@@ -131,7 +140,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels) -> Result<Workspace, Strin
         });
     } else {
         let options = DiscoverOptions {
-            symlinks: if args.follow_symlinks {
+            symlinks: if args.follow_symlinks || access == Access::ReadOnly {
                 SymlinkPolicy::Follow
             } else {
                 SymlinkPolicy::Refuse
@@ -145,10 +154,11 @@ pub fn load(args: &FileArgs, repo_models: RepoModels) -> Result<Workspace, Strin
         };
         let found = discover(&args.paths, &options, &resolver);
         for e in found.errors {
-            errors.push((
-                e.path().map(display_path).unwrap_or_default(),
-                e.to_string(),
-            ));
+            let message = match e.path() {
+                Some(path) => super::without_path(&e.to_string(), path),
+                None => e.to_string(),
+            };
+            errors.push((e.path().map(display_path).unwrap_or_default(), message));
         }
         for (path, reason) in found.skipped {
             notes.push(format!("{}: skipped: {reason}", display_path(&path)));
