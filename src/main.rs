@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         Ok(cli::Outcome::Error) => ExitCode::from(2),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = format!("{e:#}");
+            // Our errors carry their cause in their message; `{:#}` would repeat it.
+            let message = e.to_string();
             // Config errors arrive as `path:line:col: error: ...` already.
             if message.contains(": error: ") {
                 eprintln!("{message}");

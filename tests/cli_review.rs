@@ -77,7 +77,10 @@ fn base_first_keeps_a_local_cors_ahead_of_the_inherited_one() {
 fn a_closed_pipe_keeps_the_exit_code() {
     let t = TestDir::new();
     for i in 0..300 {
-        t.write(&format!("apis/a{i}/policy.xml"), "<policies>\n  <inbound />\n</policies>\n");
+        t.write(
+            &format!("apis/a{i}/policy.xml"),
+            "<policies>\n  <inbound />\n</policies>\n",
+        );
     }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apimfix"))
         .current_dir(t.path())
@@ -87,15 +90,27 @@ fn a_closed_pipe_keeps_the_exit_code() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    assert_eq!(child.wait().unwrap().code(), Some(1), "findings still exit 1 when the reader left");
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(1),
+        "findings still exit 1 when the reader left"
+    );
 }
 
 #[test]
 fn fmt_check_on_stdin_lists_it_and_exits_1() {
     let t = TestDir::new();
-    let run = t.run_stdin(&["fmt", "--check", "-"], "<policies><inbound><base/></inbound></policies>");
+    let run = t.run_stdin(
+        &["fmt", "--check", "-"],
+        "<policies><inbound><base/></inbound></policies>",
+    );
     assert_eq!((run.code, run.stdout.as_str()), (1, "-\n"));
-    let formatted = t.run_stdin(&["fmt", "-"], "<policies><inbound><base/></inbound></policies>").stdout;
+    let formatted = t
+        .run_stdin(
+            &["fmt", "-"],
+            "<policies><inbound><base/></inbound></policies>",
+        )
+        .stdout;
     let clean = t.run_stdin(&["fmt", "--check", "-"], &formatted);
     assert_eq!((clean.code, clean.stdout.as_str()), (0, ""));
 }
@@ -107,8 +122,16 @@ fn a_missing_path_is_in_the_machine_report() {
     assert_eq!(run.code, 2);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["errors"][0]["path"], "nope");
-    assert!(run.stderr.contains("nope: error: No such file"), "{}", run.stderr);
-    assert!(!run.stderr.contains("nope: error: nope"), "the path is not repeated: {}", run.stderr);
+    assert!(
+        run.stderr.contains("nope: error: No such file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("nope: error: nope"),
+        "the path is not repeated: {}",
+        run.stderr
+    );
 }
 
 #[cfg(unix)]
@@ -116,30 +139,121 @@ fn a_missing_path_is_in_the_machine_report() {
 fn unwritten_files_count_no_fix_and_keep_their_findings() {
     use std::os::unix::fs::PermissionsExt;
     let t = TestDir::new();
-    let ro = t.write("apis/ro/policy.xml", "<policies>\n  <inbound />\n</policies>\n");
+    let ro = t.write(
+        "apis/ro/policy.xml",
+        "<policies>\n  <inbound />\n</policies>\n",
+    );
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
     let run = t.run(&["fix", "--write", "--output-format", "json", "."]);
     assert_eq!(run.code, 2);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{}", run.stdout);
-    assert!(run.stderr.contains("Fixed 0 findings in 0 files; 1 finding remains"), "{}", run.stderr);
+    assert_eq!(
+        json["findings"].as_array().unwrap().len(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("Fixed 0 findings in 0 files; 1 finding remains"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[cfg(unix)]
 #[test]
 fn check_reads_through_a_named_symlink() {
     let t = TestDir::new();
-    let target = t.write("real/policy.xml", "<policies>\n  <inbound />\n</policies>\n");
+    let target = t.write(
+        "real/policy.xml",
+        "<policies>\n  <inbound />\n</policies>\n",
+    );
     std::os::unix::fs::symlink(&target, t.path().join("link.xml")).unwrap();
     let run = t.run(&["check", "--scope", "api", "link.xml"]);
-    assert_eq!(run.code, 1, "a read-only run follows the link: {}", run.stderr);
-    assert_eq!(t.run(&["fix", "--write", "link.xml"]).code, 2, "a writing run still refuses it");
+    assert_eq!(
+        run.code, 1,
+        "a read-only run follows the link: {}",
+        run.stderr
+    );
+    assert_eq!(
+        t.run(&["fix", "--write", "link.xml"]).code,
+        2,
+        "a writing run still refuses it"
+    );
 }
 
 #[test]
 fn a_bom_does_not_shift_columns() {
     let t = TestDir::new();
-    t.write("apis/a/policy.xml", "\u{feff}<policies><inbound /></policies>");
+    t.write(
+        "apis/a/policy.xml",
+        "\u{feff}<policies><inbound /></policies>",
+    );
     let run = t.run(&["check", "."]);
-    assert!(run.stdout.contains("apis/a/policy.xml:1:11: base-missing"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("apis/a/policy.xml:1:11: base-missing"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn base_in_two_branches_of_a_choose_expands_the_parent_once() {
+    let t = TestDir::new();
+    t.write("policy.xml", GLOBAL_CORS);
+    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <base />\n      </when>\n      <otherwise>\n        <base />\n      </otherwise>\n    </choose>\n  </inbound>\n</policies>\n");
+    let run = t.run(&["effective", ".", "--api", "a"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("<cors>").count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn cross_scope_findings_use_the_config_of_their_file() {
+    let t = TestDir::new();
+    t.write("policy.xml", "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://a.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n</policies>\n");
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
+    );
+    // Only the APIs folder declares an origin: the global policy is not governed by it.
+    t.write(
+        "apis/.apimfix.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://legacy.example]\n",
+    );
+    let run = t.run(&["check", "."]);
+    assert!(
+        !run.stdout.contains("policy.xml:3:5: cors-origins"),
+        "{}",
+        run.stdout
+    );
+    t.write(
+        ".apimfix.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://legacy.example]\n",
+    );
+    let run = t.run(&["check", "."]);
+    assert!(
+        run.stdout.contains("policy.xml:3:5: cors-origins"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bad_product_metadata_is_an_error() {
+    let t = TestDir::new();
+    t.write("policy.xml", GLOBAL_CORS);
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
+    );
+    t.write("products/p/apis.json", "not json");
+    let run = t.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("products/p/apis.json"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(t.run(&["effective", ".", "--api", "a"]).code, 2);
 }

@@ -21,5 +21,9 @@ pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
             writeln!(out)?;
         }
     }
-    Ok(Outcome::Clean)
+    Ok(if repo.errors().is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Error
+    })
 }

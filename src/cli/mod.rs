@@ -50,6 +50,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
 /// `-v`: what was skipped and each file's scope, on stderr.
 fn print_notes(ws: &Workspace, args: &FileArgs) {
+    if !args.quiet {
+        for warning in &ws.warnings {
+            eprintln!("{warning}");
+        }
+    }
     if !args.verbose {
         return;
     }

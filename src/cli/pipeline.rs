@@ -5,14 +5,14 @@
 //! Output order never depends on threads: files are sorted by path after discovery, and
 //! every later step keeps that order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use apimfix::config::{ConfigResolver, LoadedConfig};
 use apimfix::discover::{DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover};
-use apimfix::repo::{Repo, RepoFinding};
+use apimfix::repo::{Repo, RepoError, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
 use apimfix::scope::{Scope, ScopeSource, locate, resolve_scope};
@@ -74,6 +74,8 @@ pub struct Workspace {
     pub repo_findings: BTreeMap<PathBuf, Vec<RepoFinding>>,
     /// Notes for `-v`: skipped files and why.
     pub notes: Vec<String>,
+    /// Said on stderr unless `-q`: what the run could not take into account.
+    pub warnings: Vec<String>,
     pub reads_stdin: bool,
 }
 
@@ -112,6 +114,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
     let resolver = ConfigResolver::new(args.config.as_deref()).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut inputs = Vec::new();
     let mut stdin_bytes = None;
@@ -249,7 +252,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
     files.sort_by(|a, b| a.input.display_path.cmp(&b.input.display_path));
 
     let repo_findings = match repo_models {
-        RepoModels::Build => attach_repo_facts(&mut files, &mut errors),
+        RepoModels::Build => attach_repo_facts(&mut files, &mut errors, &mut warnings),
         RepoModels::Skip => BTreeMap::new(),
     };
     Ok(Workspace {
@@ -257,18 +260,22 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
         errors,
         repo_findings,
         notes,
+        warnings,
         reads_stdin,
     })
 }
 
-/// One repo model per APIOps root among `entries` (each a file and its document), with the
-/// config of the first file under that root.
-/// A repo model, its artifacts root, and the config of its first file.
-type BuiltRepo = (PathBuf, Repo, Arc<LoadedConfig>);
+/// A repo model with the config of each of its files that the run handed over.
+struct BuiltRepo {
+    root: PathBuf,
+    repo: Repo,
+    configs: HashMap<PathBuf, Arc<LoadedConfig>>,
+}
 
 fn build_repos(
     entries: &[(&Loaded, Arc<Document>)],
     errors: &mut Vec<(String, String)>,
+    warnings: &mut Vec<String>,
 ) -> Vec<BuiltRepo> {
     // One pass to group files by their root: comparing every file with every root is
     // quadratic on a bulk run of hundreds of repos.
@@ -281,35 +288,84 @@ fn build_repos(
     let built: Vec<Result<BuiltRepo, (String, String)>> = by_root
         .into_par_iter()
         .map(|(root, under)| {
-            let config = under[0].0.config.clone();
+            let configs = under
+                .iter()
+                .map(|(f, _)| (f.input.logical_path.clone(), f.config.clone()))
+                .collect();
             let docs: Vec<(PathBuf, Arc<Document>)> = under
                 .iter()
                 .map(|(f, d)| (f.input.logical_path.clone(), Arc::clone(d)))
                 .collect();
             Repo::load_with(root, docs)
-                .map(|repo| (root.to_path_buf(), repo, config))
+                .map(|repo| BuiltRepo {
+                    root: root.to_path_buf(),
+                    repo,
+                    configs,
+                })
                 .map_err(|e| (display_path(root), format!("repo model: {e}")))
         })
         .collect();
     let mut repos = Vec::new();
     for result in built {
         match result {
-            Ok(repo) => repos.push(repo),
+            Ok(built) => {
+                // What the model could not load (bad JSON metadata, a policy file the run did
+                // not read itself) changes its answers: say so. Files the run read report
+                // their own errors.
+                for e in built.repo.errors() {
+                    match e {
+                        // Bad metadata loses product membership: an error, like a bad config.
+                        RepoError::Json { path, .. } => {
+                            errors.push((display_path(path), format!("repo model: {e}")))
+                        }
+                        // A policy file the run was not asked about: the model goes on
+                        // without it, and says so.
+                        RepoError::Io { path, .. } | RepoError::Syntax { path, .. }
+                            if !built.configs.contains_key(path) =>
+                        {
+                            warnings.push(format!(
+                                "warning: {}: the repo model leaves this file out: {e}",
+                                display_path(path)
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                repos.push(built);
+            }
             Err(e) => errors.push(e),
         }
     }
     repos
 }
 
+/// The cross-scope findings of every repo, each judged with the config of the file it points
+/// into: the repo is analysed once per distinct config among its files, and a finding is
+/// kept for a file governed by that config.
 fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let mut findings: BTreeMap<PathBuf, Vec<RepoFinding>> = BTreeMap::new();
-    for (_, repo, config) in repos {
-        let rules = &config.config.rules;
-        for finding in repo.findings(&rules.cors_first.options(), &rules.cors_origins.options()) {
-            findings
-                .entry(absolute(&finding.path))
-                .or_default()
-                .push(finding);
+    for built in repos {
+        let mut distinct: Vec<&Arc<LoadedConfig>> = Vec::new();
+        for config in built.configs.values() {
+            if !distinct.iter().any(|d| Arc::ptr_eq(d, config)) {
+                distinct.push(config);
+            }
+        }
+        for config in distinct {
+            let rules = &config.config.rules;
+            for finding in built
+                .repo
+                .findings(&rules.cors_first.options(), &rules.cors_origins.options())
+            {
+                let path = absolute(&finding.path);
+                if built
+                    .configs
+                    .get(&path)
+                    .is_some_and(|c| Arc::ptr_eq(c, config))
+                {
+                    findings.entry(path).or_default().push(finding);
+                }
+            }
         }
     }
     findings
@@ -319,24 +375,25 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
 pub fn cross_scope_findings(
     entries: &[(&Loaded, Arc<Document>)],
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
-    let mut ignored = Vec::new();
-    findings_of(&build_repos(entries, &mut ignored))
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    findings_of(&build_repos(entries, &mut errors, &mut warnings))
 }
 
 /// Gives each file the facts of its repo, and collects the cross-scope findings.
 fn attach_repo_facts(
     files: &mut [Loaded],
     errors: &mut Vec<(String, String)>,
+    warnings: &mut Vec<String>,
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let entries: Vec<(&Loaded, Arc<Document>)> = files
         .iter()
         .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, Arc::clone(&p.doc))))
         .collect();
-    let repos = build_repos(&entries, errors);
+    let repos = build_repos(&entries, errors, warnings);
     let findings = findings_of(&repos);
-    let index: std::collections::HashMap<&Path, &Repo> = repos
+    let index: HashMap<&Path, &Repo> = repos
         .iter()
-        .map(|(root, repo, _)| (root.as_path(), repo))
+        .map(|built| (built.root.as_path(), &built.repo))
         .collect();
     for file in files.iter_mut() {
         let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {

@@ -363,9 +363,11 @@ impl Composer<'_> {
     fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>, fragment: Option<String>) {
         self.statements
             .push(self.statement(file, element, fragment));
+        // A nested `<base />` splices the parent's statements, once per statement: several
+        // of them sit in different branches of a `<choose>`, and only one branch runs.
+        let mut expanded = false;
         if self.section != Section::Inbound {
-            // Nested `<base />` still splices the parent's statements.
-            for _ in element.descendants().filter(|d| d.is("base")) {
+            if element.descendants().any(|d| d.is("base")) {
                 self.expand_parent(i);
             }
             return;
@@ -375,7 +377,10 @@ impl Composer<'_> {
         let level = &levels[i];
         for nested in element.descendants() {
             if nested.is("base") {
-                self.expand_parent(i);
+                if !expanded {
+                    expanded = true;
+                    self.expand_parent(i);
+                }
             } else if nested.is("include-fragment") {
                 if let Some(fragment) = self.resolve(level, nested) {
                     let include = Loc {
