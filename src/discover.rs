@@ -84,6 +84,8 @@ pub enum SkipReason {
     Symlink,
     /// Matched by `exclude` in this config file (`None`: a config built in code).
     Excluded { config: Option<PathBuf> },
+    /// Named on the command line with `--force-exclude`, and matched by this ignore file.
+    Ignored { file: PathBuf },
 }
 
 impl fmt::Display for SkipReason {
@@ -96,6 +98,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "excluded by `exclude` in {}", config.display())
             }
             SkipReason::Excluded { config: None } => f.write_str("excluded by `exclude`"),
+            SkipReason::Ignored { file } => write!(f, "ignored by {}", file.display()),
         }
     }
 }
@@ -192,7 +195,10 @@ pub fn discover(
         if is_dir {
             roots.push(path);
         } else if options.explicit_files == ExplicitFilePolicy::ApplyExclude {
-            found.file_if_not_excluded(path, true, resolver);
+            match ignoring_file(&path, options.gitignore) {
+                Some(file) => found.skip(path, SkipReason::Ignored { file }),
+                None => found.file_if_not_excluded(path, true, resolver),
+            }
         } else {
             found.file(path, true);
         }
@@ -202,6 +208,33 @@ pub fn discover(
         walk(&roots, options, resolver, &found);
     }
     found.finish()
+}
+
+/// The ignore file (`.apimfixignore`, and `.gitignore` when respected) that ignores `path`,
+/// looking in its folder and every folder above, nearest first: a deeper file's rule wins, as
+/// while walking. Pre-commit names every staged file, so `--force-exclude` must honour these
+/// as a walk would.
+fn ignoring_file(path: &Path, gitignore: GitignorePolicy) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let mut names = vec![".apimfixignore"];
+    if gitignore == GitignorePolicy::Respect {
+        names.push(".gitignore");
+    }
+    for dir in path.ancestors().skip(1) {
+        for name in &names {
+            let file = dir.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let (matcher, _) = ignore::gitignore::Gitignore::new(&file);
+            match matcher.matched_path_or_any_parents(&path, false) {
+                ignore::Match::Ignore(_) => return Some(file),
+                ignore::Match::Whitelist(_) => return None,
+                ignore::Match::None => {}
+            }
+        }
+    }
+    None
 }
 
 fn walk(roots: &[PathBuf], options: &DiscoverOptions, resolver: &ConfigResolver, found: &Found) {

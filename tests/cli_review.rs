@@ -257,3 +257,42 @@ fn bad_product_metadata_is_an_error() {
     );
     assert_eq!(t.run(&["effective", ".", "--api", "a"]).code, 2);
 }
+
+#[test]
+fn force_exclude_honours_ignore_files_for_named_files() {
+    let t = TestDir::new();
+    let ignored = t.write(
+        "apis/e/policy.xml",
+        "<policies>\n  <inbound />\n</policies>\n",
+    );
+    t.write(".apimfixignore", "apis/e/\n");
+    let run = t.run(&["fix", "--write", "--force-exclude", "apis/e/policy.xml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&ignored).unwrap(),
+        "<policies>\n  <inbound />\n</policies>\n"
+    );
+    // Without --force-exclude a named file is always taken.
+    assert_eq!(t.run(&["check", "apis/e/policy.xml"]).code, 1);
+}
+
+#[test]
+fn format_widths_out_of_range_are_config_errors() {
+    let t = TestDir::new();
+    t.write(
+        "apis/a/policy.xml",
+        "<policies><inbound><base /></inbound></policies>",
+    );
+    t.write("rules.yaml", "format:\n  indent-width: 0\n");
+    let run = t.run(&["fmt", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "rules.yaml:2:3: error: format: indent-width: 0 is out of range: expected 1 to 16"
+        ),
+        "{}",
+        run.stderr
+    );
+    t.write("rules.yaml", "format:\n  line-width: 100000\n");
+    assert_eq!(t.run(&["fmt", "."]).code, 2);
+}

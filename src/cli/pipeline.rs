@@ -157,9 +157,23 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
         };
         let found = discover(&args.paths, &options, &resolver);
         for e in found.errors {
+            let text = e.to_string();
+            // A config error carries its own `path:line:col: error: ...`: report it there.
+            if let (Some((location, message)), Some(path)) =
+                (text.split_once(": error: "), e.path())
+            {
+                let full = path.display().to_string();
+                if let Some(line_col) = location.strip_prefix(full.as_str()) {
+                    errors.push((
+                        format!("{}{line_col}", display_path(path)),
+                        message.to_owned(),
+                    ));
+                    continue;
+                }
+            }
             let message = match e.path() {
-                Some(path) => super::without_path(&e.to_string(), path),
-                None => e.to_string(),
+                Some(path) => super::without_path(&text, path),
+                None => text,
             };
             errors.push((e.path().map(display_path).unwrap_or_default(), message));
         }

@@ -65,9 +65,11 @@ pub enum LineEndingOption {
 pub struct FormatOptions {
     /// Spaces (default) or tabs.
     pub indent_style: IndentStyle,
-    /// Spaces per level when `indent-style` is `spaces` (default 4).
+    /// Spaces per level when `indent-style` is `spaces` (default 4; 1 to 16).
+    #[serde(deserialize_with = "indent_width")]
     pub indent_width: usize,
-    /// A start tag longer than this goes one attribute per line (default 120).
+    /// A start tag longer than this goes one attribute per line (default 120; 20 to 1000).
+    #[serde(deserialize_with = "line_width")]
     pub line_width: usize,
     /// `auto` (default) keeps the file's line ending; `lf` or `crlf` forces one.
     pub line_ending: LineEndingOption,
@@ -136,4 +138,29 @@ fn write(
 /// Parses `source` and formats it; a file that does not parse is returned as its error.
 pub fn format_source(source: &str, options: &FormatOptions) -> Result<String, SyntaxError> {
     crate::syntax::parse(source).map(|doc| format(&doc, options))
+}
+
+/// Reads a whole number within `min..=max`: a width of 0 or 100,000 is a typo, not a layout.
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &str,
+    min: usize,
+    max: usize,
+) -> Result<usize, D::Error> {
+    let value = <usize as serde::Deserialize>::deserialize(d)?;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{name}: {value} is out of range: expected {min} to {max}"
+        )))
+    }
+}
+
+fn indent_width<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    bounded(d, "indent-width", 1, 16)
+}
+
+fn line_width<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    bounded(d, "line-width", 20, 1000)
 }
