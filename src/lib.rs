@@ -2,6 +2,16 @@
 //!
 //! Data flows one way: paths -> files -> [`syntax`] trees -> (repo model) -> [`rules`] ->
 //! findings with [`fix`] edits -> fixed text -> diff, write or report.
+//!
+//! The library never prints or exits: the binary's command layer (`src/cli`) owns output and
+//! exit codes. The lints below keep it so.
+
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    clippy::dbg_macro
+)]
 
 pub mod config;
 pub mod diagnostic;

@@ -296,3 +296,51 @@ fn format_widths_out_of_range_are_config_errors() {
     t.write("rules.yaml", "format:\n  line-width: 100000\n");
     assert_eq!(t.run(&["fmt", "."]).code, 2);
 }
+
+#[test]
+fn fix_write_finishes_what_one_file_starts_in_another() {
+    // Code-review finding: creating the global <cors> makes the product's base-first apply;
+    // one `fix --write` must repair both, and a `check` after it find nothing.
+    let t = TestDir::new();
+    t.write("policy.xml", "<policies>\n  <inbound />\n</policies>\n");
+    t.write("products/p/policy.xml", "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <base />\n  </inbound>\n</policies>\n");
+    t.write("products/p/apis/a/productApiInformation.json", "{}");
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
+    );
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://portal.contoso.com]\n",
+    );
+    let run = t.run(&["fix", "--write", "."]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let product = t.read("products/p/policy.xml");
+    assert!(
+        product.find("<base />").unwrap() < product.find("<rate-limit").unwrap(),
+        "{product}"
+    );
+    let check = t.run(&["check", "."]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+}
+
+#[test]
+fn no_global_file_leaves_global_has_cors_to_the_config() {
+    let t = TestDir::new();
+    t.write("products/p/policy.xml", "<policies>\n  <inbound>\n    <quota calls=\"1\" renewal-period=\"1\" />\n    <base />\n  </inbound>\n</policies>\n");
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
+    );
+    assert_eq!(t.run(&["check", "."]).code, 0);
+    t.write(
+        "rules.yaml",
+        "rules:\n  base-first:\n    global-has-cors: true\n",
+    );
+    let run = t.run(&["check", "."]);
+    assert!(
+        run.stdout.contains("products/p/policy.xml:3:5: base-first"),
+        "{}",
+        run.stdout
+    );
+}

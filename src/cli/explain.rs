@@ -27,7 +27,6 @@ pub fn rules(out: &mut dyn Write) -> anyhow::Result<Outcome> {
     writeln!(out, "{:<26} {:<8} {:<9} SUMMARY", "RULE", "SEVERITY", "FIX")?;
     for &rule in Rule::ALL {
         let fix = match rule.fix_availability() {
-            FixAvailability::Always => "always",
             FixAvailability::Sometimes => "yes",
             FixAvailability::None => "-",
         };

@@ -13,8 +13,18 @@ use super::pipeline::{Loaded, Parsed};
 
 /// The findings of the per-file rules on `doc`, less per-file ignores from the config.
 pub fn rule_diagnostics(file: &Loaded, parsed: &Parsed, doc: &Document) -> Vec<Diagnostic> {
+    rule_diagnostics_with(file, parsed, doc, &parsed.facts)
+}
+
+/// [`rule_diagnostics`] with other repo facts (those of fixed documents).
+pub fn rule_diagnostics_with(
+    file: &Loaded,
+    parsed: &Parsed,
+    doc: &Document,
+    facts: &apimfix::rules::RepoFacts,
+) -> Vec<Diagnostic> {
     let config = &file.config;
-    let ctx = Context::new(doc, parsed.scope, &config.config, &parsed.facts);
+    let ctx = Context::new(doc, parsed.scope, &config.config, facts);
     let mut diagnostics = apimfix::rules::check(&ctx);
     diagnostics.retain(|d| !config.is_rule_ignored(&file.input.logical_path, d.rule));
     diagnostics

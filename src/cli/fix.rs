@@ -7,17 +7,17 @@ use std::sync::Arc;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
 use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff, write_report};
-use apimfix::rules::Rule;
+use apimfix::rules::{RepoFacts, Rule};
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
 use rayon::prelude::*;
 
 use super::args::FixArgs;
 use super::check::write_statistics;
-use super::findings::{clone_error, merge_repo_findings, rule_diagnostics};
-use super::pipeline::{Access, Loaded, RepoModels, cross_scope_findings, load};
+use super::findings::{clone_error, merge_repo_findings, rule_diagnostics_with};
+use super::pipeline::{Access, Loaded, RepoModels, cross_scope, load};
 use super::safety::verify;
-use super::{Outcome, Stream, eprint_reports, print_notes, print_top_errors, report_options};
+use super::{Outcome, Stream, eprint_reports, print_notes, report_options};
 
 /// What fixing one file gave.
 struct FileFix {
@@ -27,7 +27,8 @@ struct FileFix {
     error: Option<FileError>,
 }
 
-fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
+/// Fixes `start` (the file's document, or what an earlier round made of it) with `facts`.
+fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, args: &FixArgs) -> FileFix {
     let parsed = match &file.outcome {
         Ok(p) => p,
         Err(e) => {
@@ -38,13 +39,13 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
             };
         }
     };
-    let mode = if args.unsafe_fixes || file.config.config.unsafe_fixes {
+    let mode = if unsafe_fixes(file, args) {
         FixMode::IncludeUnsafe
     } else {
         FixMode::SafeOnly
     };
-    let outcome = match fix_until_stable(Document::clone(&parsed.doc), mode, |doc| {
-        rule_diagnostics(file, parsed, doc)
+    let outcome = match fix_until_stable(start.clone(), mode, |doc| {
+        rule_diagnostics_with(file, parsed, doc, facts)
     }) {
         Ok(o) => o,
         Err(e) => {
@@ -55,13 +56,22 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
             };
         }
     };
-    let mut error = None;
-    if let Some((rule, e)) = outcome.dropped.first() {
-        error = Some(FileError::Internal(format!(
-            "a `{}` fix was dropped: its result does not parse ({})",
-            rule.name(),
-            e.message
-        )));
+    // A fix whose result did not parse is an apimfix bug: the file is then not written at
+    // all, and every dropped fix is named.
+    if !outcome.dropped.is_empty() {
+        let dropped: Vec<String> = outcome
+            .dropped
+            .iter()
+            .map(|(rule, e)| format!("`{}` ({})", rule.name(), e.message))
+            .collect();
+        return FileFix {
+            fixed: None,
+            applied: BTreeMap::new(),
+            error: Some(FileError::Internal(format!(
+                "fixes whose result does not parse were dropped, so the file is left as it was: {}",
+                dropped.join("; ")
+            ))),
+        };
     }
     let mut document = outcome.document;
     if args.format {
@@ -91,9 +101,18 @@ fn fix_file(file: &Loaded, args: &FixArgs) -> FileFix {
     FileFix {
         fixed: Some(Arc::new(document)),
         applied: outcome.applied,
-        error,
+        error: None,
     }
 }
+
+/// `--unsafe-fixes`, or `unsafe-fixes: true` in the file's config.
+fn unsafe_fixes(file: &Loaded, args: &FixArgs) -> bool {
+    args.unsafe_fixes || file.config.config.unsafe_fixes
+}
+
+/// How many times fixing all files may change another file's facts (a new global `<cors>`
+/// makes a product's `base-first` apply) before the run stops re-fixing.
+const MAX_ROUNDS: usize = 3;
 
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(
@@ -108,24 +127,84 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     .map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
     let progress = super::progress::Progress::new(ws.files.len(), "fixing", args.files.quiet);
-    let fixes: Vec<FileFix> = ws
-        .files
-        .par_iter()
-        .map(|f| {
-            progress.tick();
-            fix_file(f, args)
-        })
-        .collect();
-    drop(progress);
-
-    // What remains, per-file and across scopes, judged on the fixed documents.
-    let fixed_docs: Vec<(&Loaded, Arc<Document>)> = ws
+    // Rounds: fix every file with its repo facts, then recompute the facts from the fixed
+    // documents; a fix in one file (a new global `<cors>`) can make a rule apply in another.
+    let mut fixes: Vec<FileFix> = ws
         .files
         .iter()
-        .zip(&fixes)
-        .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, Arc::clone(d))))
+        .map(|f| FileFix {
+            fixed: f.outcome.as_ref().ok().map(|p| Arc::clone(&p.doc)),
+            applied: BTreeMap::new(),
+            error: f.outcome.as_ref().err().map(clone_error),
+        })
         .collect();
-    let repo_after = cross_scope_findings(&fixed_docs);
+    let mut facts: Vec<RepoFacts> = ws
+        .files
+        .iter()
+        .map(|f| {
+            f.outcome
+                .as_ref()
+                .map(|p| p.facts.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut after;
+    let mut round = 0;
+    loop {
+        round += 1;
+        let results: Vec<Option<FileFix>> = ws
+            .files
+            .par_iter()
+            .zip(fixes.par_iter())
+            .zip(facts.par_iter())
+            .map(|((file, state), facts)| {
+                if round == 1 {
+                    progress.tick();
+                }
+                let doc = state.fixed.as_ref()?;
+                if state.error.is_some() {
+                    return None;
+                }
+                Some(fix_file(file, doc, facts, args))
+            })
+            .collect();
+        for (state, result) in fixes.iter_mut().zip(results) {
+            let Some(result) = result else { continue };
+            for (rule, n) in result.applied {
+                *state.applied.entry(rule).or_default() += n;
+            }
+            state.error = result.error;
+            if result.fixed.is_some() || state.error.is_some() {
+                state.fixed = result.fixed;
+            }
+        }
+        let fixed_docs: Vec<(&Loaded, Arc<Document>)> = ws
+            .files
+            .iter()
+            .zip(&fixes)
+            .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, Arc::clone(d))))
+            .collect();
+        after = cross_scope(&fixed_docs);
+        let new_facts: Vec<RepoFacts> = ws
+            .files
+            .iter()
+            .zip(&facts)
+            .map(|(f, old)| {
+                after
+                    .facts
+                    .get(&f.input.logical_path)
+                    .cloned()
+                    .unwrap_or_else(|| old.clone())
+            })
+            .collect();
+        if new_facts == facts || round == MAX_ROUNDS {
+            facts = new_facts;
+            break;
+        }
+        facts = new_facts;
+    }
+    drop(progress);
+    let repo_after = after.findings;
     let mut changed = 0usize;
     let mut reports: Vec<FileReport> = Vec::new();
     let mut write_errors = 0usize;
@@ -138,7 +217,8 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         );
         report.error = fix.error.as_ref().map(clone_error);
         if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
-            let mut remaining: Vec<Diagnostic> = rule_diagnostics(file, parsed, doc);
+            let mut remaining: Vec<Diagnostic> =
+                rule_diagnostics_with(file, parsed, doc, &facts[index]);
             merge_repo_findings(file, doc, &repo_after, &mut remaining);
             report = FileReport {
                 diagnostics: remaining,
@@ -185,10 +265,19 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         reports.push(report);
     }
 
+    let report_unsafe = args.unsafe_fixes || ws.files.iter().any(|f| f.config.config.unsafe_fixes);
+    // Paths that could not be read at all are file errors in every format, as in `check`.
+    for (path, message) in &ws.errors {
+        let mut report = FileReport::new(path.clone(), None, String::new());
+        report.error = Some(FileError::Io(std::io::Error::other(message.clone())));
+        reports.push(report);
+    }
+    // Fixes count only in files that were written (or would be, for a diff).
+    let counted = |(f, unwritten): &(&FileFix, &bool)| !**unwritten && f.error.is_none();
     let applied: usize = fixes
         .iter()
         .zip(&unwritten)
-        .filter(|(_, unwritten)| !**unwritten)
+        .filter(counted)
         .flat_map(|(f, _)| f.applied.values())
         .sum();
     let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
@@ -199,7 +288,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 format,
                 out,
                 &reports,
-                &report_options(Stream::Stdout, args.unsafe_fixes),
+                &report_options(Stream::Stdout, report_unsafe),
             )?;
         } else if !args.files.quiet {
             let findings_only: Vec<FileReport> = reports
@@ -211,15 +300,19 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 OutputFormat::Text,
                 out,
                 &findings_only,
-                &report_options(Stream::Stdout, args.unsafe_fixes),
+                &report_options(Stream::Stdout, report_unsafe),
             )?;
         }
     }
     eprint_reports(reports.iter().filter(|r| r.error.is_some()));
-    print_top_errors(&ws.errors);
     if args.statistics {
         let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
-        for (rule, n) in fixes.iter().flat_map(|f| &f.applied) {
+        for (rule, n) in fixes
+            .iter()
+            .zip(&unwritten)
+            .filter(counted)
+            .flat_map(|(f, _)| &f.applied)
+        {
             *totals.entry(*rule).or_default() += n;
         }
         for (rule, n) in totals {

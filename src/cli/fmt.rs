@@ -80,6 +80,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             if let Some(path) = &file.input.path
                 && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
             {
+                changed -= 1;
                 let mut report = FileReport::new(
                     file.input.display_path.clone(),
                     file.input.path.clone(),

@@ -386,11 +386,34 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
 }
 
 /// The cross-scope findings of the repos that `entries` form (used on fixed documents).
-pub fn cross_scope_findings(
-    entries: &[(&Loaded, Arc<Document>)],
-) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
+/// What the repos that `entries` form (each file with its current, e.g. fixed, document)
+/// say: the cross-scope findings, and each file's facts, keyed by its logical path.
+pub struct CrossScope {
+    pub findings: BTreeMap<PathBuf, Vec<RepoFinding>>,
+    pub facts: HashMap<PathBuf, RepoFacts>,
+}
+
+pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)]) -> CrossScope {
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-    findings_of(&build_repos(entries, &mut errors, &mut warnings))
+    let repos = build_repos(entries, &mut errors, &mut warnings);
+    let index: HashMap<&Path, &Repo> = repos
+        .iter()
+        .map(|built| (built.root.as_path(), &built.repo))
+        .collect();
+    let mut facts = HashMap::new();
+    for (file, _) in entries {
+        if let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) {
+            let gates = file.config.config.rules.cors_first.options();
+            facts.insert(
+                file.input.logical_path.clone(),
+                repo.facts_for(&file.input.logical_path, &gates),
+            );
+        }
+    }
+    CrossScope {
+        findings: findings_of(&repos),
+        facts,
+    }
 }
 
 /// Gives each file the facts of its repo, and collects the cross-scope findings.

@@ -79,12 +79,16 @@ impl Fix {
         rest: impl IntoIterator<Item = Edit>,
     ) -> Self {
         let mut edits: Vec<Edit> = std::iter::once(first).chain(rest).collect();
-        edits.sort();
+        // By position only, and stable: sorting by content too would put two insertions at
+        // one offset in alphabetical order. Such a pair is ambiguous, so it is refused.
+        edits.sort_by_key(Ranged::range);
         debug_assert!(
-            edits
-                .windows(2)
-                .all(|w| !w[0].range().overlaps(w[1].range())),
-            "edits of one fix must not overlap: {edits:?}"
+            edits.windows(2).all(|w| {
+                let (a, b) = (w[0].range(), w[1].range());
+                let same_insertion = a.is_empty() && a == b;
+                !(a.overlaps(b) || same_insertion)
+            }),
+            "edits of one fix must not overlap or insert at one offset: {edits:?}"
         );
         Self {
             edits,

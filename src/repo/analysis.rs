@@ -67,9 +67,13 @@ impl Repo {
                 cors_fragments.insert(name.to_owned());
             }
         }
-        let ancestor_has_cors = self
-            .broader_files(id)
-            .map(|files| files.iter().any(|f| self.inbound_cors(*f).is_some()));
+        // With no global policy file, the service policy may live outside the repo: unless a
+        // broader file shows a `<cors>`, the answer is unknown (and `global-has-cors` decides).
+        let no_global = self.service.policy.is_none() && self.file(id).scope != Scope::Global;
+        let ancestor_has_cors = self.broader_files(id).and_then(|files| {
+            let found = files.iter().any(|f| self.inbound_cors(*f).is_some());
+            (found || !no_global).then_some(found)
+        });
         RepoFacts {
             ancestor_has_cors,
             repo_has_cors: Some(self.repo_has_cors()),

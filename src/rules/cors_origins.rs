@@ -176,7 +176,7 @@ fn create_global_cors(
     };
     let unit = indent_unit(doc);
     let eol = doc.line_ending().as_str();
-    let (edit, base_indent) = match root.child("inbound") {
+    let edit = match root.child("inbound") {
         Some(inbound) => {
             let section_indent = own_line_indent(doc, inbound).unwrap_or("");
             let first = inbound.child_elements().next();
@@ -184,7 +184,7 @@ fn create_global_cors(
                 .and_then(|f| own_line_indent(doc, f))
                 .map_or_else(|| format!("{section_indent}{unit}"), str::to_owned);
             let text = render_cors(template, &origins, &indent, &unit, eol);
-            (insert_first_child(doc, inbound, &text), indent)
+            insert_first_child(doc, inbound, &text)
         }
         None => {
             let root_indent = own_line_indent(doc, root).unwrap_or("");
@@ -194,10 +194,9 @@ fn create_global_cors(
                 "<inbound>{eol}{inner}{}{eol}{section_indent}</inbound>",
                 render_cors(template, &origins, &inner, &unit, eol)
             );
-            (insert_first_child(doc, root, &text), section_indent)
+            insert_first_child(doc, root, &text)
         }
     };
-    let _ = base_indent;
     out.push(diagnostic.with_fix("Add a `<cors>` policy at global scope", Fix::safe(edit, [])));
 }
 

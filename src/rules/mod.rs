@@ -100,7 +100,7 @@ pub enum Kind {
 /// Whether a rule can offer a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FixAvailability {
-    Always,
+    /// A fix when the finding allows one (not every finding does).
     Sometimes,
     None,
 }
@@ -141,8 +141,9 @@ impl Rule {
 
     pub fn fix_availability(self) -> FixAvailability {
         match self {
-            Rule::BaseMissing | Rule::CorsFirst | Rule::CorsOrigins => FixAvailability::Sometimes,
-            Rule::BaseFirst => FixAvailability::Sometimes,
+            Rule::BaseMissing | Rule::BaseFirst | Rule::CorsFirst | Rule::CorsOrigins => {
+                FixAvailability::Sometimes
+            }
             _ => FixAvailability::None,
         }
     }

@@ -255,7 +255,8 @@ pub fn has_expression(doc: &Document, el: ElementRef<'_>) -> bool {
         .any(|e| range.contains_range(e.range))
 }
 
-/// Names of variables an element's expressions read with `context.Variables`.
+/// Whether an element's expressions mention `context.Variables` (a coarse test: enough to
+/// decide that moving the element past a `set-variable` may change what it reads).
 pub fn reads_variables(doc: &Document, el: ElementRef<'_>) -> bool {
     let range = el.range();
     doc.expressions()

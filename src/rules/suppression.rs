@@ -26,16 +26,31 @@ enum RuleSet {
 }
 
 impl RuleSet {
+    /// The rules named after the directive: none named means all; a name that is not a
+    /// rule (a typo) silences nothing, rather than everything.
     fn parse(names: &str) -> RuleSet {
-        let rules: BTreeSet<Rule> = names
-            .split([',', ' '])
+        let names: Vec<&str> = names
+            .split([',', ' ', '\t'])
             .filter(|n| !n.is_empty())
-            .filter_map(|n| Rule::from_str(n).ok())
             .collect();
-        if rules.is_empty() {
-            RuleSet::All
-        } else {
-            RuleSet::Some(rules)
+        if names.is_empty() {
+            return RuleSet::All;
+        }
+        RuleSet::Some(
+            names
+                .iter()
+                .filter_map(|n| Rule::from_str(n).ok())
+                .collect(),
+        )
+    }
+
+    fn merge(self, other: RuleSet) -> RuleSet {
+        match (self, other) {
+            (RuleSet::All, _) | (_, RuleSet::All) => RuleSet::All,
+            (RuleSet::Some(mut a), RuleSet::Some(b)) => {
+                a.extend(b);
+                RuleSet::Some(a)
+            }
         }
     }
 
@@ -44,6 +59,18 @@ impl RuleSet {
             RuleSet::All => true,
             RuleSet::Some(rules) => rules.contains(&rule),
         }
+    }
+}
+
+/// The rule names after `name` in a comment body, when the body is that directive: the name
+/// alone, or followed by `:` or whitespace (`apimfix-ignored` is not `apimfix-ignore`).
+fn directive<'b>(body: &'b str, name: &str) -> Option<&'b str> {
+    let rest = body.strip_prefix(name)?;
+    match rest.chars().next() {
+        None => Some(""),
+        Some(':') => Some(&rest[1..]),
+        Some(c) if c.is_whitespace() => Some(rest),
+        Some(_) => None,
     }
 }
 
@@ -59,9 +86,14 @@ impl Suppressions {
                 .trim_start_matches("<!--")
                 .trim_end_matches("-->")
                 .trim();
-            if let Some(rest) = body.strip_prefix("apimfix-ignore-file") {
-                out.file = Some(RuleSet::parse(rest.trim_start_matches(':')));
-            } else if let Some(rest) = body.strip_prefix("apimfix-ignore") {
+            if let Some(rest) = directive(body, "apimfix-ignore-file") {
+                let set = RuleSet::parse(rest);
+                // Several file-level comments add up.
+                out.file = Some(match out.file.take() {
+                    Some(previous) => previous.merge(set),
+                    None => set,
+                });
+            } else if let Some(rest) = directive(body, "apimfix-ignore") {
                 let siblings = match node.parent.and_then(|p| doc.element(p)) {
                     Some(parent) => parent.children(),
                     None => doc.top_level(),
@@ -73,8 +105,7 @@ impl Suppressions {
                     .find_map(|&s| doc.element(s));
                 if let Some(next) = next {
                     use crate::text::Ranged;
-                    out.elements
-                        .push((next.range(), RuleSet::parse(rest.trim_start_matches(':'))));
+                    out.elements.push((next.range(), RuleSet::parse(rest)));
                 }
             }
         }
@@ -105,6 +136,27 @@ mod tests {
         assert_eq!(findings(&src, Scope::Api, "cors-first").len(), 1);
         let all = format!("{SRC}\n<!-- apimfix-ignore-file -->");
         assert!(findings(&all, Scope::Api, "cors-first").is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_rule_silences_nothing_and_file_comments_add_up() {
+        // Review finding: a typo used to silence every rule.
+        let typo = SRC.replace(
+            "  <outbound />",
+            "  <!-- apimfix-ignore: base-mising -->\n  <outbound />",
+        );
+        assert_eq!(findings(&typo, Scope::Api, "base-missing").len(), 2);
+        let other = format!("<!-- apimfix-ignored -->\n{SRC}");
+        assert_eq!(
+            findings(&other, Scope::Api, "cors-first").len(),
+            1,
+            "not a directive"
+        );
+        let two = format!(
+            "<!-- apimfix-ignore-file: base-missing -->\n<!-- apimfix-ignore-file: cors-first -->\n{SRC}"
+        );
+        assert!(findings(&two, Scope::Api, "base-missing").is_empty());
+        assert!(findings(&two, Scope::Api, "cors-first").is_empty());
     }
 
     #[test]
