@@ -588,26 +588,6 @@ impl Parser<'_, '_> {
         if self.src.get(eq) != Some(&b'=') {
             // `name="a value="b"`: the value of `name` lacks its closing quote, so it took the
             // next attribute's opening quote, and `b` reads as a name. Say so.
-            if let Some(previous) = previous
-                && self.str(previous.value).trim_end().ends_with('=')
-            {
-                return Err(SyntaxError::new(
-                    Kind::MalformedTag,
-                    self.char_at(eq),
-                    format!(
-                        "expected `=` after attribute name `{}`, found {}",
-                        self.str(name),
-                        self.found(eq)
-                    ),
-                )
-                .with_related(
-                    previous.value,
-                    format!(
-                        "the value of `{}` ends in `=`: is its closing quote missing?",
-                        self.str(previous.name)
-                    ),
-                ));
-            }
             let error = SyntaxError::new(
                 Kind::MalformedTag,
                 self.char_at(eq),
@@ -616,8 +596,19 @@ impl Parser<'_, '_> {
                     self.str(name),
                     self.found(eq)
                 ),
-            )
-            .with_related(tag, "in this tag");
+            );
+            if let Some(previous) = previous
+                && self.str(previous.value).trim_end().ends_with('=')
+            {
+                return Err(error.with_related(
+                    previous.value,
+                    format!(
+                        "the value of `{}` ends in `=`: is its closing quote missing?",
+                        self.str(previous.name)
+                    ),
+                ));
+            }
+            let error = error.with_related(tag, "in this tag");
             return Err(self.explain(error, self.suspect));
         }
         let open = self.skip_space(eq + 1);
