@@ -423,6 +423,29 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// Where in the config file, when known.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            ConfigError::Parse { location, .. } => *location,
+            _ => None,
+        }
+    }
+
+    /// What is wrong, without the file and position (see [`ConfigError::path`] and
+    /// [`ConfigError::location`]), for callers that show those their own way.
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::Io { error, .. } => format!("cannot read config file: {error}"),
+            ConfigError::Parse { message, .. } => message.clone(),
+            ConfigError::InvalidGlob { glob, message, .. } => {
+                format!("invalid glob `{glob}`: {message}")
+            }
+            ConfigError::UnknownRule { glob, message, .. } => {
+                format!("per-file-ignores `{glob}`: {message}")
+            }
+        }
+    }
+
     /// The config file concerned.
     pub fn path(&self) -> &Path {
         match self {

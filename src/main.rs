@@ -22,14 +22,7 @@ fn main() -> ExitCode {
         Ok(cli::Outcome::Error) => ExitCode::from(2),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            // Our errors carry their cause in their message; `{:#}` would repeat it.
-            let message = e.to_string();
-            // Config errors arrive as `path:line:col: error: ...` already.
-            if message.contains(": error: ") {
-                eprintln!("{message}");
-            } else {
-                eprintln!("apimfix: error: {message}");
-            }
+            eprintln!("apimfix: error: {e}");
             ExitCode::from(2)
         }
     }

@@ -4,13 +4,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
-use apimfix::report::{FileReport, OutputFormat, text::write_summary, write_report};
+use apimfix::report::{FileReport, OutputFormat, text::write_summary};
 use apimfix::rules::Rule;
 
 use super::args::CheckArgs;
-use super::findings::{file_diagnostics, report_for, without_error};
+use super::findings::{file_diagnostics, report_for};
 use super::pipeline::{Access, RepoModels, load};
-use super::{Outcome, Stream, eprint_reports, print_notes, report_options};
+use super::{
+    Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_options,
+    write_findings,
+};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files, RepoModels::Build, Access::ReadOnly).map_err(anyhow::Error::msg)?;
@@ -25,29 +28,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.
-    for (path, message) in &ws.errors {
-        let mut report = FileReport::new(path.clone(), None, String::new());
-        report.error = Some(apimfix::report::FileError::Io(std::io::Error::other(
-            message.clone(),
-        )));
-        reports.push(report);
-    }
+    reports.extend(path_error_reports(&ws.errors));
     let options = report_options(Stream::Stdout, args.unsafe_fixes);
     // File errors always go to stderr; the text report on stdout holds only findings, the
     // machine formats carry the errors too (their consumers read only stdout).
     eprint_reports(reports.iter());
-    if args.output_format == OutputFormat::Text {
-        let findings_only: Vec<FileReport> = reports
-            .iter()
-            .filter(|r| !r.diagnostics.is_empty())
-            .map(without_error)
-            .collect();
-        write_report(OutputFormat::Text, out, &findings_only, &options)?;
-        if !args.files.quiet {
-            write_summary(out, &reports, &options)?;
-        }
-    } else {
-        write_report(args.output_format, out, &reports, &options)?;
+    write_findings(args.output_format, out, &reports, &options)?;
+    if args.output_format == OutputFormat::Text && !args.files.quiet {
+        write_summary(out, &reports, &options)?;
     }
     if args.statistics {
         write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
-use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff, write_report};
+use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff};
 use apimfix::rules::{RepoFacts, Rule};
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
@@ -17,7 +17,10 @@ use super::check::write_statistics;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics_with};
 use super::pipeline::{Access, Loaded, RepoModels, cross_scope, load};
 use super::safety::verify;
-use super::{Outcome, Stream, eprint_reports, print_notes, report_options};
+use super::{
+    Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_options,
+    write_findings,
+};
 
 /// What fixing one file gave.
 struct FileFix {
@@ -118,11 +121,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(
         &args.files,
         RepoModels::Build,
-        if args.write {
-            Access::Write
-        } else {
-            Access::ReadOnly
-        },
+        Access::from_write(args.write),
     )
     .map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
@@ -150,6 +149,8 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .collect();
     let mut after;
     let mut round = 0;
+    // Round 1 fixes every file; later rounds only those whose facts changed.
+    let mut stale = vec![true; ws.files.len()];
     loop {
         round += 1;
         let results: Vec<Option<FileFix>> = ws
@@ -157,12 +158,13 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             .par_iter()
             .zip(fixes.par_iter())
             .zip(facts.par_iter())
-            .map(|((file, state), facts)| {
+            .zip(stale.par_iter())
+            .map(|(((file, state), facts), stale)| {
                 if round == 1 {
                     progress.tick();
                 }
                 let doc = state.fixed.as_ref()?;
-                if state.error.is_some() {
+                if state.error.is_some() || !stale {
                     return None;
                 }
                 Some(fix_file(file, doc, facts, args))
@@ -197,11 +199,15 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     .unwrap_or_else(|| old.clone())
             })
             .collect();
-        if new_facts == facts || round == MAX_ROUNDS {
-            facts = new_facts;
+        stale = new_facts
+            .iter()
+            .zip(&facts)
+            .map(|(new, old)| new != old)
+            .collect();
+        facts = new_facts;
+        if !stale.contains(&true) || round == MAX_ROUNDS {
             break;
         }
-        facts = new_facts;
     }
     drop(progress);
     let repo_after = after.findings;
@@ -267,11 +273,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 
     let report_unsafe = args.unsafe_fixes || ws.files.iter().any(|f| f.config.config.unsafe_fixes);
     // Paths that could not be read at all are file errors in every format, as in `check`.
-    for (path, message) in &ws.errors {
-        let mut report = FileReport::new(path.clone(), None, String::new());
-        report.error = Some(FileError::Io(std::io::Error::other(message.clone())));
-        reports.push(report);
-    }
+    reports.extend(path_error_reports(&ws.errors));
     // Fixes count only in files that were written (or would be, for a diff).
     let counted = |(f, unwritten): &(&FileFix, &bool)| !**unwritten && f.error.is_none();
     let applied: usize = fixes
@@ -282,27 +284,15 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         .sum();
     let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
-    if args.write && !ws.reads_stdin {
-        if let Some(format) = args.output_format {
-            write_report(
-                format,
-                out,
-                &reports,
-                &report_options(Stream::Stdout, report_unsafe),
-            )?;
-        } else if !args.files.quiet {
-            let findings_only: Vec<FileReport> = reports
-                .iter()
-                .filter(|r| !r.diagnostics.is_empty())
-                .map(super::findings::without_error)
-                .collect();
-            write_report(
-                OutputFormat::Text,
-                out,
-                &findings_only,
-                &report_options(Stream::Stdout, report_unsafe),
-            )?;
-        }
+    // With --write, stdout reports what remains (a diff run's stdout is the diff).
+    if args.write && !ws.reads_stdin && (args.output_format.is_some() || !args.files.quiet) {
+        let format = args.output_format.unwrap_or(OutputFormat::Text);
+        write_findings(
+            format,
+            out,
+            &reports,
+            &report_options(Stream::Stdout, report_unsafe),
+        )?;
     }
     eprint_reports(reports.iter().filter(|r| r.error.is_some()));
     if args.statistics {

@@ -27,11 +27,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(
         &args.files,
         RepoModels::Skip,
-        if args.write {
-            Access::Write
-        } else {
-            Access::ReadOnly
-        },
+        Access::from_write(args.write),
     )
     .map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);

@@ -141,3 +141,35 @@ fn without_path(message: &str, path: &std::path::Path) -> String {
     let prefix = format!("{}: ", path.display());
     message.strip_prefix(&prefix).unwrap_or(message).to_owned()
 }
+
+/// The report of each path that could not be read at all (missing, a link refused, a broken
+/// config): a file error like any other, so every output format carries it.
+fn path_error_reports(errors: &[(String, String)]) -> impl Iterator<Item = FileReport> + '_ {
+    errors.iter().map(|(path, message)| {
+        let mut report = FileReport::new(path.clone(), None, String::new());
+        report.error = Some(apimfix::report::FileError::Io(std::io::Error::other(
+            message.clone(),
+        )));
+        report
+    })
+}
+
+/// Writes `reports` on stdout in `format`. File errors also go to stderr (see
+/// [`eprint_reports`]), so the text format shows findings only; the machine formats carry
+/// everything, since their readers see only stdout.
+fn write_findings(
+    format: OutputFormat,
+    out: &mut dyn Write,
+    reports: &[FileReport],
+    options: &ReportOptions,
+) -> std::io::Result<()> {
+    if format != OutputFormat::Text {
+        return write_report(format, out, reports, options);
+    }
+    let findings_only: Vec<FileReport> = reports
+        .iter()
+        .filter(|r| !r.diagnostics.is_empty())
+        .map(findings::without_error)
+        .collect();
+    write_report(OutputFormat::Text, out, &findings_only, options)
+}

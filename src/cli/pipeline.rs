@@ -10,8 +10,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use apimfix::config::{ConfigResolver, LoadedConfig};
-use apimfix::discover::{DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover};
+use apimfix::config::{ConfigError, ConfigResolver, LoadedConfig};
+use apimfix::discover::{
+    DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
+};
 use apimfix::repo::{Repo, RepoError, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
@@ -79,6 +81,14 @@ pub struct Workspace {
     pub reads_stdin: bool,
 }
 
+/// `path[:line:column]` of a config error, the path as shown to the user.
+pub fn config_error_place(e: &ConfigError) -> String {
+    match e.location() {
+        Some(at) => format!("{}:{}:{}", display_path(e.path()), at.line, at.column),
+        None => display_path(e.path()),
+    }
+}
+
 pub fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let shown = cwd
@@ -110,8 +120,20 @@ pub enum Access {
     Write,
 }
 
+impl Access {
+    /// `--write` given or not.
+    pub fn from_write(write: bool) -> Access {
+        if write {
+            Access::Write
+        } else {
+            Access::ReadOnly
+        }
+    }
+}
+
 pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<Workspace, String> {
-    let resolver = ConfigResolver::new(args.config.as_deref()).map_err(|e| e.to_string())?;
+    let resolver = ConfigResolver::new(args.config.as_deref())
+        .map_err(|e| format!("{}: {}", config_error_place(&e), e.message()))?;
     let mut errors = Vec::new();
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
@@ -157,25 +179,17 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
         };
         let found = discover(&args.paths, &options, &resolver);
         for e in found.errors {
-            let text = e.to_string();
-            // A config error carries its own `path:line:col: error: ...`: report it there.
-            if let (Some((location, message)), Some(path)) =
-                (text.split_once(": error: "), e.path())
-            {
-                let full = path.display().to_string();
-                if let Some(line_col) = location.strip_prefix(full.as_str()) {
-                    errors.push((
-                        format!("{}{line_col}", display_path(path)),
-                        message.to_owned(),
-                    ));
-                    continue;
-                }
-            }
-            let message = match e.path() {
-                Some(path) => super::without_path(&text, path),
-                None => text,
-            };
-            errors.push((e.path().map(display_path).unwrap_or_default(), message));
+            errors.push(match &e {
+                // A config error points into the config file, at its line and column.
+                DiscoverError::Config(config) => (config_error_place(config), config.message()),
+                other => match other.path() {
+                    Some(path) => (
+                        display_path(path),
+                        super::without_path(&other.to_string(), path),
+                    ),
+                    None => (String::new(), other.to_string()),
+                },
+            });
         }
         for (path, reason) in found.skipped {
             notes.push(format!("{}: skipped: {reason}", display_path(&path)));
@@ -207,7 +221,11 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
                         config,
                         original: Vec::new(),
                         repo_root: None,
-                        outcome: Err(FileError::Internal(format!("configuration: {e}"))),
+                        outcome: Err(FileError::Io(std::io::Error::other(format!(
+                            "its configuration is broken: {}: {}",
+                            config_error_place(&e),
+                            e.message()
+                        )))),
                     });
                 }
             };
