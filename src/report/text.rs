@@ -80,15 +80,7 @@ impl Printer<'_> {
             .as_ref()
             .is_some_and(|fix| self.options.unsafe_fixes.applies(fix));
 
-        self.paint(
-            PATH_STYLE,
-            &format!(
-                "{}:{}:{}:",
-                clean(&file.display_path),
-                position.line,
-                position.column
-            ),
-        )?;
+        self.write_location(file, position)?;
         self.out.write_all(b" ")?;
         self.paint(severity_style(diagnostic.severity), diagnostic.rule.name())?;
         if show_hints && applied {
@@ -154,9 +146,8 @@ impl Printer<'_> {
         }
     }
 
-    fn write_syntax_error(&mut self, file: &FileReport, error: &SyntaxError) -> io::Result<()> {
-        let range = file.clamp(error.range);
-        let position = file.position(range.start());
+    /// The `path:line:column:` that starts a headline.
+    fn write_location(&mut self, file: &FileReport, position: super::Position) -> io::Result<()> {
         self.paint(
             PATH_STYLE,
             &format!(
@@ -165,7 +156,13 @@ impl Printer<'_> {
                 position.line,
                 position.column
             ),
-        )?;
+        )
+    }
+
+    fn write_syntax_error(&mut self, file: &FileReport, error: &SyntaxError) -> io::Result<()> {
+        let range = file.clamp(error.range);
+        let position = file.position(range.start());
+        self.write_location(file, position)?;
         self.out.write_all(b" ")?;
         self.paint(ERROR_STYLE, "error")?;
         writeln!(self.out, ": {}", clean(&error.message))?;
