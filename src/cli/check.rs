@@ -6,6 +6,7 @@ use std::io::Write;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::report::{FileReport, OutputFormat, text::write_summary};
 use apimfix::rules::Rule;
+use rayon::prelude::*;
 
 use super::args::CheckArgs;
 use super::findings::{file_diagnostics, report_for};
@@ -18,14 +19,17 @@ use super::{
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files, RepoModels::Build, Access::ReadOnly).map_err(anyhow::Error::msg)?;
     print_notes(&ws, &args.files);
-    let mut reports: Vec<FileReport> = Vec::with_capacity(ws.files.len());
-    for file in &ws.files {
-        let diagnostics = match &file.outcome {
-            Ok(parsed) => file_diagnostics(file, parsed, &ws.repo_findings),
-            Err(_) => Vec::new(),
-        };
-        reports.push(report_for(file, diagnostics));
-    }
+    let mut reports: Vec<FileReport> = ws
+        .files
+        .par_iter()
+        .map(|file| {
+            let diagnostics = match &file.outcome {
+                Ok(parsed) => file_diagnostics(file, parsed, &ws.repo_findings),
+                Err(_) => Vec::new(),
+            };
+            report_for(file, diagnostics)
+        })
+        .collect();
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.
     reports.extend(path_error_reports(&ws.errors));

@@ -375,30 +375,38 @@ fn build_repos(
 /// into: the repo is analysed once per distinct config among its files, and a finding is
 /// kept for a file governed by that config.
 fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
-    let mut findings: BTreeMap<PathBuf, Vec<RepoFinding>> = BTreeMap::new();
-    for built in repos {
-        let mut distinct: Vec<&Arc<LoadedConfig>> = Vec::new();
-        for config in built.configs.values() {
-            if !distinct.iter().any(|d| Arc::ptr_eq(d, config)) {
-                distinct.push(config);
-            }
-        }
-        for config in distinct {
-            let rules = &config.config.rules;
-            for finding in built
-                .repo
-                .findings(&rules.cors_first.options(), &rules.cors_origins.options())
-            {
-                let path = absolute(&finding.path);
-                if built
-                    .configs
-                    .get(&path)
-                    .is_some_and(|c| Arc::ptr_eq(c, config))
-                {
-                    findings.entry(path).or_default().push(finding);
+    let per_repo: Vec<Vec<(PathBuf, RepoFinding)>> = repos
+        .par_iter()
+        .map(|built| {
+            let mut distinct: Vec<&Arc<LoadedConfig>> = Vec::new();
+            for config in built.configs.values() {
+                if !distinct.iter().any(|d| Arc::ptr_eq(d, config)) {
+                    distinct.push(config);
                 }
             }
-        }
+            let mut kept = Vec::new();
+            for config in distinct {
+                let rules = &config.config.rules;
+                for finding in built
+                    .repo
+                    .findings(&rules.cors_first.options(), &rules.cors_origins.options())
+                {
+                    let path = absolute(&finding.path);
+                    if built
+                        .configs
+                        .get(&path)
+                        .is_some_and(|c| Arc::ptr_eq(c, config))
+                    {
+                        kept.push((path, finding));
+                    }
+                }
+            }
+            kept
+        })
+        .collect();
+    let mut findings: BTreeMap<PathBuf, Vec<RepoFinding>> = BTreeMap::new();
+    for (path, finding) in per_repo.into_iter().flatten() {
+        findings.entry(path).or_default().push(finding);
     }
     findings
 }
@@ -418,16 +426,17 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)]) -> CrossScope {
         .iter()
         .map(|built| (built.root.as_path(), &built.repo))
         .collect();
-    let mut facts = HashMap::new();
-    for (file, _) in entries {
-        if let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) {
+    let facts = entries
+        .par_iter()
+        .filter_map(|(file, _)| {
+            let repo = file.repo_root.as_deref().and_then(|root| index.get(root))?;
             let gates = file.config.config.rules.cors_first.options();
-            facts.insert(
+            Some((
                 file.input.logical_path.clone(),
                 repo.facts_for(&file.input.logical_path, &gates),
-            );
-        }
-    }
+            ))
+        })
+        .collect();
     CrossScope {
         findings: findings_of(&repos),
         facts,
@@ -450,14 +459,14 @@ fn attach_repo_facts(
         .iter()
         .map(|built| (built.root.as_path(), &built.repo))
         .collect();
-    for file in files.iter_mut() {
+    files.par_iter_mut().for_each(|file| {
         let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
-            continue;
+            return;
         };
         let gates = file.config.config.rules.cors_first.options();
         if let Ok(parsed) = &mut file.outcome {
             parsed.facts = repo.facts_for(&file.input.logical_path, &gates);
         }
-    }
+    });
     findings
 }
