@@ -750,6 +750,37 @@ impl ConfigResolver {
         }
     }
 
+    /// The config for the entries of `dir`, a folder a walker has just listed: `holds(name)`
+    /// says whether the listing has a file of that name, so names it lacks cost no file
+    /// system call. `parent` is the config of the entries of the folder above, when the
+    /// walker came from there; else the search goes up from `dir`.
+    pub fn for_listed_dir(
+        &self,
+        dir: &Path,
+        holds: impl Fn(&str) -> bool,
+        parent: Option<&Result<Arc<LoadedConfig>, ConfigError>>,
+    ) -> Result<Arc<LoadedConfig>, ConfigError> {
+        if let Some(explicit) = &self.explicit {
+            return Ok(Arc::clone(explicit));
+        }
+        let dir = absolute_in(dir, &self.cwd);
+        for name in CONFIG_FILE_NAMES {
+            if holds(name) {
+                let candidate = dir.join(name);
+                if candidate.ends_with(".apimfix.yaml") || looks_like_ours(&candidate) {
+                    return self.load(&candidate);
+                }
+            }
+        }
+        match parent {
+            Some(parent) => parent.clone(),
+            None => match self.config_file_for_dir(&dir) {
+                Some(config_file) => self.load(&config_file),
+                None => Ok(Arc::clone(&self.defaults)),
+            },
+        }
+    }
+
     /// The nearest config file in `dir` or above.
     fn config_file_for_dir(&self, dir: &Path) -> Option<PathBuf> {
         let mut visited = Vec::new();

@@ -348,3 +348,124 @@ mod symlinks {
         assert!(matches!(dangling.errors[..], [DiscoverError::Io { .. }]));
     }
 }
+
+/// The walk reads each folder's listing itself, but its ignore rules are meant to be those
+/// of the `ignore` crate's walker (ripgrep's). On random trees of folders, files, ignore
+/// files with whitelists and git roots, both must find the same files.
+mod same_as_the_ignore_crate {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DIRS: [&str; 4] = ["a", "b", ".h", "apis"];
+    const FILES: [&str; 5] = ["x.xml", "y.xml", ".z.xml", "n.txt", "a.xml"];
+    const IGNORE_FILES: [&str; 3] = [".gitignore", ".ignore", ".apimfixignore"];
+    const LINES: [&str; 14] = [
+        "*.xml", "!x.xml", "a/", "/b", "y.xml", "!a", ".h", "!.z.xml", "b/x.xml", "**/y.xml",
+        "!*.xml", "apis/**", "!.h", "/a.xml",
+    ];
+
+    #[derive(Debug, Clone)]
+    struct Folder {
+        files: Vec<usize>,
+        ignores: Vec<(usize, Vec<usize>)>,
+        git: bool,
+        subdirs: Vec<(usize, Folder)>,
+    }
+
+    fn folder() -> impl Strategy<Value = Folder> {
+        let leaf = (
+            proptest::collection::vec(0..FILES.len(), 0..4),
+            proptest::collection::vec(
+                (
+                    0..IGNORE_FILES.len(),
+                    proptest::collection::vec(0..LINES.len(), 1..4),
+                ),
+                0..2,
+            ),
+            proptest::bool::weighted(0.2),
+        )
+            .prop_map(|(files, ignores, git)| Folder {
+                files,
+                ignores,
+                git,
+                subdirs: Vec::new(),
+            });
+        leaf.prop_recursive(3, 24, 3, |inner| {
+            (
+                proptest::collection::vec(0..FILES.len(), 0..4),
+                proptest::collection::vec(
+                    (
+                        0..IGNORE_FILES.len(),
+                        proptest::collection::vec(0..LINES.len(), 1..4),
+                    ),
+                    0..2,
+                ),
+                proptest::bool::weighted(0.2),
+                proptest::collection::vec((0..DIRS.len(), inner), 0..3),
+            )
+                .prop_map(|(files, ignores, git, subdirs)| Folder {
+                    files,
+                    ignores,
+                    git,
+                    subdirs,
+                })
+        })
+    }
+
+    fn build(dir: &Path, folder: &Folder) {
+        fs::create_dir_all(dir).expect("mkdir");
+        for &f in &folder.files {
+            fs::write(dir.join(FILES[f]), "<policies />").expect("write");
+        }
+        for (kind, lines) in &folder.ignores {
+            let text: Vec<&str> = lines.iter().map(|&l| LINES[l]).collect();
+            fs::write(dir.join(IGNORE_FILES[*kind]), text.join("\n")).expect("write");
+        }
+        if folder.git {
+            fs::create_dir_all(dir.join(".git/info")).expect("mkdir");
+            fs::write(dir.join(".git/info/exclude"), "n.txt\nx.xml\n").expect("write");
+        }
+        for (name, sub) in &folder.subdirs {
+            build(&dir.join(DIRS[*name]), sub);
+        }
+    }
+
+    fn by_the_ignore_crate(root: &Path, gitignore: GitignorePolicy) -> Vec<String> {
+        let mut builder = ignore::WalkBuilder::new(root);
+        builder
+            .standard_filters(gitignore == GitignorePolicy::Respect)
+            .hidden(true)
+            .parents(true)
+            .require_git(false)
+            .add_custom_ignore_filename(".apimfixignore")
+            .follow_links(false);
+        let mut found: Vec<PathBuf> = builder
+            .build()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+            .filter(|e| {
+                e.path()
+                    .extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+            })
+            .map(ignore::DirEntry::into_path)
+            .collect();
+        // Discovery sorts by path, component by component.
+        found.sort();
+        found.iter().map(|p| relative(p, root)).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        #[test]
+        fn finds_the_same_files(tree in folder(), respect in proptest::bool::ANY) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let root = dir.path().join("root");
+            build(&root, &tree);
+            let gitignore = if respect { GitignorePolicy::Respect } else { GitignorePolicy::Disregard };
+            let options = DiscoverOptions { gitignore, ..DiscoverOptions::default() };
+            let ours = names(&run(&root, std::slice::from_ref(&root), options), &root);
+            prop_assert_eq!(ours, by_the_ignore_crate(&root, gitignore));
+        }
+    }
+}

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 
-use ignore::{WalkBuilder, WalkState};
+mod walk;
 
-use crate::config::{self, ConfigError, ConfigResolver, PathKind};
+use crate::config::{self, ConfigError, ConfigResolver};
 
 /// What to do with a symbolic link named on the command line (links met while walking are
 /// always skipped).
@@ -205,7 +205,7 @@ pub fn discover(
     }
 
     if !roots.is_empty() {
-        walk(&roots, options, resolver, &found);
+        walk::Walk::new(options, resolver, &found).run(&roots);
     }
     found.finish()
 }
@@ -237,61 +237,6 @@ fn ignoring_file(path: &Path, gitignore: GitignorePolicy) -> Option<PathBuf> {
     None
 }
 
-fn walk(roots: &[PathBuf], options: &DiscoverOptions, resolver: &ConfigResolver, found: &Found) {
-    let mut builder = WalkBuilder::new(&roots[0]);
-    for root in &roots[1..] {
-        builder.add(root);
-    }
-    builder
-        .standard_filters(options.gitignore == GitignorePolicy::Respect)
-        .hidden(true)
-        .parents(true)
-        // Policy repositories are often exported trees outside any git checkout.
-        .require_git(false)
-        .add_custom_ignore_filename(".apimfixignore")
-        .follow_links(false);
-
-    builder.build_parallel().run(|| {
-        Box::new(|entry| {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    found.error(DiscoverError::Walk {
-                        path: error_path(&error),
-                        error,
-                    });
-                    return WalkState::Continue;
-                }
-            };
-            if entry.depth() == 0 {
-                return WalkState::Continue;
-            }
-            if entry.path_is_symlink() {
-                found.skip(entry.into_path(), SkipReason::Symlink);
-                return WalkState::Continue;
-            }
-            let Some(file_type) = entry.file_type() else {
-                return WalkState::Continue;
-            };
-            if file_type.is_dir() {
-                // The folder is judged by the config above it, as a file in its parent would
-                // be; a config inside an excluded folder is never consulted.
-                if let Ok(config) = resolver.for_path(entry.path()) {
-                    if config.is_excluded_as(entry.path(), PathKind::Dir) {
-                        found.skip(entry.into_path(), excluded_by(&config));
-                        return WalkState::Skip;
-                    }
-                }
-                return WalkState::Continue;
-            }
-            if file_type.is_file() && is_xml(entry.path()) {
-                found.file_if_not_excluded(entry.into_path(), false, resolver);
-            }
-            WalkState::Continue
-        })
-    });
-}
-
 fn is_xml(path: &Path) -> bool {
     path.extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("xml"))
@@ -300,18 +245,6 @@ fn is_xml(path: &Path) -> bool {
 fn excluded_by(config: &config::LoadedConfig) -> SkipReason {
     SkipReason::Excluded {
         config: config.source.clone(),
-    }
-}
-
-fn error_path(error: &ignore::Error) -> Option<PathBuf> {
-    match error {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
-        ignore::Error::Loop { child, .. } => Some(child.clone()),
-        ignore::Error::Partial(errors) => errors.iter().find_map(error_path),
-        _ => None,
     }
 }
 
@@ -329,6 +262,14 @@ impl Found {
             path,
             explicit,
             config: None,
+        });
+    }
+
+    fn walked_file(&self, path: PathBuf, config: Arc<config::LoadedConfig>) {
+        lock(&self.files).push(DiscoveredFile {
+            path,
+            explicit: false,
+            config: Some(config),
         });
     }
 

@@ -1,0 +1,319 @@
+//! The folder walk: one `read_dir` per folder, folders walked in parallel.
+//!
+//! The walk reads what it needs from each folder's listing: which entries are folders,
+//! files or links, and whether the folder holds an ignore file or a config file. A name the
+//! listing lacks costs no system call, which matters on a bulk run: a generic walker
+//! probes every folder for each ignore and config file name, and that was half the walk.
+//!
+//! Ignore rules follow the `ignore` crate's walker (ripgrep's), whose matchers it uses:
+//! `.apimfixignore` first, then `.ignore`, `.gitignore` and `.git/info/exclude`, then the
+//! global git excludes; within one kind the deepest folder with a matching line decides;
+//! ignore files in the folders above a walked root apply too, in a git repository or not;
+//! hidden entries are skipped unless a whitelist line names them.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use super::{
+    DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_xml,
+};
+use crate::config::{self, ConfigError, ConfigResolver, LoadedConfig, PathKind};
+
+type ConfigResult = Result<Arc<LoadedConfig>, ConfigError>;
+
+/// The ignore matchers of one folder, linked to those of the folder above.
+struct IgnoreLevel {
+    parent: Option<Arc<IgnoreLevel>>,
+    /// In precedence order: `.apimfixignore`, `.ignore`, `.gitignore`, `.git/info/exclude`.
+    matchers: [Option<Gitignore>; 4],
+    /// A folder above the walked root: its matchers see absolute paths.
+    above_root: bool,
+}
+
+impl IgnoreLevel {
+    /// Whether the rules of every level from this one up ignore (`Some(true)`) or
+    /// whitelist (`Some(false)`) `path`.
+    fn decide(&self, path: &Path, absolute: &dyn Fn() -> PathBuf, is_dir: bool) -> Option<bool> {
+        let mut decided: [Option<bool>; 4] = [None; 4];
+        let mut absolute_path: Option<PathBuf> = None;
+        let mut level = Some(self);
+        while let Some(current) = level {
+            for (kind, matcher) in current.matchers.iter().enumerate() {
+                let Some(matcher) = matcher else { continue };
+                if decided[kind].is_some() {
+                    continue;
+                }
+                let target: &Path = if current.above_root {
+                    absolute_path.get_or_insert_with(absolute)
+                } else {
+                    path
+                };
+                decided[kind] = verdict(matcher.matched(target, is_dir));
+            }
+            level = current.parent.as_deref();
+        }
+        decided.into_iter().flatten().next()
+    }
+}
+
+fn verdict<T>(m: Match<T>) -> Option<bool> {
+    match m {
+        Match::None => None,
+        Match::Ignore(_) => Some(true),
+        Match::Whitelist(_) => Some(false),
+    }
+}
+
+/// A matcher for `dir` from the ignore files given (those that exist), rooted at `dir`.
+fn matcher(dir: &Path, files: &[PathBuf], found: &Found) -> Option<Gitignore> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(dir);
+    for file in files {
+        if let Some(error) = builder.add(file) {
+            found.error(DiscoverError::Walk {
+                path: Some(file.clone()),
+                error,
+            });
+        }
+    }
+    match builder.build() {
+        Ok(matcher) if !matcher.is_empty() => Some(matcher),
+        Ok(_) => None,
+        Err(error) => {
+            found.error(DiscoverError::Walk {
+                path: Some(dir.to_path_buf()),
+                error,
+            });
+            None
+        }
+    }
+}
+
+/// One folder's entries, from its listing.
+struct Listing {
+    entries: Vec<(std::ffi::OsString, fs::FileType)>,
+}
+
+impl Listing {
+    fn read(dir: &Path) -> std::io::Result<Listing> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            entries.push((entry.file_name(), entry.file_type()?));
+        }
+        Ok(Listing { entries })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, _)| n == name)
+    }
+
+    /// Whether `dir/name` is a file, following a link only when the listing shows one.
+    fn has_file(&self, dir: &Path, name: &str) -> bool {
+        self.entries.iter().any(|(n, t)| {
+            n == name && (t.is_file() || (t.is_symlink() && dir.join(name).is_file()))
+        })
+    }
+}
+
+/// The ignore levels of the ignore files that apply to `dir`, read from its listing.
+fn level_for(
+    dir: &Path,
+    listing_has: &dyn Fn(&str) -> bool,
+    options: &DiscoverOptions,
+    parent: Option<Arc<IgnoreLevel>>,
+    above_root: bool,
+    found: &Found,
+) -> Option<Arc<IgnoreLevel>> {
+    let respect = options.gitignore == GitignorePolicy::Respect;
+    let file = |name: &str| -> Vec<PathBuf> {
+        if listing_has(name) {
+            vec![dir.join(name)]
+        } else {
+            Vec::new()
+        }
+    };
+    let git_root = respect && listing_has(".git");
+    let mut matchers: [Option<Gitignore>; 4] = [
+        matcher(dir, &file(".apimfixignore"), found),
+        None,
+        None,
+        None,
+    ];
+    if respect {
+        matchers[1] = matcher(dir, &file(".ignore"), found);
+        matchers[2] = matcher(dir, &file(".gitignore"), found);
+        if git_root {
+            let exclude = dir.join(".git").join("info").join("exclude");
+            if exclude.is_file() {
+                matchers[3] = matcher(dir, &[exclude], found);
+            }
+        }
+    }
+    if matchers.iter().all(Option::is_none) {
+        return parent;
+    }
+    Some(Arc::new(IgnoreLevel {
+        parent,
+        matchers,
+        above_root,
+    }))
+}
+
+/// The levels of the folders above `root` (absolute), outermost first.
+fn levels_above(root: &Path, options: &DiscoverOptions, found: &Found) -> Option<Arc<IgnoreLevel>> {
+    let absolute = config::absolute(root);
+    let ancestors: Vec<&Path> = absolute.ancestors().skip(1).collect();
+    let mut level = None;
+    for dir in ancestors.into_iter().rev() {
+        let has = |name: &str| dir.join(name).exists();
+        level = level_for(dir, &has, options, level, true, found);
+    }
+    level
+}
+
+/// A walked root, as named and made absolute: the levels above it match absolute paths.
+struct Root {
+    given: PathBuf,
+    absolute: PathBuf,
+}
+
+impl Root {
+    fn absolute_path(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.given) {
+            Ok(below) => self.absolute.join(below),
+            Err(_) => config::absolute(path),
+        }
+    }
+}
+
+pub(super) struct Walk<'a> {
+    pub options: &'a DiscoverOptions,
+    pub resolver: &'a ConfigResolver,
+    pub found: &'a Found,
+    /// `core.excludesFile`, applied after every other ignore file.
+    global: Option<Gitignore>,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(
+        options: &'a DiscoverOptions,
+        resolver: &'a ConfigResolver,
+        found: &'a Found,
+    ) -> Self {
+        let global = (options.gitignore == GitignorePolicy::Respect)
+            .then(|| Gitignore::global().0)
+            .filter(|global| !global.is_empty());
+        Walk {
+            options,
+            resolver,
+            found,
+            global,
+        }
+    }
+
+    pub fn run(&self, roots: &[PathBuf]) {
+        rayon::scope(|scope| {
+            for root in roots {
+                let above = levels_above(root, self.options, self.found);
+                let root = Arc::new(Root {
+                    absolute: config::absolute(root),
+                    given: root.clone(),
+                });
+                scope.spawn(move |scope| {
+                    self.folder(scope, root.given.clone(), above, None, root);
+                });
+            }
+        });
+    }
+
+    fn folder<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        dir: PathBuf,
+        ignores: Option<Arc<IgnoreLevel>>,
+        parent_config: Option<ConfigResult>,
+        root: Arc<Root>,
+    ) {
+        let listing = match Listing::read(&dir) {
+            Ok(listing) => listing,
+            Err(error) => {
+                self.found.error(DiscoverError::Walk {
+                    path: Some(dir.clone()),
+                    error: ignore::Error::WithPath {
+                        path: dir,
+                        err: Box::new(ignore::Error::Io(error)),
+                    },
+                });
+                return;
+            }
+        };
+        let has = |name: &str| listing.has(name);
+        let ignores = level_for(&dir, &has, self.options, ignores, false, self.found);
+        let config = self.resolver.for_listed_dir(
+            &dir,
+            |name| listing.has_file(&dir, name),
+            parent_config.as_ref(),
+        );
+        let mut files = Vec::new();
+        for (name, file_type) in &listing.entries {
+            let path = dir.join(name);
+            let is_dir = file_type.is_dir();
+            let absolute = || root.absolute_path(&path);
+            let decided = ignores
+                .as_deref()
+                .and_then(|level| level.decide(&path, &absolute, is_dir));
+            let decided = decided.or_else(|| {
+                self.global
+                    .as_ref()
+                    .and_then(|global| verdict(global.matched(&path, is_dir)))
+            });
+            match decided {
+                Some(true) => continue,
+                Some(false) => {}
+                None if is_hidden(name) => continue,
+                None => {}
+            }
+            if file_type.is_symlink() {
+                self.found.skip(path, SkipReason::Symlink);
+                continue;
+            }
+            if is_dir {
+                if let Ok(config) = &config {
+                    if config.is_excluded_as(&path, PathKind::Dir) {
+                        self.found.skip(path, excluded_by(config));
+                        continue;
+                    }
+                }
+                let ignores = ignores.clone();
+                let config = config.clone();
+                let root = Arc::clone(&root);
+                scope.spawn(move |scope| {
+                    self.folder(scope, path, ignores, Some(config), root);
+                });
+            } else if file_type.is_file() && is_xml(&path) {
+                files.push(path);
+            }
+        }
+        for path in files {
+            match &config {
+                Ok(config) if config.is_excluded(&path) => {
+                    self.found.skip(path, excluded_by(config))
+                }
+                Ok(config) => self.found.walked_file(path, Arc::clone(config)),
+                Err(error) => self.found.error(DiscoverError::Config(error.clone())),
+            }
+        }
+    }
+}
+
+fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
