@@ -17,6 +17,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod folders;
 pub mod format;
 pub mod repo;
 pub mod report;

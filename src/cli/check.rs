@@ -18,6 +18,7 @@ use super::{
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let ws = load(&args.files, RepoModels::Build, Access::ReadOnly).map_err(anyhow::Error::msg)?;
+    let mut timings = super::progress::Timings::start();
     print_notes(&ws, &args.files);
     let mut reports: Vec<FileReport> = ws
         .files
@@ -33,6 +34,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.
     reports.extend(path_error_reports(&ws.errors));
+    timings.mark("rules");
     let options = report_options(Stream::Stdout, args.unsafe_fixes);
     // File errors always go to stderr; the text report on stdout holds only findings, the
     // machine formats carry the errors too (their consumers read only stdout).
@@ -44,6 +46,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     if args.statistics {
         write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;
     }
+    timings.mark("report");
     let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();
     let errored = reports.iter().any(|r| r.error.is_some());
     Ok(if errored {

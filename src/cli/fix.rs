@@ -186,7 +186,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             .zip(&fixes)
             .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, Arc::clone(d))))
             .collect();
-        after = cross_scope(&fixed_docs);
+        after = cross_scope(&fixed_docs, &ws.listings);
         let new_facts: Vec<RepoFacts> = ws
             .files
             .iter()

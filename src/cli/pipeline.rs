@@ -14,6 +14,7 @@ use apimfix::config::{ConfigError, ConfigResolver, LoadedConfig};
 use apimfix::discover::{
     DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
 };
+use apimfix::folders::{Folders, Listings};
 use apimfix::repo::{Repo, RepoError, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
@@ -79,6 +80,8 @@ pub struct Workspace {
     /// Said on stderr unless `-q`: what the run could not take into account.
     pub warnings: Vec<String>,
     pub reads_stdin: bool,
+    /// The folders discovery listed, read again by nobody: the repo models use them.
+    pub listings: Listings,
 }
 
 /// `path[:line:column]` of a config error, the path as shown to the user.
@@ -132,6 +135,7 @@ impl Access {
 }
 
 pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<Workspace, String> {
+    let mut timings = super::progress::Timings::start();
     let resolver = ConfigResolver::new(args.config.as_deref())
         .map_err(|e| format!("{}: {}", config_error_place(&e), e.message()))?;
     let mut errors = Vec::new();
@@ -140,6 +144,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut inputs = Vec::new();
     let mut stdin_bytes = None;
+    let mut listings = Listings::default();
     if reads_stdin {
         if args.paths.len() > 1 {
             return Err("`-` (stdin) cannot be combined with other paths".to_owned());
@@ -177,7 +182,8 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
             },
             ..DiscoverOptions::default()
         };
-        let found = discover(&args.paths, &options, &resolver);
+        let mut found = discover(&args.paths, &options, &resolver);
+        listings = std::mem::take(&mut found.listings);
         for e in found.errors {
             errors.push(match &e {
                 // A config error points into the config file, at its line and column.
@@ -205,6 +211,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
         }
     }
 
+    timings.mark("discovery");
     let limits = Limits::default();
     let progress = super::progress::Progress::new(inputs.len(), "reading", args.quiet);
     let loaded: Vec<Option<Loaded>> = inputs
@@ -283,10 +290,12 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
     let mut files: Vec<Loaded> = loaded.into_iter().flatten().collect();
     files.sort_by(|a, b| a.input.display_path.cmp(&b.input.display_path));
 
+    timings.mark("read and parse");
     let repo_findings = match repo_models {
-        RepoModels::Build => attach_repo_facts(&mut files, &mut errors, &mut warnings),
+        RepoModels::Build => attach_repo_facts(&mut files, &listings, &mut errors, &mut warnings),
         RepoModels::Skip => BTreeMap::new(),
     };
+    timings.mark("repo models");
     Ok(Workspace {
         files,
         errors,
@@ -294,6 +303,7 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
         notes,
         warnings,
         reads_stdin,
+        listings,
     })
 }
 
@@ -306,6 +316,7 @@ struct BuiltRepo {
 
 fn build_repos(
     entries: &[(&Loaded, Arc<Document>)],
+    folders: &dyn Folders,
     errors: &mut Vec<(String, String)>,
     warnings: &mut Vec<String>,
 ) -> Vec<BuiltRepo> {
@@ -328,7 +339,7 @@ fn build_repos(
                 .iter()
                 .map(|(f, d)| (f.input.logical_path.clone(), Arc::clone(d)))
                 .collect();
-            Repo::load_with(root, docs)
+            Repo::load_with(root, docs, folders)
                 .map(|repo| BuiltRepo {
                     root: root.to_path_buf(),
                     repo,
@@ -419,9 +430,9 @@ pub struct CrossScope {
     pub facts: HashMap<PathBuf, RepoFacts>,
 }
 
-pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)]) -> CrossScope {
+pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) -> CrossScope {
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-    let repos = build_repos(entries, &mut errors, &mut warnings);
+    let repos = build_repos(entries, folders, &mut errors, &mut warnings);
     let index: HashMap<&Path, &Repo> = repos
         .iter()
         .map(|built| (built.root.as_path(), &built.repo))
@@ -446,6 +457,7 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)]) -> CrossScope {
 /// Gives each file the facts of its repo, and collects the cross-scope findings.
 fn attach_repo_facts(
     files: &mut [Loaded],
+    folders: &dyn Folders,
     errors: &mut Vec<(String, String)>,
     warnings: &mut Vec<String>,
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
@@ -453,7 +465,7 @@ fn attach_repo_facts(
         .iter()
         .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, Arc::clone(&p.doc))))
         .collect();
-    let repos = build_repos(&entries, errors, warnings);
+    let repos = build_repos(&entries, folders, errors, warnings);
     let findings = findings_of(&repos);
     let index: HashMap<&Path, &Repo> = repos
         .iter()

@@ -38,3 +38,24 @@ impl Drop for Progress {
         }
     }
 }
+
+/// Phase timings on stderr when `APIMFIX_TIMINGS` is set: where a bulk run spends its time
+/// (docs/benchmark.md quotes them). Off, it costs one environment lookup per run.
+pub struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    pub fn start() -> Timings {
+        Timings(std::env::var_os("APIMFIX_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    /// Says how long since the start, and restarts the clock.
+    pub fn mark(&mut self, phase: &str) {
+        if let Some(start) = &mut self.0 {
+            eprintln!(
+                "apimfix: timing: {phase}: {:.1} ms",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            *start = std::time::Instant::now();
+        }
+    }
+}

@@ -141,6 +141,8 @@ pub struct Discovery {
     pub files: Vec<DiscoveredFile>,
     pub errors: Vec<DiscoverError>,
     pub skipped: Vec<(PathBuf, SkipReason)>,
+    /// The listings of the folders walked, by absolute path, for the repo model.
+    pub listings: crate::folders::Listings,
 }
 
 /// Finds the policy files under `paths`.
@@ -251,6 +253,7 @@ fn excluded_by(config: &config::LoadedConfig) -> SkipReason {
 /// Results gathered from the walker threads.
 #[derive(Default)]
 struct Found {
+    listings: crate::folders::Listings,
     files: Mutex<Vec<DiscoveredFile>>,
     errors: Mutex<Vec<DiscoverError>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
@@ -340,6 +343,7 @@ impl Found {
         skipped.dedup_by(|a, b| a.0 == b.0);
 
         Discovery {
+            listings: self.listings,
             files,
             errors,
             skipped,

@@ -12,7 +12,6 @@
 //! hidden entries are skipped unless a whitelist line names them.
 
 use std::ffi::OsStr;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,6 +22,7 @@ use super::{
     DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_xml,
 };
 use crate::config::{self, ConfigError, ConfigResolver, LoadedConfig, PathKind};
+use crate::folders::{EntryKind, Listing};
 
 type ConfigResult = Result<Arc<LoadedConfig>, ConfigError>;
 
@@ -93,33 +93,6 @@ fn matcher(dir: &Path, files: &[PathBuf], found: &Found) -> Option<Gitignore> {
             });
             None
         }
-    }
-}
-
-/// One folder's entries, from its listing.
-struct Listing {
-    entries: Vec<(std::ffi::OsString, fs::FileType)>,
-}
-
-impl Listing {
-    fn read(dir: &Path) -> std::io::Result<Listing> {
-        let mut entries = Vec::new();
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            entries.push((entry.file_name(), entry.file_type()?));
-        }
-        Ok(Listing { entries })
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.entries.iter().any(|(n, _)| n == name)
-    }
-
-    /// Whether `dir/name` is a file, following a link only when the listing shows one.
-    fn has_file(&self, dir: &Path, name: &str) -> bool {
-        self.entries.iter().any(|(n, t)| {
-            n == name && (t.is_file() || (t.is_symlink() && dir.join(name).is_file()))
-        })
     }
 }
 
@@ -243,7 +216,7 @@ impl<'a> Walk<'a> {
         root: Arc<Root>,
     ) {
         let listing = match Listing::read(&dir) {
-            Ok(listing) => listing,
+            Ok(listing) => Arc::new(listing),
             Err(error) => {
                 self.found.error(DiscoverError::Walk {
                     path: Some(dir.clone()),
@@ -255,6 +228,9 @@ impl<'a> Walk<'a> {
                 return;
             }
         };
+        self.found
+            .listings
+            .insert(root.absolute_path(&dir), Arc::clone(&listing));
         let has = |name: &str| listing.has(name);
         let ignores = level_for(&dir, &has, self.options, ignores, false, self.found);
         let config = self.resolver.for_listed_dir(
@@ -263,9 +239,9 @@ impl<'a> Walk<'a> {
             parent_config.as_ref(),
         );
         let mut files = Vec::new();
-        for (name, file_type) in &listing.entries {
+        for (name, kind) in &listing.entries {
             let path = dir.join(name);
-            let is_dir = file_type.is_dir();
+            let is_dir = *kind == EntryKind::Dir;
             let absolute = || root.absolute_path(&path);
             let decided = ignores
                 .as_deref()
@@ -281,7 +257,7 @@ impl<'a> Walk<'a> {
                 None if is_hidden(name) => continue,
                 None => {}
             }
-            if file_type.is_symlink() {
+            if *kind == EntryKind::Symlink {
                 self.found.skip(path, SkipReason::Symlink);
                 continue;
             }
@@ -298,7 +274,7 @@ impl<'a> Walk<'a> {
                 scope.spawn(move |scope| {
                     self.folder(scope, path, ignores, Some(config), root);
                 });
-            } else if file_type.is_file() && is_xml(&path) {
+            } else if *kind == EntryKind::File && is_xml(&path) {
                 files.push(path);
             }
         }

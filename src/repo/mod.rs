@@ -38,6 +38,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::folders::{Disk, Folders};
 use crate::scope::{self, LayoutPattern, Scope};
 use crate::syntax::{self, Document, ElementRef, RootKind};
 
@@ -174,7 +175,7 @@ impl Repo {
     /// Reads the APIOps tree below `artifacts_root`: its folders, its JSON product membership
     /// and every policy file. Fails only when the root itself cannot be read.
     pub fn load(artifacts_root: &Path) -> Result<Repo, RepoError> {
-        Repo::load_with(artifacts_root, Vec::new())
+        Repo::load_with(artifacts_root, Vec::new(), &Disk)
     }
 
     /// Builds the repo from documents the caller already parsed. Folders and JSON metadata
@@ -185,7 +186,7 @@ impl Repo {
         documents: Vec<(PathBuf, Arc<Document>)>,
     ) -> Result<Repo, RepoError> {
         let mut repo = Repo::empty(root);
-        repo.scan()?;
+        repo.scan(&Disk)?;
         let mut documents = documents;
         documents.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, doc) in documents {
@@ -203,11 +204,13 @@ impl Repo {
     }
 
     /// Reads the repo like [`Repo::load`], but takes the documents handed over (already
-    /// parsed, or fixed) in place of the files at their paths. Files not handed over are read
-    /// from disk, so a run on part of a repo still sees the whole scope graph.
+    /// parsed, or fixed) in place of the files at their paths, and the folder listings from
+    /// `folders` (those a walk already read). Files not handed over are read from disk, so a
+    /// run on part of a repo still sees the whole scope graph.
     pub fn load_with(
         root: &Path,
         documents: Vec<(PathBuf, Arc<Document>)>,
+        folders: &dyn Folders,
     ) -> Result<Repo, RepoError> {
         let mut repo = Repo::empty(root);
         let given: HashMap<String, Arc<Document>> = documents
@@ -217,7 +220,7 @@ impl Repo {
                 Some((scope::normal_components(relative).join("/"), doc))
             })
             .collect();
-        let mut found = repo.scan()?;
+        let mut found = repo.scan(folders)?;
         found.sort_by(|a, b| a.2.cmp(&b.2));
         for (slot, workspace, rel) in found {
             let path = repo.root.join(&rel);
@@ -305,22 +308,32 @@ impl Repo {
 
     /// Walks the folders: creates the nodes of APIs, operations, products and fragments, reads
     /// product membership, and returns the policy files present on disk.
-    fn scan(&mut self) -> Result<Vec<(Slot, Option<String>, String)>, RepoError> {
+    fn scan(
+        &mut self,
+        folders: &dyn Folders,
+    ) -> Result<Vec<(Slot, Option<String>, String)>, RepoError> {
         let root = self.fs_root();
         // Only the root must be readable: everything below is optional.
-        std::fs::read_dir(&root).map_err(|source| RepoError::Io {
+        folders.listing(&root).map_err(|source| RepoError::Io {
             path: self.root.clone(),
             source,
         })?;
         let mut found = Vec::new();
         let mut service = Container::default();
-        self.scan_container(&root, "", None, &mut service, &mut found);
+        self.scan_container(folders, &root, "", None, &mut service, &mut found);
         let mut workspaces = BTreeMap::new();
-        for ws in subdirs(&root.join(WORKSPACES_DIR)) {
+        for ws in folders.subdirs(&root.join(WORKSPACES_DIR)) {
             let mut container = Container::default();
             let prefix = format!("{WORKSPACES_DIR}/{ws}/");
             let dir = root.join(WORKSPACES_DIR).join(&ws);
-            self.scan_container(&dir, &prefix, Some(&ws), &mut container, &mut found);
+            self.scan_container(
+                folders,
+                &dir,
+                &prefix,
+                Some(&ws),
+                &mut container,
+                &mut found,
+            );
             workspaces.insert(ws, container);
         }
         self.service = service;
@@ -330,6 +343,7 @@ impl Repo {
 
     fn scan_container(
         &mut self,
+        folders: &dyn Folders,
         dir: &Path,
         prefix: &str,
         workspace: Option<&str>,
@@ -338,12 +352,12 @@ impl Repo {
     ) {
         let ws = workspace.map(str::to_owned);
         let mut note = |slot: Slot, rel: String, folder: &Path| {
-            if folder.join(scope_policy_file()).is_file() {
+            if folders.is_file(&folder.join(scope_policy_file())) {
                 found.push((slot, ws.clone(), format!("{prefix}{rel}")));
             }
         };
         note(Slot::Container, scope_policy_file().to_owned(), dir);
-        for api in subdirs(&dir.join("apis")) {
+        for api in folders.subdirs(&dir.join("apis")) {
             let api_dir = dir.join("apis").join(&api);
             note(
                 Slot::Api(api.clone()),
@@ -351,7 +365,7 @@ impl Repo {
                 &api_dir,
             );
             let node = container.apis.entry(api.clone()).or_default();
-            for op in subdirs(&api_dir.join("operations")) {
+            for op in folders.subdirs(&api_dir.join("operations")) {
                 note(
                     Slot::Operation(api.clone(), op.clone()),
                     format!("apis/{api}/operations/{op}/policy.xml"),
@@ -360,14 +374,14 @@ impl Repo {
                 node.operations.insert(op, None);
             }
         }
-        for product in subdirs(&dir.join("products")) {
+        for product in folders.subdirs(&dir.join("products")) {
             let product_dir = dir.join("products").join(&product);
             note(
                 Slot::Product(product.clone()),
                 format!("products/{product}/policy.xml"),
                 &product_dir,
             );
-            let members = self.read_membership(&product_dir);
+            let members = self.read_membership(folders, &product_dir);
             container
                 .products
                 .entry(product)
@@ -376,7 +390,7 @@ impl Repo {
                 .extend(members);
         }
         for fragments_dir in scope::FRAGMENT_DIRS {
-            for fragment in subdirs(&dir.join(fragments_dir)) {
+            for fragment in folders.subdirs(&dir.join(fragments_dir)) {
                 note(
                     Slot::Fragment(fragment.clone()),
                     format!("{fragments_dir}/{fragment}/policy.xml"),
@@ -389,19 +403,19 @@ impl Repo {
 
     /// The APIs a product holds: the union of `apis/<a>/productApiInformation.json` markers
     /// and the `apis.json` list.
-    fn read_membership(&mut self, product_dir: &Path) -> BTreeSet<String> {
+    fn read_membership(&mut self, folders: &dyn Folders, product_dir: &Path) -> BTreeSet<String> {
         let mut members = BTreeSet::new();
         let apis_dir = product_dir.join("apis");
-        for api in subdirs(&apis_dir) {
+        for api in folders.subdirs(&apis_dir) {
             if PRODUCT_API_FILES
                 .iter()
-                .any(|f| apis_dir.join(&api).join(f).is_file())
+                .any(|f| folders.is_file(&apis_dir.join(&api).join(f)))
             {
                 members.insert(api);
             }
         }
         let list = product_dir.join(PRODUCT_APIS_LIST);
-        if list.is_file() {
+        if folders.is_file(&list) {
             #[derive(serde::Deserialize)]
             struct Member {
                 name: String,
@@ -735,20 +749,6 @@ fn classify(names: &[&str]) -> Option<(Slot, Option<String>)> {
         _ => return None,
     };
     Some((slot, tail.workspace))
-}
-
-/// The names of the folders in `dir`, sorted; none when `dir` is missing or unreadable.
-fn subdirs(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names
 }
 
 /// The APIOps artifacts roots among `files`: the roots that their paths name (see

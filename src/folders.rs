@@ -1,0 +1,196 @@
+//! Folder listings, read once per run and shared.
+//!
+//! Discovery lists every folder it walks; the repo model then needs the same listings (its
+//! APIs, operations, products, fragments, membership markers). Reading them from disk a
+//! second time was a fifth of a bulk run, so the walk keeps what it read in [`Listings`],
+//! and the repo model asks a [`Folders`] for them: the walk's listings, or the disk for a
+//! folder the walk did not list.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// What a folder entry is, as its listing says (a link is not followed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+    Other,
+}
+
+impl From<fs::FileType> for EntryKind {
+    fn from(t: fs::FileType) -> Self {
+        if t.is_symlink() {
+            EntryKind::Symlink
+        } else if t.is_dir() {
+            EntryKind::Dir
+        } else if t.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        }
+    }
+}
+
+/// One folder's entries, in the order the system listed them.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<(OsString, EntryKind)>,
+}
+
+impl Listing {
+    pub fn read(dir: &Path) -> io::Result<Listing> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            entries.push((entry.file_name(), entry.file_type()?.into()));
+        }
+        Ok(Listing { entries })
+    }
+
+    pub fn kind(&self, name: &str) -> Option<EntryKind> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, kind)| *kind)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.kind(name).is_some()
+    }
+
+    /// Whether `dir/name` (this listing being `dir`'s) is a file, following a link.
+    pub fn has_file(&self, dir: &Path, name: &str) -> bool {
+        match self.kind(name) {
+            Some(EntryKind::File) => true,
+            Some(EntryKind::Symlink) => dir.join(name).is_file(),
+            _ => false,
+        }
+    }
+
+    /// The names of the sub-folders (links not followed) that are valid UTF-8, sorted.
+    pub fn subdirs(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, kind)| *kind == EntryKind::Dir)
+            .filter_map(|(name, _)| name.to_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Where folder listings come from.
+pub trait Folders: Sync {
+    fn listing(&self, dir: &Path) -> io::Result<Arc<Listing>>;
+
+    /// The sub-folders of `dir`, sorted; none when it is missing or unreadable.
+    fn subdirs(&self, dir: &Path) -> Vec<String> {
+        self.listing(dir).map(|l| l.subdirs()).unwrap_or_default()
+    }
+
+    /// Whether `path` is a file (or a link to one).
+    fn is_file(&self, path: &Path) -> bool {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str()))
+        else {
+            return path.is_file();
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        self.listing(dir).is_ok_and(|l| l.has_file(dir, name))
+    }
+}
+
+/// The disk, read at each call.
+pub struct Disk;
+
+impl Folders for Disk {
+    fn listing(&self, dir: &Path) -> io::Result<Arc<Listing>> {
+        Listing::read(dir).map(Arc::new)
+    }
+}
+
+/// The listings a walk made, by absolute folder path; other folders are read from disk.
+#[derive(Debug, Default)]
+pub struct Listings {
+    by_dir: RwLock<HashMap<PathBuf, Arc<Listing>>>,
+}
+
+impl Listings {
+    pub fn insert(&self, absolute_dir: PathBuf, listing: Arc<Listing>) {
+        self.by_dir
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(absolute_dir, listing);
+    }
+}
+
+impl Folders for Listings {
+    fn listing(&self, dir: &Path) -> io::Result<Arc<Listing>> {
+        let known = self
+            .by_dir
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(dir)
+            .cloned();
+        match known {
+            Some(listing) => Ok(listing),
+            None => Disk.listing(dir),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_answer_from_what_the_walk_read_and_the_disk_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("apis/a")).unwrap();
+        fs::create_dir_all(root.join("other/b")).unwrap();
+        fs::write(root.join("apis/a/policy.xml"), "<policies />").unwrap();
+        fs::write(root.join("other/b/policy.xml"), "<policies />").unwrap();
+
+        let listings = Listings::default();
+        listings.insert(
+            root.join("apis"),
+            Arc::new(Listing::read(&root.join("apis")).unwrap()),
+        );
+        // Changed after the walk: the walk's listing is what the run saw, and stays so.
+        fs::create_dir_all(root.join("apis/late")).unwrap();
+        assert_eq!(listings.subdirs(&root.join("apis")), ["a"]);
+        assert_eq!(Disk.subdirs(&root.join("apis")), ["a", "late"]);
+
+        // A folder the walk did not list is read from disk.
+        assert_eq!(listings.subdirs(&root.join("other")), ["b"]);
+        assert!(listings.is_file(&root.join("other/b/policy.xml")));
+        assert!(!listings.is_file(&root.join("other/b")));
+        assert!(!listings.is_file(&root.join("missing/policy.xml")));
+        assert!(listings.subdirs(&root.join("missing")).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_count_as_files_when_they_lead_to_one_and_never_as_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("real")).unwrap();
+        fs::write(root.join("real/policy.xml"), "<policies />").unwrap();
+        std::os::unix::fs::symlink(root.join("real/policy.xml"), root.join("link.xml")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("linkdir")).unwrap();
+        let listing = Listing::read(root).unwrap();
+        assert!(listing.has_file(root, "link.xml"));
+        assert!(!listing.has_file(root, "linkdir"));
+        assert_eq!(listing.subdirs(), ["real"]);
+    }
+}
