@@ -21,16 +21,19 @@ use super::tree::{
 use crate::text::{LineIndex, TextRange};
 
 pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, SyntaxError> {
-    // About one node per `<` (an element has two: start and end tag; and about two text
-    // nodes around it). Sized once: growing this vector was a tenth of a bulk run.
-    let node_estimate = memchr::memchr_iter(b'<', source.as_bytes()).count() + 1;
+    // Sized once: growing these vectors was a tenth of a bulk run. Every node but text and
+    // the BOM starts at a `<` of its own, and text never follows text, so this bound holds;
+    // real files come to about 1.5 nodes per `<`, which a tighter guess would have to grow.
+    let tags = memchr::memchr_iter(b'<', source.as_bytes()).count();
+    let node_bound = 2 * tags + 2;
     let mut parser = Parser {
         src: source.as_bytes(),
         pos: 0,
-        nodes: Vec::with_capacity(node_estimate),
+        nodes: Vec::with_capacity(node_bound),
         // Every node is listed once, as a child or at the top level.
-        children: Vec::with_capacity(node_estimate),
-        attributes: Vec::new(),
+        children: Vec::with_capacity(node_bound),
+        // Real files have about one attribute per three tags.
+        attributes: Vec::with_capacity(tags / 2 + 4),
         unclaimed: Vec::with_capacity(64),
         open: Vec::new(),
         expressions: Vec::new(),
@@ -337,8 +340,18 @@ impl Parser<'_, '_> {
         id
     }
 
+    /// The first `needle` at or after `from`, where `needle` ends in `>` and holds no other:
+    /// each match then ends at its own `>`. `memmem::find` would build a searcher per call,
+    /// which cost more than the search for the short comments of real files.
     fn find(&self, from: usize, needle: &[u8]) -> Option<usize> {
-        memchr::memmem::find(&self.src[from..], needle).map(|n| from + n)
+        debug_assert!(
+            needle.ends_with(b">") && memchr::memchr(b'>', needle) == Some(needle.len() - 1)
+        );
+        let head = &needle[..needle.len() - 1];
+        memchr::memchr_iter(b'>', &self.src[from..])
+            .map(|n| from + n)
+            .find(|&gt| gt >= from + head.len() && self.src[gt - head.len()..gt] == *head)
+            .map(|gt| gt - head.len())
     }
 
     /// 1-based `line:column` of `offset`, for messages that mention a second place. Built on
@@ -819,7 +832,6 @@ impl Parser<'_, '_> {
             ));
         }
         let end_tag = TextRange::new(start, close + 1);
-        let found_name = self.str(name).to_owned();
         let Some(&Open {
             id: innermost,
             first_child,
@@ -828,12 +840,18 @@ impl Parser<'_, '_> {
             return Err(SyntaxError::new(
                 Kind::UnexpectedClosingTag,
                 end_tag,
-                format!("unexpected closing tag `</{found_name}>`: no element is open"),
+                format!(
+                    "unexpected closing tag `</{}>`: no element is open",
+                    self.str(name)
+                ),
             ));
         };
         let open_el = self.element_data(innermost);
-        let expected = self.str(open_el.name).to_owned();
-        if expected != found_name {
+        // Names are compared as bytes: both end on an ASCII delimiter, so they are whole
+        // UTF-8, and the strings for the message are only built on the way to the error.
+        if self.src[open_el.name.to_std()] != self.src[name.to_std()] {
+            let found_name = self.str(name).to_owned();
+            let expected = self.str(open_el.name).to_owned();
             let opened = open_el.start_tag;
             let label = match self.suspects_in_text.get(&opened.start()) {
                 Some(&suspect) => format!(
