@@ -148,7 +148,7 @@ fn tricky_06_single_quoted_attribute_holding_double_quotes() {
     let doc = parse_ok(&text);
     let backend = el(&doc, "set-backend-service");
     assert_eq!(backend.attr("base-url"), Some(expr));
-    assert_eq!(backend.data().attributes[0].quote, b'\'');
+    assert_eq!(backend.attributes()[0].quote, b'\'');
     only_expression(&doc, expr);
 }
 
@@ -331,7 +331,7 @@ fn entity_and_character_references_stay_raw() {
 fn single_and_double_quoted_attributes_keep_their_quote() {
     let text = r#"<policies a='say "hi"' b="it's" c=''/>"#;
     let doc = parse_ok(text);
-    let attrs = &doc.root().data().attributes;
+    let attrs = doc.root().attributes();
     let read: Vec<(&str, &str, u8)> = attrs
         .iter()
         .map(|a| (doc.slice(a.name), doc.slice(a.value), a.quote))
@@ -356,7 +356,7 @@ fn whitespace_and_newlines_inside_tags() {
     assert_eq!(header.start_tag(), range_of(&text, tag));
     assert_eq!(header.attr("name"), Some("a"));
     assert_eq!(header.attr("exists-action"), Some("override"));
-    let name_attr = &header.data().attributes[0];
+    let name_attr = &header.attributes()[0];
     assert_eq!(doc.slice(name_attr.range), "name = \"a\"");
     assert_eq!(header.end_tag(), Some(range_of(&text, "</set-header\n >")));
 }
@@ -507,7 +507,7 @@ fn attributes_run_together() {
     let header = el(&doc, "set-header");
     assert_eq!(header.attr("name"), Some("a"));
     assert_eq!(header.attr("exists-action"), Some("override"));
-    let attrs = &header.data().attributes;
+    let attrs = header.attributes();
     assert_eq!(attrs[0].range.end(), attrs[1].range.start());
 }
 

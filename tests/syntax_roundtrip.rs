@@ -35,10 +35,10 @@ fn our_items(doc: &Document) -> Vec<Item> {
     // when its end tag is read; ranges are what we compare, so walk the arena.
     for (id, node) in doc.nodes() {
         match &node.kind {
-            NodeKind::Element(el) => {
+            NodeKind::Element(_) => {
                 let element = doc.element(id).expect("an element node");
                 items.push(Item::Element(local(element.name()), node.range.to_std()));
-                for a in &el.attributes {
+                for a in element.attributes() {
                     let name = doc.slice(a.name);
                     // roxmltree keeps namespace declarations apart from attributes.
                     if name == "xmlns" || name.starts_with("xmlns:") {

@@ -66,7 +66,7 @@ pub(super) fn write_start_tag(
     let layout = choose_layout(w, doc, el, depth, end, line_width);
     w.token("<");
     w.token(el.name());
-    for attr in &el.data().attributes {
+    for attr in el.attributes() {
         match layout {
             TagLayout::OneLine => w.token(" "),
             TagLayout::AttributePerLine => {
@@ -110,7 +110,7 @@ fn choose_layout(
     end: TagEnd,
     line_width: usize,
 ) -> TagLayout {
-    let attributes = &el.data().attributes;
+    let attributes = el.attributes();
     if attributes.len() < 2 {
         return TagLayout::OneLine;
     }

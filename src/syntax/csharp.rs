@@ -471,10 +471,10 @@ fn skip_char_literal(src: &[u8], i: usize) -> usize {
     body_end.map_or(i, |end| end + 1)
 }
 
-/// The scanner as first written: no memory, strings and comments read byte by byte. It is
-/// the fast path for real files, where each expression is scanned once; the remembering
-/// [`Scanner`] takes over when repeated failed scans would make it quadratic. The tests keep
-/// it as the reference the remembering scanner must agree with.
+/// The scanner as first written: no memory. It is the fast path for real files, where each
+/// expression is scanned once; the remembering [`Scanner`] takes over when repeated failed
+/// scans would make it quadratic. The tests keep it as the reference the remembering scanner
+/// must agree with.
 mod plain {
     use super::ScanError;
 
@@ -486,83 +486,163 @@ mod plain {
         Interpolated { verbatim: bool },
     }
 
+    /// Frames kept inline up to a depth real expressions never reach: a scan per expression
+    /// used to allocate its stack, which was a good part of scanning.
+    const INLINE: usize = 32;
+
+    struct Frames {
+        inline: [Frame; INLINE],
+        len: usize,
+        deeper: Vec<Frame>,
+    }
+
+    impl Frames {
+        fn new(first: Frame) -> Self {
+            Self {
+                inline: [first; INLINE],
+                len: 1,
+                deeper: Vec::new(),
+            }
+        }
+
+        fn get(&self, k: usize) -> Frame {
+            if k < INLINE {
+                self.inline[k]
+            } else {
+                self.deeper[k - INLINE]
+            }
+        }
+
+        fn last(&self) -> Option<Frame> {
+            self.len.checked_sub(1).map(|k| self.get(k))
+        }
+
+        fn push(&mut self, frame: Frame) {
+            if self.len < INLINE {
+                self.inline[self.len] = frame;
+            } else {
+                self.deeper.push(frame);
+            }
+            self.len += 1;
+        }
+
+        fn pop(&mut self) {
+            self.truncate(self.len - 1);
+        }
+
+        fn truncate(&mut self, len: usize) {
+            self.len = len;
+            self.deeper.truncate(len.saturating_sub(INLINE));
+        }
+    }
+
+    /// The bytes that may change the scan in code; runs of any other byte are stepped over
+    /// at once, as most of an expression is identifiers, dots and spaces.
+    static CODE_SPECIAL: [bool; 256] = {
+        let mut table = [false; 256];
+        let bytes = b"\"@$'/({[)}]";
+        let mut k = 0;
+        while k < bytes.len() {
+            table[bytes[k] as usize] = true;
+            k += 1;
+        }
+        table
+    };
+
     fn scan(src: &[u8], at: usize, tolerant: bool) -> Result<usize, ScanError> {
         debug_assert!(super::starts_expression(src, at));
         let closer = if src[at + 1] == b'(' { b')' } else { b'}' };
-        let mut stack = vec![Frame::Code(closer)];
+        let mut stack = Frames::new(Frame::Code(closer));
         let mut i = at + 2;
-        while let Some(&frame) = stack.last() {
+        while let Some(frame) = stack.last() {
             #[cfg(test)]
             super::STEPS.with(|n| n.set(n.get() + 1));
-            let Some(&c) = src.get(i) else {
-                return Err(ScanError::Eof);
-            };
             match frame {
-                Frame::Code(closer) => match c {
-                    b'"' => i = skip_regular_string(src, i + 1)?,
-                    b'@' if src.get(i + 1) == Some(&b'"') => i = skip_verbatim_string(src, i + 2)?,
-                    b'$' if src.get(i + 1) == Some(&b'"') => {
-                        stack.push(Frame::Interpolated { verbatim: false });
-                        i += 2;
-                    }
-                    b'$' | b'@'
-                        if matches!(src.get(i + 1), Some(b'@' | b'$'))
-                            && src.get(i + 1) != Some(&c)
-                            && src.get(i + 2) == Some(&b'"') =>
-                    {
-                        stack.push(Frame::Interpolated { verbatim: true });
-                        i += 3;
-                    }
-                    b'\'' => i = skip_char_literal(src, i + 1),
-                    b'/' if src.get(i + 1) == Some(&b'/') => {
-                        i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |n| i + n + 1);
-                    }
-                    b'/' if src.get(i + 1) == Some(&b'*') => {
-                        i = memchr::memmem::find(&src[i + 2..], b"*/")
-                            .map(|n| i + 2 + n + 2)
-                            .ok_or(ScanError::Eof)?;
-                    }
-                    b'(' => {
-                        stack.push(Frame::Code(b')'));
+                Frame::Code(closer) => {
+                    while src.get(i).is_some_and(|&c| !CODE_SPECIAL[c as usize]) {
                         i += 1;
                     }
-                    b'{' => {
-                        stack.push(Frame::Code(b'}'));
-                        i += 1;
-                    }
-                    b'[' => {
-                        stack.push(Frame::Code(b']'));
-                        i += 1;
-                    }
-                    b')' | b'}' | b']' => {
-                        if c == closer {
-                            stack.pop();
-                        } else if !tolerant {
-                            return Err(ScanError::Mismatch(i));
-                        } else if let Some(depth) = stack
-                            .iter()
-                            .rposition(|f| matches!(f, Frame::Code(b) if *b == c))
-                        {
-                            stack.truncate(depth);
+                    let Some(&c) = src.get(i) else {
+                        return Err(ScanError::Eof);
+                    };
+                    match c {
+                        b'"' => i = skip_regular_string(src, i + 1)?,
+                        b'@' if src.get(i + 1) == Some(&b'"') => {
+                            i = skip_verbatim_string(src, i + 2)?
                         }
-                        i += 1;
+                        b'$' if src.get(i + 1) == Some(&b'"') => {
+                            stack.push(Frame::Interpolated { verbatim: false });
+                            i += 2;
+                        }
+                        b'$' | b'@'
+                            if matches!(src.get(i + 1), Some(b'@' | b'$'))
+                                && src.get(i + 1) != Some(&c)
+                                && src.get(i + 2) == Some(&b'"') =>
+                        {
+                            stack.push(Frame::Interpolated { verbatim: true });
+                            i += 3;
+                        }
+                        b'\'' => i = skip_char_literal(src, i + 1),
+                        b'/' if src.get(i + 1) == Some(&b'/') => {
+                            i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |n| i + n + 1);
+                        }
+                        b'/' if src.get(i + 1) == Some(&b'*') => {
+                            i = memchr::memmem::find(&src[i + 2..], b"*/")
+                                .map(|n| i + 2 + n + 2)
+                                .ok_or(ScanError::Eof)?;
+                        }
+                        b'(' => {
+                            stack.push(Frame::Code(b')'));
+                            i += 1;
+                        }
+                        b'{' => {
+                            stack.push(Frame::Code(b'}'));
+                            i += 1;
+                        }
+                        b'[' => {
+                            stack.push(Frame::Code(b']'));
+                            i += 1;
+                        }
+                        b')' | b'}' | b']' => {
+                            if c == closer {
+                                stack.pop();
+                            } else if !tolerant {
+                                return Err(ScanError::Mismatch(i));
+                            } else if let Some(depth) = (0..stack.len)
+                                .rev()
+                                .find(|&k| matches!(stack.get(k), Frame::Code(b) if b == c))
+                            {
+                                stack.truncate(depth);
+                            }
+                            i += 1;
+                        }
+                        _ => i += 1,
                     }
-                    _ => i += 1,
-                },
-                Frame::Interpolated { verbatim } => match c {
-                    b'{' if src.get(i + 1) == Some(&b'{') => i += 2,
-                    b'{' => {
-                        stack.push(Frame::Code(b'}'));
-                        i += 1;
+                }
+                Frame::Interpolated { verbatim } => {
+                    // Only these three bytes do anything here (`\` only when not verbatim).
+                    i = match src
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr3(b'{', b'"', b'\\', rest))
+                    {
+                        Some(n) => i + n,
+                        None => return Err(ScanError::Eof),
+                    };
+                    match src[i] {
+                        b'{' if src.get(i + 1) == Some(&b'{') => i += 2,
+                        b'{' => {
+                            stack.push(Frame::Code(b'}'));
+                            i += 1;
+                        }
+                        b'"' if verbatim && src.get(i + 1) == Some(&b'"') => i += 2,
+                        b'"' => {
+                            stack.pop();
+                            i += 1;
+                        }
+                        b'\\' if !verbatim => i += 2,
+                        _ => i += 1,
                     }
-                    b'"' if verbatim && src.get(i + 1) == Some(&b'"') => i += 2,
-                    b'"' => {
-                        stack.pop();
-                        i += 1;
-                    }
-                    b'\\' if !verbatim => i += 2,
-                    _ => i += 1,
-                },
+                }
             }
         }
         Ok(i)
@@ -571,24 +651,24 @@ mod plain {
     /// Past the closing quote of a regular string whose body starts at `i`.
     fn skip_regular_string(src: &[u8], mut i: usize) -> Result<usize, ScanError> {
         loop {
-            match src.get(i) {
-                None => return Err(ScanError::Eof),
-                Some(b'\\') => i += 2,
-                Some(b'"') => return Ok(i + 1),
-                Some(_) => i += 1,
+            let rest = src.get(i..).ok_or(ScanError::Eof)?;
+            let n = memchr::memchr2(b'\\', b'"', rest).ok_or(ScanError::Eof)?;
+            if rest[n] == b'"' {
+                return Ok(i + n + 1);
             }
+            i += n + 2;
         }
     }
 
     /// Past the closing quote of a verbatim string whose body starts at `i`.
     fn skip_verbatim_string(src: &[u8], mut i: usize) -> Result<usize, ScanError> {
         loop {
-            match src.get(i) {
-                None => return Err(ScanError::Eof),
-                Some(b'"') if src.get(i + 1) == Some(&b'"') => i += 2,
-                Some(b'"') => return Ok(i + 1),
-                Some(_) => i += 1,
+            let rest = src.get(i..).ok_or(ScanError::Eof)?;
+            let n = memchr::memchr(b'"', rest).ok_or(ScanError::Eof)?;
+            if rest.get(n + 1) != Some(&b'"') {
+                return Ok(i + n + 1);
             }
+            i += n + 2;
         }
     }
 

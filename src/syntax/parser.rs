@@ -15,17 +15,26 @@ use std::collections::HashMap;
 use super::Limits;
 use super::csharp::{ScanError, Scanner, starts_expression};
 use super::error::{SyntaxError, SyntaxErrorKind as Kind};
-use super::tree::{Attribute, Document, Element, Expression, Node, NodeId, NodeKind, RootKind};
+use super::tree::{
+    Attribute, Document, Element, Expression, Node, NodeId, NodeKind, RootKind, Span,
+};
 use crate::text::{LineIndex, TextRange};
 
 pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, SyntaxError> {
+    // Sized once: growing these vectors was a tenth of a bulk run. Every node but text and
+    // the BOM starts at a `<` of its own, and text never follows text, so this bound holds;
+    // real files come to about 1.5 nodes per `<`, which a tighter guess would have to grow.
+    let tags = memchr::memchr_iter(b'<', source.as_bytes()).count();
+    let node_bound = 2 * tags + 2;
     let mut parser = Parser {
         src: source.as_bytes(),
         pos: 0,
-        // About one node per `<` (an element has two: start and end tag; and about two text
-        // nodes around it). Sized once: growing this vector was a tenth of a bulk run.
-        nodes: Vec::with_capacity(memchr::memchr_iter(b'<', source.as_bytes()).count() + 1),
-        top_level: Vec::new(),
+        nodes: Vec::with_capacity(node_bound),
+        // Every node is listed once, as a child or at the top level.
+        children: Vec::with_capacity(node_bound),
+        // Real files have about one attribute per three tags.
+        attributes: Vec::with_capacity(tags / 2 + 4),
+        unclaimed: Vec::with_capacity(64),
         open: Vec::new(),
         expressions: Vec::new(),
         limits,
@@ -37,11 +46,16 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
     parser.run()?;
     let Parser {
         nodes,
-        top_level,
+        mut children,
+        attributes,
+        unclaimed,
         expressions,
         ..
     } = parser;
-    let root = find_root(&source, &nodes, &top_level)?;
+    // With every element closed, what is left unclaimed is the top level.
+    let top_level = Span::new(children.len(), children.len() + unclaimed.len());
+    children.extend_from_slice(&unclaimed);
+    let root = find_root(&source, &nodes, top_level.of(&children))?;
     let NodeKind::Element(root_el) = &nodes[root.index()].kind else {
         unreachable!("find_root returns an element")
     };
@@ -63,6 +77,8 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
     Ok(Document {
         source,
         nodes,
+        children,
+        attributes,
         top_level,
         root,
         root_kind,
@@ -150,6 +166,13 @@ enum Unbalanced {
     EndsEarly(usize),
 }
 
+#[derive(Clone, Copy)]
+struct Open {
+    id: NodeId,
+    /// Where its children start in [`Parser::unclaimed`].
+    first_child: usize,
+}
+
 /// The outcome of reading a text or attribute value as plain XML.
 struct PlainReading {
     /// Every expression that balances within the plain text, with source ranges.
@@ -162,9 +185,14 @@ struct Parser<'s, 'l> {
     src: &'s [u8],
     pos: usize,
     nodes: Vec<Node>,
-    top_level: Vec<NodeId>,
+    /// The arena of [`Element`]'s children: an element's run is copied in when it closes.
+    children: Vec<NodeId>,
+    attributes: Vec<Attribute>,
+    /// Nodes whose parent has not closed yet, in order: each open element's children are
+    /// the tail from its [`Open::first_child`] on, and below the outermost lies the top level.
+    unclaimed: Vec<NodeId>,
     /// Open elements, innermost last.
-    open: Vec<NodeId>,
+    open: Vec<Open>,
     expressions: Vec<Expression>,
     limits: &'l Limits,
     /// Scans raw expressions, remembering brackets already balanced (linear time).
@@ -264,8 +292,8 @@ impl Parser<'_, '_> {
                 self.text()?;
             }
         }
-        if let Some(&innermost) = self.open.last() {
-            let el = self.element_data(innermost);
+        if let Some(innermost) = self.open.last() {
+            let el = self.element_data(innermost.id);
             let name = self.str(el.name).to_owned();
             let start_tag = el.start_tag;
             let label = match self.suspects_in_text.get(&start_tag.start()) {
@@ -302,24 +330,28 @@ impl Parser<'_, '_> {
     /// Adds a node as the next child of the innermost open element (or the document).
     fn push(&mut self, kind: NodeKind, range: TextRange) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        let parent = self.open.last().copied();
+        let parent = self.open.last().map(|open| open.id);
         self.nodes.push(Node {
             kind,
             range,
             parent,
         });
-        match parent {
-            Some(p) => match &mut self.nodes[p.index()].kind {
-                NodeKind::Element(el) => el.children.push(id),
-                _ => unreachable!("only elements are opened"),
-            },
-            None => self.top_level.push(id),
-        }
+        self.unclaimed.push(id);
         id
     }
 
+    /// The first `needle` at or after `from`, where `needle` ends in `>` and holds no other:
+    /// each match then ends at its own `>`. `memmem::find` would build a searcher per call,
+    /// which cost more than the search for the short comments of real files.
     fn find(&self, from: usize, needle: &[u8]) -> Option<usize> {
-        memchr::memmem::find(&self.src[from..], needle).map(|n| from + n)
+        debug_assert!(
+            needle.ends_with(b">") && memchr::memchr(b'>', needle) == Some(needle.len() - 1)
+        );
+        let head = &needle[..needle.len() - 1];
+        memchr::memchr_iter(b'>', &self.src[from..])
+            .map(|n| from + n)
+            .find(|&gt| gt >= from + head.len() && self.src[gt - head.len()..gt] == *head)
+            .map(|gt| gt - head.len())
     }
 
     /// 1-based `line:column` of `offset`, for messages that mention a second place. Built on
@@ -516,7 +548,7 @@ impl Parser<'_, '_> {
         }
         let name = TextRange::new(name_start, self.name_end(name_start));
         let tag = TextRange::new(start, name.end());
-        let mut attributes = Vec::new();
+        let first_attribute = self.attributes.len();
         let mut i = name.end();
         let self_closing = loop {
             let after_space = self.skip_space(i);
@@ -533,9 +565,10 @@ impl Parser<'_, '_> {
                 // attribute here follows a space or, run together (`a="1"b="2"`), a value.
                 // XML wants a space there; APIM does not care, and the tree stays unambiguous.
                 Some(&b) if is_name_start(b) => {
-                    let attr = self.attribute(after_space, tag, attributes.last())?;
+                    let previous = self.attributes[first_attribute..].last().copied();
+                    let attr = self.attribute(after_space, tag, previous)?;
                     i = attr.range.end();
-                    attributes.push(attr);
+                    self.attributes.push(attr);
                 }
                 _ => {
                     let tag_name = self.str(name).to_owned();
@@ -555,8 +588,8 @@ impl Parser<'_, '_> {
             name,
             start_tag,
             end_tag: None,
-            attributes,
-            children: Vec::new(),
+            attributes: Span::new(first_attribute, self.attributes.len()),
+            children: Span::default(),
         };
         let id = self.push(NodeKind::Element(element), start_tag);
         self.pos = i;
@@ -572,7 +605,10 @@ impl Parser<'_, '_> {
                 )
                 .with_label("this element is one level too deep"));
             }
-            self.open.push(id);
+            self.open.push(Open {
+                id,
+                first_child: self.unclaimed.len(),
+            });
         }
         Ok(())
     }
@@ -581,7 +617,7 @@ impl Parser<'_, '_> {
         &mut self,
         start: usize,
         tag: TextRange,
-        previous: Option<&Attribute>,
+        previous: Option<Attribute>,
     ) -> Result<Attribute, SyntaxError> {
         let name = TextRange::new(start, self.name_end(start));
         let eq = self.skip_space(name.end());
@@ -796,17 +832,26 @@ impl Parser<'_, '_> {
             ));
         }
         let end_tag = TextRange::new(start, close + 1);
-        let found_name = self.str(name).to_owned();
-        let Some(&innermost) = self.open.last() else {
+        let Some(&Open {
+            id: innermost,
+            first_child,
+        }) = self.open.last()
+        else {
             return Err(SyntaxError::new(
                 Kind::UnexpectedClosingTag,
                 end_tag,
-                format!("unexpected closing tag `</{found_name}>`: no element is open"),
+                format!(
+                    "unexpected closing tag `</{}>`: no element is open",
+                    self.str(name)
+                ),
             ));
         };
         let open_el = self.element_data(innermost);
-        let expected = self.str(open_el.name).to_owned();
-        if expected != found_name {
+        // Names are compared as bytes: both end on an ASCII delimiter, so they are whole
+        // UTF-8, and the strings for the message are only built on the way to the error.
+        if self.src[open_el.name.to_std()] != self.src[name.to_std()] {
+            let found_name = self.str(name).to_owned();
+            let expected = self.str(open_el.name).to_owned();
             let opened = open_el.start_tag;
             let label = match self.suspects_in_text.get(&opened.start()) {
                 Some(&suspect) => format!(
@@ -817,8 +862,8 @@ impl Parser<'_, '_> {
             };
             // Say which of the two tags is likely wrong: an outer element closed early means
             // the inner one lacks its end tag; otherwise the closing tag is the stray one.
-            let closes_outer = self.open.iter().rev().skip(1).any(|&id| {
-                let outer = self.element_data(id).name;
+            let closes_outer = self.open.iter().rev().skip(1).any(|open| {
+                let outer = self.element_data(open.id).name;
                 self.str(outer) == found_name
             });
             let end_label = if closes_outer {
@@ -837,10 +882,18 @@ impl Parser<'_, '_> {
             .with_related(opened, label));
         }
         self.open.pop();
+        let children = Span::new(
+            self.children.len(),
+            self.children.len() + self.unclaimed.len() - first_child,
+        );
+        self.children
+            .extend_from_slice(&self.unclaimed[first_child..]);
+        self.unclaimed.truncate(first_child);
         let node = &mut self.nodes[innermost.index()];
         node.range = TextRange::new(node.range.start(), end_tag.end());
         if let NodeKind::Element(el) = &mut node.kind {
             el.end_tag = Some(end_tag);
+            el.children = children;
         }
         self.pos = end_tag.end();
         Ok(())

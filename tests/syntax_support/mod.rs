@@ -81,9 +81,12 @@ pub fn check_lossless(doc: &Document, input: &[u8]) -> Result<(), String> {
         return Err(format!("root is `{root}`"));
     }
     let mut holders = Vec::new();
-    for (_, node) in doc.nodes() {
+    for (id, node) in doc.nodes() {
         match &node.kind {
-            NodeKind::Element(el) => holders.extend(el.attributes.iter().map(|a| a.value)),
+            NodeKind::Element(_) => {
+                let el = doc.element(id).expect("an element node");
+                holders.extend(el.attributes().iter().map(|a| a.value));
+            }
             NodeKind::Text { .. } | NodeKind::CData => holders.push(node.range),
             _ => {}
         }
