@@ -4,37 +4,38 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
-use apimfix::report::{FileReport, OutputFormat, text::write_summary};
+use apimfix::report::{OutputFormat, text::write_summary};
 use apimfix::rules::Rule;
 use rayon::prelude::*;
 
 use super::args::CheckArgs;
 use super::findings::{file_diagnostics, report_for};
-use super::pipeline::{Access, RepoModels, load};
+use super::pipeline::{self, Access, RepoModels};
 use super::{
     Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_options,
     write_findings,
 };
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(&args.files, RepoModels::Build, Access::ReadOnly).map_err(anyhow::Error::msg)?;
+    let run = pipeline::run(&args.files, RepoModels::Build, Access::ReadOnly, |unit| {
+        unit.files
+            .par_iter()
+            .map(|file| {
+                let diagnostics = match &file.outcome {
+                    Ok(parsed) => file_diagnostics(file, parsed, &unit.repo_findings),
+                    Err(_) => Vec::new(),
+                };
+                report_for(file, diagnostics)
+            })
+            .collect()
+    })
+    .map_err(anyhow::Error::msg)?;
+    print_notes(&run, &args.files);
     let mut timings = super::progress::Timings::start();
-    print_notes(&ws, &args.files);
-    let mut reports: Vec<FileReport> = ws
-        .files
-        .par_iter()
-        .map(|file| {
-            let diagnostics = match &file.outcome {
-                Ok(parsed) => file_diagnostics(file, parsed, &ws.repo_findings),
-                Err(_) => Vec::new(),
-            };
-            report_for(file, diagnostics)
-        })
-        .collect();
+    let mut reports = run.results;
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.
-    reports.extend(path_error_reports(&ws.errors));
-    timings.mark("rules");
+    reports.extend(path_error_reports(&run.errors));
     let options = report_options(Stream::Stdout, args.unsafe_fixes);
     // File errors always go to stderr; the text report on stdout holds only findings, the
     // machine formats carry the errors too (their consumers read only stdout).

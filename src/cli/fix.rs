@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::args::FixArgs;
 use super::check::write_statistics;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics_with};
-use super::pipeline::{Access, Loaded, RepoModels, cross_scope, load};
+use super::pipeline::{self, Access, Loaded, RepoModels, Unit, cross_scope};
 use super::safety::verify;
 use super::{
     Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_options,
@@ -117,19 +117,115 @@ fn unsafe_fixes(file: &Loaded, args: &FixArgs) -> bool {
 /// makes a product's `base-first` apply) before the run stops re-fixing.
 const MAX_ROUNDS: usize = 3;
 
+/// What fixing one file gave, with what the output stage needs of it.
+struct FixedFile {
+    report: FileReport,
+    /// What stdout gets for this file: its diff, or for stdin the fixed text.
+    output: Option<String>,
+    changed: bool,
+    write_failed: bool,
+    /// The fixes applied, and whether they count: the file was written (or would be, for a
+    /// diff) and fixing it did not fail.
+    applied: BTreeMap<Rule, usize>,
+    counted: bool,
+    unsafe_config: bool,
+}
+
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let ws = load(
+    let run = pipeline::run(
         &args.files,
         RepoModels::Build,
         Access::from_write(args.write),
+        |unit| fix_unit(unit, args),
     )
     .map_err(anyhow::Error::msg)?;
-    print_notes(&ws, &args.files);
-    let progress = super::progress::Progress::new(ws.files.len(), "fixing", args.files.quiet);
+    print_notes(&run, &args.files);
+    let mut changed = 0usize;
+    let mut write_errors = 0usize;
+    let mut report_unsafe = args.unsafe_fixes;
+    let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
+    let mut reports: Vec<FileReport> = Vec::with_capacity(run.results.len());
+    for file in run.results {
+        if let Some(output) = &file.output {
+            out.write_all(output.as_bytes())?;
+        }
+        changed += usize::from(file.changed);
+        write_errors += usize::from(file.write_failed);
+        report_unsafe |= file.unsafe_config;
+        if file.counted {
+            for (rule, n) in file.applied {
+                *totals.entry(rule).or_default() += n;
+            }
+        }
+        reports.push(file.report);
+    }
+    let ws_errors = &run.errors;
+    // Paths that could not be read at all are file errors in every format, as in `check`.
+    reports.extend(path_error_reports(ws_errors));
+    let applied: usize = totals.values().sum();
+    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    let errored = !ws_errors.is_empty() || reports.iter().any(|r| r.error.is_some());
+    // With --write, stdout reports what remains (a diff run's stdout is the diff).
+    if args.write && !run.reads_stdin && (args.output_format.is_some() || !args.files.quiet) {
+        let format = args.output_format.unwrap_or(OutputFormat::Text);
+        write_findings(
+            format,
+            out,
+            &reports,
+            &report_options(Stream::Stdout, report_unsafe),
+        )?;
+    }
+    eprint_reports(reports.iter().filter(|r| r.error.is_some()));
+    if args.statistics {
+        for (rule, n) in &totals {
+            eprintln!("{n:>5}  {} fixed", rule.name());
+        }
+        let mut err = std::io::stderr();
+        write_statistics(&mut err, reports.iter().flat_map(|r| &r.diagnostics))?;
+    }
+    if !args.files.quiet && !run.reads_stdin {
+        let verb = if args.write { "Fixed" } else { "Would fix" };
+        eprintln!(
+            "{verb} {applied} finding{} in {changed} file{}; {remaining} finding{} remain{}{}",
+            plural(applied),
+            plural(changed),
+            plural(remaining),
+            if remaining == 1 { "s" } else { "" },
+            if write_errors > 0 {
+                format!("; {write_errors} file(s) could not be written")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(if errored {
+        Outcome::Error
+    } else if args.exit_zero || run.reads_stdin {
+        Outcome::Clean
+    } else if args.write {
+        if remaining > 0 {
+            Outcome::Pending
+        } else {
+            Outcome::Clean
+        }
+    } else if changed > 0 {
+        Outcome::Pending
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Fixes the files of one unit: rounds until the repo's facts settle, then each file's
+/// report, write or diff.
+fn fix_unit(unit: &Unit<'_>, args: &FixArgs) -> Vec<FixedFile> {
+    let files = &unit.files;
     // Rounds: fix every file with its repo facts, then recompute the facts from the fixed
     // documents; a fix in one file (a new global `<cors>`) can make a rule apply in another.
-    let mut fixes: Vec<FileFix> = ws
-        .files
+    let mut fixes: Vec<FileFix> = files
         .iter()
         .map(|f| FileFix {
             fixed: f.outcome.as_ref().ok().map(|p| Arc::clone(&p.doc)),
@@ -137,8 +233,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             error: f.outcome.as_ref().err().map(clone_error),
         })
         .collect();
-    let mut facts: Vec<RepoFacts> = ws
-        .files
+    let mut facts: Vec<RepoFacts> = files
         .iter()
         .map(|f| {
             f.outcome
@@ -150,19 +245,15 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut after;
     let mut round = 0;
     // Round 1 fixes every file; later rounds only those whose facts changed.
-    let mut stale = vec![true; ws.files.len()];
+    let mut stale = vec![true; files.len()];
     loop {
         round += 1;
-        let results: Vec<Option<FileFix>> = ws
-            .files
+        let results: Vec<Option<FileFix>> = files
             .par_iter()
             .zip(fixes.par_iter())
             .zip(facts.par_iter())
             .zip(stale.par_iter())
             .map(|(((file, state), facts), stale)| {
-                if round == 1 {
-                    progress.tick();
-                }
                 let doc = state.fixed.as_ref()?;
                 if state.error.is_some() || !stale {
                     return None;
@@ -180,15 +271,13 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 state.fixed = result.fixed;
             }
         }
-        let fixed_docs: Vec<(&Loaded, Arc<Document>)> = ws
-            .files
+        let fixed_docs: Vec<(&Loaded, Arc<Document>)> = files
             .iter()
             .zip(&fixes)
             .filter_map(|(f, x)| x.fixed.as_ref().map(|d| (f, Arc::clone(d))))
             .collect();
-        after = cross_scope(&fixed_docs, &ws.listings);
-        let new_facts: Vec<RepoFacts> = ws
-            .files
+        after = cross_scope(&fixed_docs, unit.folders);
+        let new_facts: Vec<RepoFacts> = files
             .iter()
             .zip(&facts)
             .map(|(f, old)| {
@@ -209,140 +298,89 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             break;
         }
     }
-    drop(progress);
     let repo_after = after.findings;
-    let mut changed = 0usize;
-    let mut reports: Vec<FileReport> = Vec::new();
-    let mut write_errors = 0usize;
-    let mut unwritten = vec![false; ws.files.len()];
-    for (index, (file, fix)) in ws.files.iter().zip(&fixes).enumerate() {
-        let mut report = FileReport::new(
+    files
+        .par_iter()
+        .zip(fixes)
+        .zip(facts)
+        .map(|((file, fix), facts)| finish_file(unit, file, fix, &facts, &repo_after, args))
+        .collect()
+}
+
+/// One fixed file's report, and its write or diff.
+fn finish_file(
+    unit: &Unit<'_>,
+    file: &Loaded,
+    fix: FileFix,
+    facts: &RepoFacts,
+    repo_after: &BTreeMap<std::path::PathBuf, Vec<apimfix::repo::RepoFinding>>,
+    args: &FixArgs,
+) -> FixedFile {
+    let reads_stdin = file.input.path.is_none();
+    let mut done = FixedFile {
+        report: FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
             super::findings::text_of(file.original()),
-        );
-        report.error = fix.error.as_ref().map(clone_error);
-        if let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) {
-            let mut remaining: Vec<Diagnostic> =
-                rule_diagnostics_with(file, parsed, doc, &facts[index]);
-            merge_repo_findings(file, doc, &repo_after, &mut remaining);
-            report = FileReport {
-                diagnostics: remaining,
-                ..FileReport::new(report.display_path, report.path, doc.source().to_owned())
-            };
-            report.error = fix.error.as_ref().map(clone_error);
-            let new_text = doc.source();
-            if ws.reads_stdin {
-                out.write_all(new_text.as_bytes())?;
-            } else if new_text != parsed.doc.source() {
-                changed += 1;
-                if args.write {
-                    if let Some(path) = &file.input.path
-                        && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
-                    {
-                        // Not written: nothing was fixed, and the file's findings remain.
-                        write_errors += 1;
-                        unwritten[index] = true;
-                        changed -= 1;
-                        report = FileReport {
-                            diagnostics: super::findings::file_diagnostics(
-                                file,
-                                parsed,
-                                &ws.repo_findings,
-                            ),
-                            ..FileReport::new(
-                                report.display_path,
-                                report.path,
-                                parsed.doc.source().to_owned(),
-                            )
-                        };
-                        report.error = Some(FileError::Io(std::io::Error::other(
-                            super::without_path(&e.to_string(), path),
-                        )));
-                    }
-                } else {
-                    out.write_all(
-                        unified_diff(&file.input.display_path, parsed.doc.source(), new_text)
-                            .as_bytes(),
-                    )?;
-                }
-            }
-        }
-        reports.push(report);
+        ),
+        output: None,
+        changed: false,
+        write_failed: false,
+        counted: fix.error.is_none(),
+        applied: fix.applied,
+        unsafe_config: file.config.config.unsafe_fixes,
+    };
+    done.report.error = fix.error.as_ref().map(clone_error);
+    let (Some(doc), Ok(parsed)) = (&fix.fixed, &file.outcome) else {
+        return done;
+    };
+    let mut remaining: Vec<Diagnostic> = rule_diagnostics_with(file, parsed, doc, facts);
+    merge_repo_findings(file, doc, repo_after, &mut remaining);
+    done.report = FileReport {
+        diagnostics: remaining,
+        ..FileReport::new(
+            file.input.display_path.clone(),
+            file.input.path.clone(),
+            doc.source().to_owned(),
+        )
+    };
+    done.report.error = fix.error.as_ref().map(clone_error);
+    let new_text = doc.source();
+    if reads_stdin {
+        done.output = Some(new_text.to_owned());
+        return done;
     }
-
-    let report_unsafe = args.unsafe_fixes || ws.files.iter().any(|f| f.config.config.unsafe_fixes);
-    // Paths that could not be read at all are file errors in every format, as in `check`.
-    reports.extend(path_error_reports(&ws.errors));
-    // Fixes count only in files that were written (or would be, for a diff).
-    let counted = |(f, unwritten): &(&FileFix, &bool)| !**unwritten && f.error.is_none();
-    let applied: usize = fixes
-        .iter()
-        .zip(&unwritten)
-        .filter(counted)
-        .flat_map(|(f, _)| f.applied.values())
-        .sum();
-    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
-    let errored = !ws.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
-    // With --write, stdout reports what remains (a diff run's stdout is the diff).
-    if args.write && !ws.reads_stdin && (args.output_format.is_some() || !args.files.quiet) {
-        let format = args.output_format.unwrap_or(OutputFormat::Text);
-        write_findings(
-            format,
-            out,
-            &reports,
-            &report_options(Stream::Stdout, report_unsafe),
-        )?;
+    if new_text == parsed.doc.source() {
+        return done;
     }
-    eprint_reports(reports.iter().filter(|r| r.error.is_some()));
-    if args.statistics {
-        let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
-        for (rule, n) in fixes
-            .iter()
-            .zip(&unwritten)
-            .filter(counted)
-            .flat_map(|(f, _)| &f.applied)
-        {
-            *totals.entry(*rule).or_default() += n;
-        }
-        for (rule, n) in totals {
-            eprintln!("{n:>5}  {} fixed", rule.name());
-        }
-        let mut err = std::io::stderr();
-        write_statistics(&mut err, reports.iter().flat_map(|r| &r.diagnostics))?;
+    done.changed = true;
+    if !args.write {
+        done.output = Some(unified_diff(
+            &file.input.display_path,
+            parsed.doc.source(),
+            new_text,
+        ));
+        return done;
     }
-    if !args.files.quiet && !ws.reads_stdin {
-        let verb = if args.write { "Fixed" } else { "Would fix" };
-        eprintln!(
-            "{verb} {applied} finding{} in {changed} file{}; {remaining} finding{} remain{}{}",
-            plural(applied),
-            plural(changed),
-            plural(remaining),
-            if remaining == 1 { "s" } else { "" },
-            if write_errors > 0 {
-                format!("; {write_errors} file(s) could not be written")
-            } else {
-                String::new()
-            }
-        );
+    if let Some(path) = &file.input.path
+        && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
+    {
+        // Not written: nothing was fixed, and the file's findings remain.
+        done.write_failed = true;
+        done.counted = false;
+        done.changed = false;
+        done.report = FileReport {
+            diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
+            ..FileReport::new(
+                file.input.display_path.clone(),
+                file.input.path.clone(),
+                parsed.doc.source().to_owned(),
+            )
+        };
+        done.report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
+            &e.to_string(),
+            path,
+        ))));
     }
-    Ok(if errored {
-        Outcome::Error
-    } else if args.exit_zero || ws.reads_stdin {
-        Outcome::Clean
-    } else if args.write {
-        if remaining > 0 {
-            Outcome::Pending
-        } else {
-            Outcome::Clean
-        }
-    } else if changed > 0 {
-        Outcome::Pending
-    } else {
-        Outcome::Clean
-    })
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    done
 }

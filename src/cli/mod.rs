@@ -19,7 +19,7 @@ use std::io::IsTerminal;
 use apimfix::report::{Color, FileReport, OutputFormat, ReportOptions, UnsafeFixes, write_report};
 
 use args::{Cli, Command, FileArgs};
-use pipeline::Workspace;
+use pipeline::Run;
 
 /// How a run ended; `main` turns it into the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,25 +48,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
 }
 
-/// `-v`: what was skipped and each file's scope, on stderr.
-fn print_notes(ws: &Workspace, args: &FileArgs) {
+/// Warnings unless `-q`; with `-v`, what was skipped and each file's scope. On stderr.
+fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
     if !args.quiet {
-        for warning in &ws.warnings {
+        for warning in &run.warnings {
             eprintln!("{warning}");
         }
     }
-    if !args.verbose {
-        return;
-    }
-    for note in &ws.notes {
-        eprintln!("{note}");
-    }
-    for file in &ws.files {
-        if let Ok(parsed) = &file.outcome {
-            eprintln!(
-                "{}: scope {} ({})",
-                file.input.display_path, parsed.scope, parsed.scope_source
-            );
+    if args.verbose {
+        for note in &run.notes {
+            eprintln!("{note}");
         }
     }
 }

@@ -2,8 +2,14 @@
 //! parallel, decide each one's scope, and build the repo models that give the rules their
 //! cross-scope facts.
 //!
+//! Files go through in units: the files of one APIOps repo (its repo model needs them all
+//! at once), or a batch of files outside any repo. A unit is read, parsed, modelled and
+//! handed to the command's work, which returns a compact result per file; then its
+//! documents are dropped. Memory thus follows the largest repo, not the whole run, and a
+//! repo's files are worked on while still in cache.
+//!
 //! Output order never depends on threads: files are sorted by path after discovery, and
-//! every later step keeps that order.
+//! results are put back in that order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -19,7 +25,7 @@ use apimfix::repo::{Repo, RepoError, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
 use apimfix::scope::{Scope, ScopeSource, locate, resolve_scope};
-use apimfix::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes};
+use apimfix::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 use rayon::prelude::*;
 
 use super::args::FileArgs;
@@ -68,21 +74,32 @@ pub struct Parsed {
     pub facts: RepoFacts,
 }
 
-/// Everything the front half learned.
-pub struct Workspace {
+/// A group of files worked on together, then dropped: the files of one APIOps repo, or a
+/// batch of files outside any repo. In path order.
+pub struct Unit<'a> {
     pub files: Vec<Loaded>,
+    /// Cross-scope findings of the unit's repo, keyed by the file they point into.
+    pub repo_findings: BTreeMap<PathBuf, Vec<RepoFinding>>,
+    /// Folder listings, for repo models built again (on fixed documents).
+    pub folders: &'a dyn Folders,
+}
+
+/// What a run gave: the command's result for each file read, in path order, and what is
+/// not tied to one file.
+pub struct Run<T> {
+    pub results: Vec<T>,
     /// Errors not tied to a readable file (a missing path, a bad config): reported, exit 2.
     pub errors: Vec<(String, String)>,
-    /// Cross-scope findings of every repo found, keyed by the file they point into.
-    pub repo_findings: BTreeMap<PathBuf, Vec<RepoFinding>>,
-    /// Notes for `-v`: skipped files and why.
+    /// Notes for `-v`: skipped files and why, each file's scope.
     pub notes: Vec<String>,
     /// Said on stderr unless `-q`: what the run could not take into account.
     pub warnings: Vec<String>,
     pub reads_stdin: bool,
-    /// The folders discovery listed, read again by nobody: the repo models use them.
-    pub listings: Listings,
 }
+
+/// How many files outside any repo make one unit: enough to keep both cores busy without
+/// holding many documents.
+const LOOSE_BATCH: usize = 64;
 
 /// `path[:line:column]` of a config error, the path as shown to the user.
 pub fn config_error_place(e: &ConfigError) -> String {
@@ -134,15 +151,21 @@ impl Access {
     }
 }
 
-pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<Workspace, String> {
+/// Finds the files, then reads, parses and models them unit by unit, handing each unit to
+/// `work`, which returns one result per file of the unit, in its order.
+pub fn run<T: Send>(
+    args: &FileArgs,
+    repo_models: RepoModels,
+    access: Access,
+    work: impl Fn(&Unit<'_>) -> Vec<T> + Sync,
+) -> Result<Run<T>, String> {
     let mut timings = super::progress::Timings::start();
     let resolver = ConfigResolver::new(args.config.as_deref())
         .map_err(|e| format!("{}: {}", config_error_place(&e), e.message()))?;
     let mut errors = Vec::new();
     let mut notes = Vec::new();
-    let mut warnings = Vec::new();
     let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let mut inputs = Vec::new();
+    let mut inputs: Vec<Input> = Vec::new();
     let mut stdin_bytes = None;
     let mut listings = Listings::default();
     if reads_stdin {
@@ -212,99 +235,200 @@ pub fn load(args: &FileArgs, repo_models: RepoModels, access: Access) -> Result<
     }
 
     timings.mark("discovery");
-    let limits = Limits::default();
-    let progress = super::progress::Progress::new(inputs.len(), "reading", args.quiet);
-    let loaded: Vec<Option<Loaded>> = inputs
+    inputs.sort_by(|a, b| a.display_path.cmp(&b.display_path));
+    let total = inputs.len();
+    let mut by_root: BTreeMap<PathBuf, Vec<(usize, Input)>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for (index, input) in inputs.into_iter().enumerate() {
+        // Stdin has no repo: its siblings on disk are not what the user is editing.
+        let root = match input.path {
+            Some(_) => locate(&input.logical_path).artifacts_root,
+            None => None,
+        };
+        match root {
+            Some(root) => by_root.entry(root).or_default().push((index, input)),
+            None => loose.push((index, input)),
+        }
+    }
+    let mut units: Vec<Vec<(usize, Input)>> = by_root.into_values().collect();
+    while !loose.is_empty() {
+        let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
+        units.push(std::mem::replace(&mut loose, rest));
+    }
+
+    let reader = Reader {
+        args,
+        resolver: &resolver,
+        limits: Limits::default(),
+        stdin_bytes,
+    };
+    let progress = super::progress::Progress::new(total, "reading", args.quiet);
+    let done: Vec<UnitDone<T>> = units
         .into_par_iter()
-        .map(|mut input| {
-            progress.tick();
-            let known = input.config.take().map(Ok);
-            let config = match known.unwrap_or_else(|| resolver.for_path(&input.logical_path)) {
-                Ok(c) => c,
-                Err(e) => {
-                    let config = Arc::new(LoadedConfig::defaults(Path::new(".")));
-                    return Some(Loaded {
-                        input,
-                        config,
-                        original: Vec::new(),
-                        repo_root: None,
-                        outcome: Err(FileError::Io(std::io::Error::other(format!(
-                            "its configuration is broken: {}: {}",
-                            config_error_place(&e),
-                            e.message()
-                        )))),
-                    });
+        .map(|inputs| {
+            let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
+                .into_par_iter()
+                .filter_map(|(index, input)| {
+                    progress.tick();
+                    reader.read(input).map(|loaded| (index, loaded))
+                })
+                .unzip();
+            let mut done = UnitDone {
+                results: Vec::new(),
+                scopes: Vec::new(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let repo_findings = match repo_models {
+                RepoModels::Build => {
+                    attach_repo_facts(&mut files, &listings, &mut done.errors, &mut done.warnings)
                 }
+                RepoModels::Skip => BTreeMap::new(),
             };
-            let bytes = match &input.path {
-                None => Ok(stdin_bytes.clone().unwrap_or_default()),
-                Some(p) => std::fs::read(p),
-            };
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(e) => {
-                    return Some(Loaded {
-                        input,
-                        config,
-                        original: Vec::new(),
-                        repo_root: None,
-                        outcome: Err(FileError::Io(e)),
-                    });
-                }
-            };
-            let mut repo_root = None;
-            let outcome = match parse_bytes(bytes.clone(), &limits) {
-                Ok(doc) => {
-                    let location = locate(&input.logical_path);
-                    if input.path.is_some() {
-                        repo_root.clone_from(&location.artifacts_root);
+            if args.verbose {
+                for (index, file) in indices.iter().zip(&files) {
+                    if let Ok(parsed) = &file.outcome {
+                        let note = format!(
+                            "{}: scope {} ({})",
+                            file.input.display_path, parsed.scope, parsed.scope_source
+                        );
+                        done.scopes.push((*index, note));
                     }
-                    let (scope, scope_source) = resolve_scope(
-                        args.scope,
-                        config.scope_for(&input.logical_path),
-                        doc.root_kind(),
-                        &location,
-                    );
-                    Ok(Parsed {
-                        doc: Arc::new(doc),
-                        scope,
-                        scope_source,
-                        facts: RepoFacts::default(),
-                    })
                 }
-                // A walked `*.xml` that is not a policy (a pom, a config) is none of our business.
-                Err(e) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => return None,
-                Err(e) => Err(FileError::Syntax(e)),
+            }
+            let unit = Unit {
+                files,
+                repo_findings,
+                folders: &listings,
             };
-            // A parsed document's source is the file, byte for byte: keep one copy only.
-            let original = if outcome.is_ok() { Vec::new() } else { bytes };
-            Some(Loaded {
-                input,
-                config,
-                original,
-                outcome,
-                repo_root,
-            })
+            let results = work(&unit);
+            assert_eq!(
+                results.len(),
+                indices.len(),
+                "one result per file of a unit"
+            );
+            done.results = indices.into_iter().zip(results).collect();
+            done
         })
         .collect();
-    let mut files: Vec<Loaded> = loaded.into_iter().flatten().collect();
-    files.sort_by(|a, b| a.input.display_path.cmp(&b.input.display_path));
+    drop(progress);
 
-    timings.mark("read and parse");
-    let repo_findings = match repo_models {
-        RepoModels::Build => attach_repo_facts(&mut files, &listings, &mut errors, &mut warnings),
-        RepoModels::Skip => BTreeMap::new(),
-    };
-    timings.mark("repo models");
-    Ok(Workspace {
-        files,
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
+    let mut scopes = Vec::new();
+    let mut warnings = Vec::new();
+    for unit in done {
+        for (index, result) in unit.results {
+            slots[index] = Some(result);
+        }
+        scopes.extend(unit.scopes);
+        errors.extend(unit.errors);
+        warnings.extend(unit.warnings);
+    }
+    scopes.sort_by_key(|(index, _)| *index);
+    notes.extend(scopes.into_iter().map(|(_, note)| note));
+    timings.mark("read, parse, model and work");
+    Ok(Run {
+        results: slots.into_iter().flatten().collect(),
         errors,
-        repo_findings,
         notes,
         warnings,
         reads_stdin,
-        listings,
     })
+}
+
+/// What a unit gave, with each result's index in path order.
+struct UnitDone<T> {
+    results: Vec<(usize, T)>,
+    scopes: Vec<(usize, String)>,
+    errors: Vec<(String, String)>,
+    warnings: Vec<String>,
+}
+
+/// Reads and parses one input.
+struct Reader<'a> {
+    args: &'a FileArgs,
+    resolver: &'a ConfigResolver,
+    limits: Limits,
+    stdin_bytes: Option<Vec<u8>>,
+}
+
+impl Reader<'_> {
+    /// `None` for a walked `*.xml` that is not a policy (a pom, a config): none of our
+    /// business.
+    fn read(&self, mut input: Input) -> Option<Loaded> {
+        let known = input.config.take().map(Ok);
+        let config = match known.unwrap_or_else(|| self.resolver.for_path(&input.logical_path)) {
+            Ok(c) => c,
+            Err(e) => {
+                let config = Arc::new(LoadedConfig::defaults(Path::new(".")));
+                return Some(Loaded {
+                    input,
+                    config,
+                    original: Vec::new(),
+                    repo_root: None,
+                    outcome: Err(FileError::Io(std::io::Error::other(format!(
+                        "its configuration is broken: {}: {}",
+                        config_error_place(&e),
+                        e.message()
+                    )))),
+                });
+            }
+        };
+        let bytes = match &input.path {
+            None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
+            Some(p) => std::fs::read(p),
+        };
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                return Some(Loaded {
+                    input,
+                    config,
+                    original: Vec::new(),
+                    repo_root: None,
+                    outcome: Err(FileError::Io(e)),
+                });
+            }
+        };
+        let mut repo_root = None;
+        // A parsed document's source is the file, byte for byte: the bytes are kept apart
+        // only when they do not parse.
+        let mut original = Vec::new();
+        let outcome = match parse_bytes_keeping(bytes, &self.limits) {
+            Ok(doc) => {
+                let location = locate(&input.logical_path);
+                if input.path.is_some() {
+                    repo_root.clone_from(&location.artifacts_root);
+                }
+                let (scope, scope_source) = resolve_scope(
+                    self.args.scope,
+                    config.scope_for(&input.logical_path),
+                    doc.root_kind(),
+                    &location,
+                );
+                Ok(Parsed {
+                    doc: Arc::new(doc),
+                    scope,
+                    scope_source,
+                    facts: RepoFacts::default(),
+                })
+            }
+            Err((e, _)) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => {
+                return None;
+            }
+            Err((e, bytes)) => {
+                original = bytes;
+                Err(FileError::Syntax(e))
+            }
+        };
+        Some(Loaded {
+            input,
+            config,
+            original,
+            outcome,
+            repo_root,
+        })
+    }
 }
 
 /// A repo model with the config of each of its files that the run handed over.

@@ -94,7 +94,7 @@ pub fn parse_with(source: String, limits: &Limits) -> Result<Document, SyntaxErr
             "a NUL byte: this is binary data (or UTF-16), not a policy file",
         ));
     }
-    parser::parse_str(source, limits)
+    parser::parse_str(source, limits).map_err(|(e, _)| e)
 }
 
 fn too_large(len: usize, limits: &Limits) -> SyntaxError {
@@ -113,28 +113,39 @@ fn too_large(len: usize, limits: &Limits) -> SyntaxError {
 /// On a UTF-8 error the range points at the first invalid byte; its line and column are
 /// computed over the valid prefix by the caller's report.
 pub fn parse_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Document, SyntaxError> {
+    parse_bytes_keeping(bytes, limits).map_err(|(e, _)| e)
+}
+
+/// [`parse_bytes`] that hands the bytes back when they do not parse: a caller that shows a
+/// broken file's text need not copy every file before parsing it.
+pub fn parse_bytes_keeping(
+    bytes: Vec<u8>,
+    limits: &Limits,
+) -> Result<Document, (SyntaxError, Vec<u8>)> {
     if bytes.len() > limits.max_size {
-        return Err(too_large(bytes.len(), limits));
+        return Err((too_large(bytes.len(), limits), bytes));
     }
     if let Some(nul) = memchr::memchr(0, &bytes) {
-        return Err(SyntaxError::new(
+        let error = SyntaxError::new(
             SyntaxErrorKind::NulByte,
             TextRange::new(nul, nul + 1),
             "a NUL byte: this is binary data (or UTF-16), not a policy file",
-        ));
+        );
+        return Err((error, bytes));
     }
     match String::from_utf8(bytes) {
-        Ok(source) => parse_with(source, limits),
+        Ok(source) => parser::parse_str(source, limits).map_err(|(e, s)| (e, s.into_bytes())),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let byte = e.as_bytes()[at];
-            Err(SyntaxError::new(
+            let error = SyntaxError::new(
                 SyntaxErrorKind::NotUtf8,
                 TextRange::new(at, at + 1),
                 format!(
                     "not UTF-8: the byte 0x{byte:02X} at offset {at} is not valid UTF-8; the file must be saved as UTF-8"
                 ),
-            ))
+            );
+            Err((error, e.into_bytes()))
         }
     }
 }

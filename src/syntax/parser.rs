@@ -20,7 +20,11 @@ use super::tree::{
 };
 use crate::text::{LineIndex, TextRange};
 
-pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, SyntaxError> {
+/// On an error the source comes back, for callers that show it.
+pub(super) fn parse_str(
+    source: String,
+    limits: &Limits,
+) -> Result<Document, (SyntaxError, String)> {
     // Sized once: growing these vectors was a tenth of a bulk run. Every node but text and
     // the BOM starts at a `<` of its own, and text never follows text, so this bound holds;
     // real files come to about 1.5 nodes per `<`, which a tighter guess would have to grow.
@@ -43,7 +47,10 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
         suspect: None,
         suspects_in_text: HashMap::new(),
     };
-    parser.run()?;
+    if let Err(e) = parser.run() {
+        drop(parser);
+        return Err((e, source));
+    }
     let Parser {
         nodes,
         mut children,
@@ -55,7 +62,10 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
     // With every element closed, what is left unclaimed is the top level.
     let top_level = Span::new(children.len(), children.len() + unclaimed.len());
     children.extend_from_slice(&unclaimed);
-    let root = find_root(&source, &nodes, top_level.of(&children))?;
+    let root = match find_root(&source, &nodes, top_level.of(&children)) {
+        Ok(root) => root,
+        Err(e) => return Err((e, source)),
+    };
     let NodeKind::Element(root_el) = &nodes[root.index()].kind else {
         unreachable!("find_root returns an element")
     };
@@ -64,13 +74,14 @@ pub(super) fn parse_str(source: String, limits: &Limits) -> Result<Document, Syn
         "policies" => RootKind::Policies,
         "fragment" => RootKind::Fragment,
         _ => {
-            return Err(SyntaxError::new(
+            let error = SyntaxError::new(
                 Kind::NotAPolicy,
                 root_el.name,
                 format!(
                     "not an APIM policy document: the root element is `<{root_name}>`, expected `<policies>` or `<fragment>`"
                 ),
-            ));
+            );
+            return Err((error, source));
         }
     };
     let line_index = LineIndex::new(&source);
