@@ -606,6 +606,11 @@ impl LoadedConfig {
 
     /// Whether `exclude` keeps `path`, a file or a folder, from being read.
     pub fn is_excluded_as(&self, path: &Path, kind: PathKind) -> bool {
+        // Asked for every file and folder of a walk: most configs exclude nothing, and
+        // making the path relative costs a `getcwd`.
+        if self.exclude.is_empty() {
+            return false;
+        }
         let relative = self.relative(path);
         matches!(
             self.exclude
@@ -616,6 +621,13 @@ impl LoadedConfig {
 
     /// Whether `per-file-ignores` silences `rule` in the file `path`.
     pub fn is_rule_ignored(&self, path: &Path, rule: Rule) -> bool {
+        if !self
+            .per_file_ignores
+            .iter()
+            .any(|(_, rules)| rules.contains(&rule))
+        {
+            return false;
+        }
         let relative = self.relative(path);
         self.per_file_ignores
             .iter()
@@ -625,6 +637,9 @@ impl LoadedConfig {
     /// The scope `scopes` gives the file `path`, if a glob matches. See [`Config::scopes`]
     /// for which glob wins.
     pub fn scope_for(&self, path: &Path) -> Option<Scope> {
+        if self.scopes.is_empty() {
+            return None;
+        }
         let relative = self.relative(path);
         self.scopes
             .iter()

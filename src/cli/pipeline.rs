@@ -109,10 +109,14 @@ pub fn config_error_place(e: &ConfigError) -> String {
     }
 }
 
+/// The working directory, read once: a bulk run asks for it twice per file.
+fn cwd() -> Option<&'static Path> {
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
+}
+
 pub fn display_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let shown = cwd
-        .as_deref()
+    let shown = cwd()
         .and_then(|cwd| path.strip_prefix(cwd).ok())
         .unwrap_or(path);
     let s = shown.to_string_lossy().replace('\\', "/");
@@ -120,7 +124,12 @@ pub fn display_path(path: &Path) -> String {
 }
 
 fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    // Joined to the cached working directory first, so that `absolute` needs no `getcwd`.
+    let joined = match cwd() {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    };
+    std::path::absolute(&joined).unwrap_or(joined)
 }
 
 /// Whether a command needs the repo models: rules do (cross-scope facts and findings), the

@@ -209,7 +209,9 @@ pub fn discover(
     if !roots.is_empty() {
         walk::Walk::new(options, resolver, &found).run(&roots);
     }
-    found.finish()
+    // One walked folder and nothing else cannot name a file twice.
+    let one_source = paths.len() == 1;
+    found.finish(one_source)
 }
 
 /// The ignore file (`.apimfixignore`, and `.gitignore` when respected) that ignores `path`,
@@ -296,31 +298,11 @@ impl Found {
         lock(&self.errors).push(error);
     }
 
-    fn finish(self) -> Discovery {
+    fn finish(self, one_source: bool) -> Discovery {
         let files = into_inner(self.files);
         let mut errors = into_inner(self.errors);
         let mut skipped = into_inner(self.skipped);
-
-        // One entry per file however it was named (`a.xml`, `./a.xml`, via two roots):
-        // explicit if named explicitly once, shown by the smallest of its spellings.
-        let mut unique: HashMap<PathBuf, DiscoveredFile> = HashMap::new();
-        for file in files {
-            let key = config::absolute(&file.path);
-            match unique.get_mut(&key) {
-                None => {
-                    unique.insert(key, file);
-                }
-                Some(kept) => {
-                    if (file.explicit, std::cmp::Reverse(&file.path))
-                        > (kept.explicit, std::cmp::Reverse(&kept.path))
-                    {
-                        kept.path = file.path;
-                    }
-                    kept.explicit |= file.explicit;
-                }
-            }
-        }
-        let mut files: Vec<DiscoveredFile> = unique.into_values().collect();
+        let mut files = if one_source { files } else { unique(files) };
         files.sort_by(|a, b| a.path.cmp(&b.path));
 
         // A broken config is reported once, not once per file it governs.
@@ -349,6 +331,29 @@ impl Found {
             skipped,
         }
     }
+}
+
+/// One entry per file however it was named (`a.xml`, `./a.xml`, via two roots): explicit if
+/// named explicitly once, shown by the smallest of its spellings.
+fn unique(files: Vec<DiscoveredFile>) -> Vec<DiscoveredFile> {
+    let mut unique: HashMap<PathBuf, DiscoveredFile> = HashMap::new();
+    for file in files {
+        let key = config::absolute(&file.path);
+        match unique.get_mut(&key) {
+            None => {
+                unique.insert(key, file);
+            }
+            Some(kept) => {
+                if (file.explicit, std::cmp::Reverse(&file.path))
+                    > (kept.explicit, std::cmp::Reverse(&kept.path))
+                {
+                    kept.path = file.path;
+                }
+                kept.explicit |= file.explicit;
+            }
+        }
+    }
+    unique.into_values().collect()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
