@@ -1,7 +1,6 @@
 //! `apimfix fmt`: format files; print a diff, list them (`--check`) or write them.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use apimfix::report::{FileError, FileReport, diff::unified_diff};
 use apimfix::write::write_atomic;
@@ -24,15 +23,62 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
     Ok(Some(text))
 }
 
-/// What formatting one file gave, with what the output stage needs of the file.
-struct Formatted {
-    display_path: String,
-    path: Option<PathBuf>,
-    /// The new text, `None` when the file is formatted already.
-    result: Result<Option<String>, FileError>,
-    /// The bytes read, kept only when they are shown or compared: the file changes, failed,
-    /// or is stdin.
-    original: Vec<u8>,
+/// What formatting one file gave, ready for the output stage: each file's diff, write or
+/// listing is done in its unit, so no run holds the texts of every file it changes.
+enum Formatted {
+    Unchanged {
+        /// For stdin: the text, echoed.
+        output: Option<Vec<u8>>,
+    },
+    Changed {
+        /// What stdout gets: the path (`--check`), the diff, or for stdin the new text.
+        output: Option<Vec<u8>>,
+    },
+    Failed(FileReport),
+}
+
+fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
+    let failed = |error: FileError, text: String| {
+        let mut report = FileReport::new(
+            file.input.display_path.clone(),
+            file.input.path.clone(),
+            text,
+        );
+        report.error = Some(error);
+        Formatted::Failed(report)
+    };
+    let old = file.original();
+    let new_text = match format_file(file) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            let stdin = file.input.path.is_none() && !args.check;
+            return Formatted::Unchanged {
+                output: stdin.then(|| old.to_vec()),
+            };
+        }
+        Err(e) => return failed(e, super::findings::text_of(old)),
+    };
+    let listed = || Some(format!("{}\n", file.input.display_path).into_bytes());
+    let output = match &file.input.path {
+        None if args.check => listed(),
+        None => Some(new_text.into_bytes()),
+        Some(_) if args.check => listed(),
+        Some(path) if args.write => match write_atomic(path, new_text.as_bytes(), old) {
+            Ok(()) => None,
+            Err(e) => {
+                let error = FileError::Io(std::io::Error::other(super::without_path(
+                    &e.to_string(),
+                    path,
+                )));
+                return failed(error, super::findings::text_of(old));
+            }
+        },
+        Some(_) => {
+            let old = super::findings::text_of(old);
+            Some(unified_diff(&file.input.display_path, &old, &new_text).into_bytes())
+        }
+    };
+    Formatted::Changed { output }
 }
 
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -43,20 +89,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         |unit| {
             unit.files
                 .par_iter()
-                .map(|file| {
-                    let result = format_file(file);
-                    let keep = !matches!(result, Ok(None)) || file.input.path.is_none();
-                    Formatted {
-                        display_path: file.input.display_path.clone(),
-                        path: file.input.path.clone(),
-                        original: if keep {
-                            file.original().to_vec()
-                        } else {
-                            Vec::new()
-                        },
-                        result,
-                    }
-                })
+                .map(|file| format_one(file, args))
                 .collect()
         },
     )
@@ -66,55 +99,20 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut unchanged = 0usize;
     let mut failed: Vec<FileReport> = Vec::new();
     for file in run.results {
-        let formatted = match file.result {
-            Ok(f) => f,
-            Err(e) => {
-                let mut report = FileReport::new(
-                    file.display_path,
-                    file.path,
-                    super::findings::text_of(&file.original),
-                );
-                report.error = Some(e);
-                failed.push(report);
-                continue;
+        match file {
+            Formatted::Unchanged { output } => {
+                unchanged += 1;
+                if let Some(output) = output {
+                    out.write_all(&output)?;
+                }
             }
-        };
-        if run.reads_stdin && args.check {
-            if formatted.is_some() {
+            Formatted::Changed { output } => {
                 changed += 1;
-                writeln!(out, "{}", file.display_path)?;
+                if let Some(output) = output {
+                    out.write_all(&output)?;
+                }
             }
-            continue;
-        }
-        if run.reads_stdin {
-            match &formatted {
-                Some(text) => out.write_all(text.as_bytes())?,
-                None => out.write_all(&file.original)?,
-            }
-            continue;
-        }
-        let Some(new_text) = formatted else {
-            unchanged += 1;
-            continue;
-        };
-        changed += 1;
-        let old = super::findings::text_of(&file.original);
-        if args.check {
-            writeln!(out, "{}", file.display_path)?;
-        } else if args.write {
-            if let Some(path) = &file.path
-                && let Err(e) = write_atomic(path, new_text.as_bytes(), &file.original)
-            {
-                changed -= 1;
-                let mut report = FileReport::new(file.display_path.clone(), file.path.clone(), old);
-                report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
-                    &e.to_string(),
-                    path,
-                ))));
-                failed.push(report);
-            }
-        } else {
-            out.write_all(unified_diff(&file.display_path, &old, &new_text).as_bytes())?;
+            Formatted::Failed(report) => failed.push(report),
         }
     }
     eprint_reports(failed.iter());
