@@ -317,11 +317,16 @@ fn finish_file(
     args: &FixArgs,
 ) -> FixedFile {
     let reads_stdin = file.input.path.is_none();
+    let shown = if fix.error.is_some() {
+        super::findings::text_of(file.original())
+    } else {
+        String::new()
+    };
     let mut done = FixedFile {
         report: FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
-            super::findings::text_of(file.original()),
+            shown,
         ),
         output: None,
         changed: false,
@@ -336,12 +341,18 @@ fn finish_file(
     };
     let mut remaining: Vec<Diagnostic> = rule_diagnostics_with(file, parsed, doc, facts);
     merge_repo_findings(file, doc, repo_after, &mut remaining);
+    // As in `check`, only findings show source lines: a clean file's report keeps no copy.
+    let shown = if remaining.is_empty() && fix.error.is_none() {
+        String::new()
+    } else {
+        doc.source().to_owned()
+    };
     done.report = FileReport {
         diagnostics: remaining,
         ..FileReport::new(
             file.input.display_path.clone(),
             file.input.path.clone(),
-            doc.source().to_owned(),
+            shown,
         )
     };
     done.report.error = fix.error.as_ref().map(clone_error);
