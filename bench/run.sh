@@ -215,6 +215,21 @@ else
     done
 fi
 
+# Peak memory (maximum resident set size) of each apimfix command, one run each, with GNU
+# time when it is installed.
+memory_table=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' true > /dev/null 2>&1; then
+    memory_table="| command | peak memory [MB] |"$'\n'"| --- | ---: |"
+    for i in "${!names[@]}"; do
+        [[ ${names[$i]} == apimfix* ]] || continue
+        /usr/bin/time -o "$work/mem" -f '%M' bash -c "${cmds[$i]}" > /dev/null 2>&1 || true
+        kb=$(tail -n1 "$work/mem")
+        memory_table+=$'\n'"| \`${names[$i]}\` | $((kb / 1024)) |"
+    done
+else
+    say "bench: GNU time not found; peak memory is not measured (apt-get install time)"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -257,6 +272,12 @@ table=$(awk -F'\t' '
     echo
     echo "$table"
     echo
+    if [[ -n $memory_table ]]; then
+        echo "Peak memory, one run each (\`/usr/bin/time -f %M\`):"
+        echo
+        echo "$memory_table"
+        echo
+    fi
     echo "Commands (\`\$TREE\` is the generated tree):"
     echo
     echo '```sh'

@@ -245,3 +245,73 @@ fn config_turns_rules_off_and_ignores_per_file() {
     t.write("rules.yaml", "rules:\n  base-missing: false\n");
     assert_eq!(t.run(&["check", "."]).code, 0);
 }
+
+/// Files are worked on repo by repo (and loose files in batches) on several threads; the
+/// output must still come in path order, whatever unit a file was in, and be the same on
+/// every run. With the cross-scope findings of each repo in it.
+#[test]
+fn output_is_in_path_order_across_repos_and_loose_files() {
+    let t = TestDir::new();
+    let lost_base =
+        "<policies><inbound><rate-limit calls=\"5\" renewal-period=\"60\" /></inbound></policies>";
+    let global = "<policies><inbound><cors><allowed-origins><origin>https://a.example</origin></allowed-origins></cors></inbound></policies>";
+    for repo in ["b-repo", "a-repo", "c-repo/nested"] {
+        t.write(&format!("{repo}/policy.xml"), global);
+        t.write(&format!("{repo}/apis/x/policy.xml"), lost_base);
+        t.write(&format!("{repo}/apis/y/operations/o/policy.xml"), lost_base);
+    }
+    // More loose files than one batch holds, with names that sort between the repos. Their
+    // scope is unknown, so they get the scope-free findings.
+    let wildcard = "<policies><inbound><cors allow-credentials=\"true\"><allowed-origins><origin>*</origin></allowed-origins></cors></inbound></policies>";
+    for i in 0..150 {
+        t.write(&format!("b-loose/{i:03}.xml"), wildcard);
+    }
+    t.write("a.xml", wildcard);
+    t.write("c-repo/zz.xml", wildcard);
+
+    let first = t.run(&["check", "-v", "--output-format", "json", "."]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let json: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted, "findings in path order");
+    let files: std::collections::BTreeSet<&str> = paths.iter().copied().collect();
+    assert_eq!(
+        files.len(),
+        3 * 2 + 150 + 2,
+        "every file with a finding is reported"
+    );
+    // The cross-scope view is there: each repo's API policy lost its `<base />`, so the
+    // global `<cors>` never runs for it.
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "base-missing" && f["path"] == "c-repo/nested/apis/x/policy.xml"),
+        "{}",
+        first.stdout
+    );
+
+    let scopes: Vec<&str> = first
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": scope "))
+        .map(|l| l.split(": scope ").next().unwrap())
+        .collect();
+    let mut sorted_scopes = scopes.clone();
+    sorted_scopes.sort();
+    assert_eq!(scopes, sorted_scopes, "-v notes in path order");
+    assert_eq!(scopes.len(), 3 * 3 + 150 + 2);
+
+    for _ in 0..3 {
+        let again = t.run(&["check", "-v", "--output-format", "json", "."]);
+        assert_eq!(again.stdout, first.stdout, "the same output on every run");
+    }
+}
