@@ -95,9 +95,30 @@ impl Repo {
         // Where each chain's winning `<cors>` stands: one that wins in any chain applies, so
         // it is not `cors-shadowed` even where another chain's `<cors>` beats it.
         let mut applies: BTreeSet<(FileId, usize)> = BTreeSet::new();
+        // Chains come grouped by (API, product), operations last: the broader levels of a
+        // group's operation chains are the same, so their events are composed once.
+        let mut parent: Option<(Chain, Vec<Event>)> = None;
         for chain in self.chains() {
             let levels = self.levels(&chain);
-            let events = self.compose(&levels, Section::Inbound, gates).events;
+            let events = if chain.operation.is_some() {
+                let shared = parent.as_ref().is_some_and(|(c, _)| {
+                    c.workspace == chain.workspace
+                        && c.api == chain.api
+                        && c.product == chain.product
+                });
+                if !shared {
+                    let events = self.inbound_events(&levels[1..], gates, None);
+                    let key = Chain {
+                        operation: None,
+                        ..chain.clone()
+                    };
+                    parent = Some((key, events));
+                }
+                let parent_events = parent.as_ref().map(|(_, e)| e.as_slice());
+                self.inbound_events(&levels, gates, parent_events)
+            } else {
+                self.inbound_events(&levels, gates, None)
+            };
             let Some(first) = events.iter().position(|e| e.kind == EventKind::Cors) else {
                 self.lost_cors(&chain, &levels, &mut out);
                 continue;

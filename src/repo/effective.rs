@@ -212,19 +212,18 @@ impl Event {
     }
 }
 
-/// One section composed over one chain.
-pub(crate) struct Composition {
-    pub(crate) statements: Vec<Statement>,
-    pub(crate) events: Vec<Event>,
-}
-
 struct Composer<'r> {
     repo: &'r Repo,
     levels: &'r [Level],
     gates: &'r GateOptions,
     section: Section,
-    statements: Vec<Statement>,
+    /// `None` when only the events are wanted: statements copy each element's text, and the
+    /// analysis composes every chain.
+    statements: Option<Vec<Statement>>,
     events: Vec<Event>,
+    /// The events of `levels[1..]`, composed before (levels counted from there): chains
+    /// differing only in their operation share them.
+    parent_events: Option<&'r [Event]>,
 }
 
 impl Repo {
@@ -249,7 +248,7 @@ impl Repo {
             .into_iter()
             .map(|section| EffectiveSection {
                 section,
-                statements: self.compose(&levels, section, &gates).statements,
+                statements: self.compose(&levels, section, &gates),
             })
             .collect();
         Effective {
@@ -258,27 +257,45 @@ impl Repo {
         }
     }
 
+    /// The statements of `section` composed over `levels`.
     pub(crate) fn compose(
         &self,
         levels: &[Level],
         section: Section,
         gates: &GateOptions,
-    ) -> Composition {
+    ) -> Vec<Statement> {
         let mut composer = Composer {
             repo: self,
             levels,
             gates,
             section,
-            statements: Vec::new(),
+            statements: Some(Vec::new()),
             events: Vec::new(),
+            parent_events: None,
         };
-        if !levels.is_empty() {
-            composer.expand(0);
-        }
-        Composition {
-            statements: composer.statements,
-            events: composer.events,
-        }
+        composer.run();
+        composer.statements.unwrap_or_default()
+    }
+
+    /// The events of the inbound section composed over `levels`. `parent_events`, when
+    /// given, are the events of `levels[1..]` as this function returned them.
+    pub(crate) fn inbound_events(
+        &self,
+        levels: &[Level],
+        gates: &GateOptions,
+        parent_events: Option<&[Event]>,
+    ) -> Vec<Event> {
+        let mut composer = Composer {
+            repo: self,
+            levels,
+            gates,
+            section: Section::Inbound,
+            statements: None,
+            events: Vec::new(),
+            parent_events,
+        };
+        composer.run();
+        composer.events
     }
 
     pub(crate) fn element(&self, loc: Loc) -> ElementRef<'_> {
@@ -298,6 +315,12 @@ impl Repo {
 }
 
 impl Composer<'_> {
+    fn run(&mut self) {
+        if !self.levels.is_empty() {
+            self.expand(0);
+        }
+    }
+
     /// Emits level `i`'s section, splicing broader levels at each `<base />`.
     fn expand(&mut self, i: usize) {
         // Copy the shared references out so the walk can borrow `self` mutably.
@@ -323,15 +346,22 @@ impl Composer<'_> {
                 };
                 match self.resolve(level, child) {
                     Some(fragment) => self.emit_fragment(i, fragment, include, child),
-                    None => self.emit(i, file, child, None),
+                    None => self.emit(i, file, child),
                 }
             } else {
-                self.emit(i, file, child, None);
+                self.emit(i, file, child);
             }
         }
     }
 
     fn expand_parent(&mut self, i: usize) {
+        if let (0, Some(parent)) = (i, self.parent_events) {
+            self.events.extend(parent.iter().map(|e| Event {
+                level: e.level + 1,
+                ..*e
+            }));
+            return;
+        }
         if i + 1 < self.levels.len() {
             self.expand(i + 1);
         }
@@ -353,16 +383,14 @@ impl Composer<'_> {
         let repo = self.repo;
         let root = repo.file(fragment).doc.root();
         for child in root.child_elements() {
-            self.statements
-                .push(self.statement(fragment, child, id.clone()));
+            self.push_statement(fragment, child, || id.clone());
             self.events_of(i, fragment, child, Some(include));
         }
     }
 
     /// Emits a statement of level `i`'s file, then walks it for events and nested `<base />`.
-    fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>, fragment: Option<String>) {
-        self.statements
-            .push(self.statement(file, element, fragment));
+    fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>) {
+        self.push_statement(file, element, || None);
         // A nested `<base />` splices the parent's statements, once per statement: several
         // of them sit in different branches of a `<choose>`, and only one branch runs.
         let mut expanded = false;
@@ -444,6 +472,18 @@ impl Composer<'_> {
             include,
             level,
         });
+    }
+
+    fn push_statement(
+        &mut self,
+        file: FileId,
+        element: ElementRef<'_>,
+        fragment: impl FnOnce() -> Option<String>,
+    ) {
+        if self.statements.is_some() {
+            let statement = self.statement(file, element, fragment());
+            self.statements.get_or_insert_default().push(statement);
+        }
     }
 
     fn statement(
