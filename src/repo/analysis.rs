@@ -25,8 +25,9 @@
 //!   or without a global policy file at the first API policy file's `<inbound>` (by path), the
 //!   narrowest file every chain of that API runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
 
 use super::effective::{Event, EventKind, Loc};
 use super::{Chain, FileId, Level, Repo, Section, origin};
@@ -36,6 +37,21 @@ use crate::rules::{RepoFacts, Rule};
 use crate::scope::Scope;
 use crate::syntax::ElementRef;
 use crate::text::TextRange;
+
+/// What [`Repo::facts_for`] reports of the fragments one container sees.
+#[derive(Debug, Default)]
+pub(crate) struct FragmentSets {
+    gate: BTreeSet<String>,
+    cors: BTreeSet<String>,
+}
+
+/// [`FragmentSets`] per container, for the gate list of the last call.
+#[derive(Debug, Default)]
+pub(crate) struct FragmentSetsCache {
+    gates: Option<GateOptions>,
+    service: Option<Arc<FragmentSets>>,
+    workspaces: HashMap<String, Arc<FragmentSets>>,
+}
 
 /// A cross-scope finding in one file of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,17 +72,7 @@ impl Repo {
             return RepoFacts::default();
         };
         let workspace = self.file(id).workspace.as_deref();
-        let mut gate_fragments = BTreeSet::new();
-        let mut cors_fragments = BTreeSet::new();
-        for (name, fragment) in self.visible_fragments(workspace) {
-            let root = self.file(fragment).doc.root();
-            if root.descendants().any(|d| gates.is_gate(d.name())) {
-                gate_fragments.insert(name.to_owned());
-            }
-            if root.child_elements().any(|c| c.is("cors")) {
-                cors_fragments.insert(name.to_owned());
-            }
-        }
+        let sets = self.fragment_sets(workspace, gates);
         // With no global policy file, the service policy may live outside the repo: unless a
         // broader file shows a `<cors>`, the answer is unknown (and `global-has-cors` decides).
         let no_global = self.service.policy.is_none() && self.file(id).scope != Scope::Global;
@@ -77,9 +83,47 @@ impl Repo {
         RepoFacts {
             ancestor_has_cors,
             repo_has_cors: Some(self.repo_has_cors()),
-            gate_fragments,
-            cors_fragments,
+            gate_fragments: sets.gate.clone(),
+            cors_fragments: sets.cors.clone(),
         }
+    }
+
+    /// The `fragment-id`s visible from `workspace` that hold a gate, and those that hold a
+    /// `<cors>` at the top, computed once per container and gate list.
+    fn fragment_sets(&self, workspace: Option<&str>, gates: &GateOptions) -> Arc<FragmentSets> {
+        let mut cache = self
+            .fragment_sets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.gates.as_ref() != Some(gates) {
+            *cache = FragmentSetsCache {
+                gates: Some(gates.clone()),
+                ..FragmentSetsCache::default()
+            };
+        }
+        let known = match workspace {
+            Some(ws) => cache.workspaces.get(ws),
+            None => cache.service.as_ref(),
+        };
+        if let Some(sets) = known {
+            return Arc::clone(sets);
+        }
+        let mut sets = FragmentSets::default();
+        for (name, fragment) in self.visible_fragments(workspace) {
+            let root = self.file(fragment).doc.root();
+            if root.descendants().any(|d| gates.is_gate(d.name())) {
+                sets.gate.insert(name.to_owned());
+            }
+            if root.child_elements().any(|c| c.is("cors")) {
+                sets.cors.insert(name.to_owned());
+            }
+        }
+        let sets = Arc::new(sets);
+        match workspace {
+            Some(ws) => cache.workspaces.insert(ws.to_owned(), Arc::clone(&sets)),
+            None => cache.service.replace(Arc::clone(&sets)),
+        };
+        sets
     }
 
     /// The cross-scope findings of the whole repo, sorted by file and position.
@@ -148,6 +192,13 @@ impl Repo {
     /// The first `<cors>` a policy file's inbound holds directly or by an included fragment:
     /// the element, or the `<include-fragment>` bringing it.
     pub(crate) fn inbound_cors(&self, file: FileId) -> Option<Loc> {
+        let all = self
+            .inbound_cors
+            .get_or_init(|| self.file_ids().map(|f| self.find_inbound_cors(f)).collect());
+        all[file.0]
+    }
+
+    fn find_inbound_cors(&self, file: FileId) -> Option<Loc> {
         let inbound = self.section_of(file, Section::Inbound)?;
         let workspace = self.file(file).workspace.as_deref();
         inbound.child_elements().find_map(|child| {

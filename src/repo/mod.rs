@@ -30,13 +30,14 @@ mod error;
 mod origin;
 
 pub use analysis::RepoFinding;
+use effective::Loc;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub use error::RepoError;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::folders::{Disk, Folders};
 use crate::scope::{self, LayoutPattern, Scope};
@@ -65,6 +66,8 @@ pub(crate) struct PolicyFile {
     pub(crate) label: String,
     /// The workspace whose artifacts hold the file.
     pub(crate) workspace: Option<String>,
+    /// Where the file was attached; its node may since name a later file of the same slot.
+    slot: Slot,
     pub(crate) doc: Arc<Document>,
 }
 
@@ -169,6 +172,12 @@ pub struct Repo {
     errors: Vec<RepoError>,
     /// [`Repo::repo_has_cors`], computed on first use: it reads every file.
     has_cors: OnceLock<bool>,
+    /// [`Repo::inbound_cors`] of every file, by [`FileId`]: every chain and every
+    /// `facts_for` asks it again of the same broader files.
+    inbound_cors: OnceLock<Vec<Option<Loc>>>,
+    /// The fragment sets `facts_for` reports, which are the same for every file of a
+    /// container.
+    fragment_sets: Mutex<analysis::FragmentSetsCache>,
 }
 
 impl Repo {
@@ -253,6 +262,8 @@ impl Repo {
             workspaces: BTreeMap::new(),
             errors: Vec::new(),
             has_cors: OnceLock::new(),
+            inbound_cors: OnceLock::new(),
+            fragment_sets: Mutex::default(),
         }
     }
 
@@ -498,6 +509,7 @@ impl Repo {
             scope,
             label,
             workspace,
+            slot,
             doc,
         });
     }
@@ -546,15 +558,9 @@ impl Repo {
 
     /// The products of the API's container that hold `api`.
     fn products_holding(&self, workspace: Option<&str>, api: &str) -> Vec<String> {
-        let Some(container) = self.container(workspace) else {
-            return Vec::new();
-        };
-        container
-            .products
-            .iter()
-            .filter(|(_, p)| p.apis.contains(membership_name(api)) || p.apis.contains(api))
-            .map(|(name, _)| name.clone())
-            .collect()
+        self.container(workspace)
+            .map(|c| holders(c, api).map(|(name, _)| name.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Every chain: per API (service APIs first, then each workspace's, by name), the chain
@@ -680,23 +686,28 @@ impl Repo {
         let workspace = file.workspace.as_deref();
         let container = self.container(workspace)?;
         let mut out = Vec::new();
-        let api_of = |id: FileId| -> Option<&String> {
-            container.apis.iter().find_map(|(name, node)| {
-                (node.policy == Some(id) || node.operations.values().any(|o| *o == Some(id)))
-                    .then_some(name)
-            })
+        // The API whose node holds the file: the one of its slot, unless a later file of the
+        // same slot took its place.
+        let api_of = |id: FileId| -> Option<(&String, &ApiNode)> {
+            let (api, node) = match &file.slot {
+                Slot::Api(api) | Slot::Operation(api, _) => container.apis.get_key_value(api)?,
+                _ => return None,
+            };
+            let holds = match &file.slot {
+                Slot::Operation(_, op) => node.operations.get(op) == Some(&Some(id)),
+                _ => node.policy == Some(id),
+            };
+            holds.then_some((api, node))
         };
         match file.scope {
             Scope::Global => return Some(out),
             Scope::Fragment | Scope::Unknown => return None,
             Scope::Operation | Scope::Api => {
-                if let Some(api) = api_of(id) {
+                if let Some((api, node)) = api_of(id) {
                     if file.scope == Scope::Operation {
-                        out.extend(container.apis[api].policy);
+                        out.extend(node.policy);
                     }
-                    for product in self.products_holding(workspace, api) {
-                        out.extend(container.products[&product].policy);
-                    }
+                    out.extend(holders(container, api).filter_map(|(_, p)| p.policy));
                 }
             }
             Scope::Product | Scope::Workspace => {}
@@ -721,6 +732,17 @@ impl Repo {
     pub(crate) fn file_ids(&self) -> impl Iterator<Item = FileId> {
         (0..self.files.len()).map(FileId)
     }
+}
+
+/// The products of `container` that hold `api`, by name.
+fn holders<'c>(
+    container: &'c Container,
+    api: &'c str,
+) -> impl Iterator<Item = (&'c String, &'c ProductNode)> + 'c {
+    container
+        .products
+        .iter()
+        .filter(move |(_, p)| p.apis.contains(membership_name(api)) || p.apis.contains(api))
 }
 
 /// `policy.xml`, the one file name APIOps gives policies.
