@@ -309,7 +309,7 @@ impl Repo {
             } else if gate.level < cors.level {
                 let message = format!(
                     "{brought} in {} runs before the `<cors>` of {} that `<base />` brings in, so calls it rejects get no CORS headers",
-                    self.file(gate.home()).label,
+                    self.file(gate.home()).label(),
                     self.describe(cors.pointer()),
                 );
                 let at = self.element(gate.pointer()).start_tag();
@@ -455,7 +455,7 @@ impl Repo {
     fn describe(&self, loc: Loc) -> String {
         let file = self.file(loc.file);
         let line = self.line_of(loc.file, self.element(loc).start_tag());
-        format!("{} ({}:{line})", file.label, file.rel)
+        format!("{} ({}:{line})", file.label(), file.rel)
     }
 }
 

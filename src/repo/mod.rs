@@ -36,10 +36,11 @@ pub use error::RepoError;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::folders::{Disk, Folders};
+use crate::folders::{Disk, Folders, Listing};
 use crate::scope::{self, LayoutPattern, Scope};
 use crate::syntax::{self, Document, ElementRef, RootKind};
 
@@ -62,13 +63,33 @@ pub(crate) struct PolicyFile {
     /// Relative to the artifacts root, `/`-separated: what messages show.
     pub(crate) rel: String,
     pub(crate) scope: Scope,
-    /// Names the file in messages, e.g. "product `starter`".
-    pub(crate) label: String,
     /// The workspace whose artifacts hold the file.
     pub(crate) workspace: Option<String>,
     /// Where the file was attached; its node may since name a later file of the same slot.
     slot: Slot,
     pub(crate) doc: Arc<Document>,
+}
+
+impl PolicyFile {
+    /// Names the file in messages, e.g. "product `starter`". Made on demand: few files are
+    /// ever named.
+    pub(crate) fn label(&self) -> String {
+        let ws_note = self
+            .workspace
+            .as_deref()
+            .map(|w| format!(" in workspace `{w}`"))
+            .unwrap_or_default();
+        match &self.slot {
+            Slot::Container => match &self.workspace {
+                Some(ws) => format!("workspace `{ws}`"),
+                None => "global scope".to_owned(),
+            },
+            Slot::Api(api) => format!("API `{api}`{ws_note}"),
+            Slot::Operation(api, op) => format!("operation `{api}/{op}`{ws_note}"),
+            Slot::Product(product) => format!("product `{product}`{ws_note}"),
+            Slot::Fragment(fragment) => format!("fragment `{fragment}`{ws_note}"),
+        }
+    }
 }
 
 /// The service, or one workspace: the artifacts below one folder.
@@ -164,9 +185,9 @@ pub(crate) struct Level {
 pub struct Repo {
     root: PathBuf,
     files: Vec<PolicyFile>,
-    by_path: HashMap<PathBuf, FileId>,
+    by_path: HashMap<PathBuf, FileId, FastHash>,
     /// The same files by [`PolicyFile::rel`], for paths spelled differently (`./x`).
-    by_rel: HashMap<String, FileId>,
+    by_rel: HashMap<String, FileId, FastHash>,
     service: Container,
     workspaces: BTreeMap<String, Container>,
     errors: Vec<RepoError>,
@@ -222,11 +243,11 @@ impl Repo {
         folders: &dyn Folders,
     ) -> Result<Repo, RepoError> {
         let mut repo = Repo::empty(root);
-        let given: HashMap<String, Arc<Document>> = documents
+        let given: HashMap<String, Arc<Document>, FastHash> = documents
             .into_iter()
             .filter_map(|(path, doc)| {
                 let relative = path.strip_prefix(&repo.root).ok()?;
-                Some((scope::normal_components(relative).join("/"), doc))
+                Some((slash_joined(relative), doc))
             })
             .collect();
         let mut found = repo.scan(folders)?;
@@ -256,8 +277,8 @@ impl Repo {
         Repo {
             root: root.to_path_buf(),
             files: Vec::new(),
-            by_path: HashMap::new(),
-            by_rel: HashMap::new(),
+            by_path: HashMap::default(),
+            by_rel: HashMap::default(),
             service: Container::default(),
             workspaces: BTreeMap::new(),
             errors: Vec::new(),
@@ -313,8 +334,7 @@ impl Repo {
             return Some(*id);
         }
         let rel = path.strip_prefix(&self.root).ok()?;
-        let rel = scope::normal_components(rel).join("/");
-        self.by_rel.get(&rel).copied()
+        self.by_rel.get(&slash_joined(rel)).copied()
     }
 
     /// Walks the folders: creates the nodes of APIs, operations, products and fragments, reads
@@ -325,18 +345,23 @@ impl Repo {
     ) -> Result<Vec<(Slot, Option<String>, String)>, RepoError> {
         let root = self.fs_root();
         // Only the root must be readable: everything below is optional.
-        folders.listing(&root).map_err(|source| RepoError::Io {
+        let listing = folders.listing(&root).map_err(|source| RepoError::Io {
             path: self.root.clone(),
             source,
         })?;
         let mut found = Vec::new();
         let mut service = Container::default();
-        self.scan_container(folders, &root, "", None, &mut service, &mut found);
+        let dir = Dir {
+            path: root,
+            listing: Some(listing),
+        };
+        self.scan_container(folders, &dir, "", None, &mut service, &mut found);
         let mut workspaces = BTreeMap::new();
-        for ws in folders.subdirs(&root.join(WORKSPACES_DIR)) {
+        let workspaces_dir = dir.child(folders, WORKSPACES_DIR);
+        for ws in workspaces_dir.subdirs() {
             let mut container = Container::default();
             let prefix = format!("{WORKSPACES_DIR}/{ws}/");
-            let dir = root.join(WORKSPACES_DIR).join(&ws);
+            let dir = workspaces_dir.subdir(folders, &ws);
             self.scan_container(
                 folders,
                 &dir,
@@ -355,38 +380,41 @@ impl Repo {
     fn scan_container(
         &mut self,
         folders: &dyn Folders,
-        dir: &Path,
+        dir: &Dir,
         prefix: &str,
         workspace: Option<&str>,
         container: &mut Container,
         found: &mut Vec<(Slot, Option<String>, String)>,
     ) {
         let ws = workspace.map(str::to_owned);
-        let mut note = |slot: Slot, rel: String, folder: &Path| {
-            if folders.is_file(&folder.join(scope_policy_file())) {
+        let mut note = |slot: Slot, rel: String, folder: &Dir| {
+            if folder.has_file(scope_policy_file()) {
                 found.push((slot, ws.clone(), format!("{prefix}{rel}")));
             }
         };
         note(Slot::Container, scope_policy_file().to_owned(), dir);
-        for api in folders.subdirs(&dir.join("apis")) {
-            let api_dir = dir.join("apis").join(&api);
+        let apis_dir = dir.child(folders, "apis");
+        for api in apis_dir.subdirs() {
+            let api_dir = apis_dir.subdir(folders, &api);
             note(
                 Slot::Api(api.clone()),
                 format!("apis/{api}/policy.xml"),
                 &api_dir,
             );
             let node = container.apis.entry(api.clone()).or_default();
-            for op in folders.subdirs(&api_dir.join("operations")) {
+            let operations_dir = api_dir.child(folders, "operations");
+            for op in operations_dir.subdirs() {
                 note(
                     Slot::Operation(api.clone(), op.clone()),
                     format!("apis/{api}/operations/{op}/policy.xml"),
-                    &api_dir.join("operations").join(&op),
+                    &operations_dir.subdir(folders, &op),
                 );
                 node.operations.insert(op, None);
             }
         }
-        for product in folders.subdirs(&dir.join("products")) {
-            let product_dir = dir.join("products").join(&product);
+        let products_dir = dir.child(folders, "products");
+        for product in products_dir.subdirs() {
+            let product_dir = products_dir.subdir(folders, &product);
             note(
                 Slot::Product(product.clone()),
                 format!("products/{product}/policy.xml"),
@@ -401,11 +429,12 @@ impl Repo {
                 .extend(members);
         }
         for fragments_dir in scope::FRAGMENT_DIRS {
-            for fragment in folders.subdirs(&dir.join(fragments_dir)) {
+            let fragments_dir_listed = dir.child(folders, fragments_dir);
+            for fragment in fragments_dir_listed.subdirs() {
                 note(
                     Slot::Fragment(fragment.clone()),
                     format!("{fragments_dir}/{fragment}/policy.xml"),
-                    &dir.join(fragments_dir).join(&fragment),
+                    &fragments_dir_listed.subdir(folders, &fragment),
                 );
                 container.fragments.entry(fragment).or_insert(None);
             }
@@ -414,19 +443,17 @@ impl Repo {
 
     /// The APIs a product holds: the union of `apis/<a>/productApiInformation.json` markers
     /// and the `apis.json` list.
-    fn read_membership(&mut self, folders: &dyn Folders, product_dir: &Path) -> BTreeSet<String> {
+    fn read_membership(&mut self, folders: &dyn Folders, product_dir: &Dir) -> BTreeSet<String> {
         let mut members = BTreeSet::new();
-        let apis_dir = product_dir.join("apis");
-        for api in folders.subdirs(&apis_dir) {
-            if PRODUCT_API_FILES
-                .iter()
-                .any(|f| folders.is_file(&apis_dir.join(&api).join(f)))
-            {
+        let apis_dir = product_dir.child(folders, "apis");
+        for api in apis_dir.subdirs() {
+            let api_dir = apis_dir.subdir(folders, &api);
+            if PRODUCT_API_FILES.iter().any(|f| api_dir.has_file(f)) {
                 members.insert(api);
             }
         }
-        let list = product_dir.join(PRODUCT_APIS_LIST);
-        if folders.is_file(&list) {
+        if product_dir.has_file(PRODUCT_APIS_LIST) {
+            let list = product_dir.path.join(PRODUCT_APIS_LIST);
             #[derive(serde::Deserialize)]
             struct Member {
                 name: String,
@@ -467,38 +494,29 @@ impl Repo {
             Some(ws) => self.workspaces.entry(ws.clone()).or_default(),
             None => &mut self.service,
         };
-        let ws_note = workspace
-            .as_deref()
-            .map(|w| format!(" in workspace `{w}`"))
-            .unwrap_or_default();
-        let (scope, label) = match &slot {
+        let scope = match &slot {
             Slot::Container => {
                 container.policy = Some(id);
                 match &workspace {
-                    Some(ws) => (Scope::Workspace, format!("workspace `{ws}`")),
-                    None => (Scope::Global, "global scope".to_owned()),
+                    Some(_) => Scope::Workspace,
+                    None => Scope::Global,
                 }
             }
             Slot::Api(api) => {
-                container.apis.entry(api.clone()).or_default().policy = Some(id);
-                (Scope::Api, format!("API `{api}`{ws_note}"))
+                node_mut(&mut container.apis, api).policy = Some(id);
+                Scope::Api
             }
             Slot::Operation(api, op) => {
-                let node = container.apis.entry(api.clone()).or_default();
-                node.operations.insert(op.clone(), Some(id));
-                (Scope::Operation, format!("operation `{api}/{op}`{ws_note}"))
+                *node_mut(&mut node_mut(&mut container.apis, api).operations, op) = Some(id);
+                Scope::Operation
             }
             Slot::Product(product) => {
-                container
-                    .products
-                    .entry(product.clone())
-                    .or_default()
-                    .policy = Some(id);
-                (Scope::Product, format!("product `{product}`{ws_note}"))
+                node_mut(&mut container.products, product).policy = Some(id);
+                Scope::Product
             }
             Slot::Fragment(fragment) => {
-                container.fragments.insert(fragment.clone(), Some(id));
-                (Scope::Fragment, format!("fragment `{fragment}`{ws_note}"))
+                *node_mut(&mut container.fragments, fragment) = Some(id);
+                Scope::Fragment
             }
         };
         self.by_path.insert(path.clone(), id);
@@ -507,7 +525,6 @@ impl Repo {
             path,
             rel,
             scope,
-            label,
             workspace,
             slot,
             doc,
@@ -734,6 +751,15 @@ impl Repo {
     }
 }
 
+/// The entry `key` of `map`, created with its default when missing; the key is copied only
+/// then (the folder scan made most nodes already).
+fn node_mut<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
 /// The products of `container` that hold `api`, by name.
 fn holders<'c>(
     container: &'c Container,
@@ -743,6 +769,121 @@ fn holders<'c>(
         .products
         .iter()
         .filter(move |(_, p)| p.apis.contains(membership_name(api)) || p.apis.contains(api))
+}
+
+/// A folder met by the scan, with its listing when it can be read: each folder is looked up
+/// once, for its files and its sub-folders alike (as [`Folders::is_file`] and
+/// [`Folders::subdirs`] would answer).
+struct Dir {
+    path: PathBuf,
+    listing: Option<Arc<Listing>>,
+}
+
+impl Dir {
+    /// The folder `name` below this one. When this folder's listing shows no entry of that
+    /// name (ASCII case aside, for case-insensitive file systems) it is not looked up:
+    /// reading a folder that is not there is a failed system call per missing folder.
+    fn child(&self, folders: &dyn Folders, name: &str) -> Dir {
+        let path = self.path.join(name);
+        let absent = self.listing.as_ref().is_some_and(|l| {
+            !l.entries
+                .iter()
+                .any(|(entry, _)| entry.eq_ignore_ascii_case(name))
+        });
+        let listing = if absent {
+            None
+        } else {
+            folders.listing(&path).ok()
+        };
+        Dir { path, listing }
+    }
+
+    /// The sub-folder `name`, one of [`Dir::subdirs`].
+    fn subdir(&self, folders: &dyn Folders, name: &str) -> Dir {
+        let path = self.path.join(name);
+        let listing = folders.listing(&path).ok();
+        Dir { path, listing }
+    }
+
+    fn subdirs(&self) -> Vec<String> {
+        self.listing
+            .as_ref()
+            .map(|l| l.subdirs())
+            .unwrap_or_default()
+    }
+
+    fn has_file(&self, name: &str) -> bool {
+        self.listing
+            .as_ref()
+            .is_some_and(|l| l.has_file(&self.path, name))
+    }
+}
+
+/// `scope::normal_components(path).join("/")`, without the vector.
+fn slash_joined(path: &Path) -> String {
+    let mut out = String::with_capacity(path.as_os_str().len());
+    for name in path.components().filter_map(|c| match c {
+        Component::Normal(name) => name.to_str(),
+        _ => None,
+    }) {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(name);
+    }
+    out
+}
+
+/// The hasher of the repo's maps by path and name: keys are the user's own file names, so
+/// the flooding SipHash resists is no concern, and hashing them was a tenth of loading.
+/// (FxHash's word-at-a-time multiply, with its final rotation.)
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FastHash;
+
+impl BuildHasher for FastHash {
+    type Hasher = FastHasher;
+
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+pub(crate) struct FastHasher(u64);
+
+impl FastHasher {
+    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+        self.add(bytes.len() as u64);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.rotate_left(26)
+    }
 }
 
 /// `policy.xml`, the one file name APIOps gives policies.
