@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError};
 
-use super::effective::{Event, EventKind, Loc};
+use super::effective::{Event, EventKind, Loc, Template};
 use super::{Chain, FileId, Level, Repo, Section, origin};
 use crate::config::{CorsOriginsOptions, GateOptions};
 use crate::diagnostic::Diagnostic;
@@ -142,6 +142,7 @@ impl Repo {
         // Chains come grouped by (API, product), operations last: the broader levels of a
         // group's operation chains are the same, so their events are composed once.
         let mut parent: Option<(Chain, Vec<Event>)> = None;
+        let templates = self.inbound_templates(gates);
         for chain in self.chains() {
             let levels = self.levels(&chain);
             let events = if chain.operation.is_some() {
@@ -151,7 +152,7 @@ impl Repo {
                         && c.product == chain.product
                 });
                 if !shared {
-                    let events = self.inbound_events(&levels[1..], gates, None);
+                    let events = self.inbound_events(&levels[1..], &templates, None);
                     let key = Chain {
                         operation: None,
                         ..chain.clone()
@@ -159,12 +160,12 @@ impl Repo {
                     parent = Some((key, events));
                 }
                 let parent_events = parent.as_ref().map(|(_, e)| e.as_slice());
-                self.inbound_events(&levels, gates, parent_events)
+                self.inbound_events(&levels, &templates, parent_events)
             } else {
-                self.inbound_events(&levels, gates, None)
+                self.inbound_events(&levels, &templates, None)
             };
             let Some(first) = events.iter().position(|e| e.kind == EventKind::Cors) else {
-                self.lost_cors(&chain, &levels, &mut out);
+                self.lost_cors(&chain, &levels, &templates, &mut out);
                 continue;
             };
             let winner = &events[first];
@@ -233,8 +234,9 @@ impl Repo {
             .any(|f| {
                 let workspace = self.file(f).workspace.as_deref();
                 self.file(f).doc.root().descendants().any(|d| {
-                    d.is("cors")
-                        || d.is("include-fragment")
+                    let name = d.name();
+                    name.eq_ignore_ascii_case("cors")
+                        || name.eq_ignore_ascii_case("include-fragment")
                             && d.attr("fragment-id")
                                 .and_then(|id| self.fragment(workspace, id))
                                 .is_some_and(|frag| {
@@ -250,16 +252,19 @@ impl Repo {
 
     /// `base-missing`: a chain with no `<cors>` left, where a broader scope has one that a
     /// section without `<base />` drops.
-    fn lost_cors(&self, chain: &Chain, levels: &[Level], out: &mut Findings) {
+    fn lost_cors(
+        &self,
+        chain: &Chain,
+        levels: &[Level],
+        templates: &[Template],
+        out: &mut Findings,
+    ) {
         for (i, level) in levels.iter().enumerate() {
             let Some(file) = level.file else { continue };
-            if level.scope == Scope::Global {
+            if level.scope == Scope::Global || templates[file.0].has_base {
                 continue;
             }
             let inbound = self.section_of(file, Section::Inbound);
-            if inbound.is_some_and(|s| s.descendants().any(|d| d.is("base"))) {
-                continue;
-            }
             let lost = levels[i + 1..]
                 .iter()
                 .filter_map(|l| l.file)
