@@ -34,6 +34,7 @@ use effective::Loc;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub use error::RepoError;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -185,6 +186,8 @@ pub(crate) struct Level {
 pub struct Repo {
     root: PathBuf,
     files: Vec<PolicyFile>,
+    /// Only for handed-over documents ([`Repo::from_documents`]): loaded files are at
+    /// `root.join(rel)`, one per `rel`, so [`Repo::by_rel`] finds them alike.
     by_path: HashMap<PathBuf, FileId, FastHash>,
     /// The same files by [`PolicyFile::rel`], for paths spelled differently (`./x`).
     by_rel: HashMap<String, FileId, FastHash>,
@@ -228,6 +231,7 @@ impl Repo {
                 continue;
             };
             let rel = names.join("/");
+            repo.by_path.insert(path.clone(), FileId(repo.files.len()));
             repo.attach(slot, workspace, path, rel, doc);
         }
         Ok(repo)
@@ -245,10 +249,7 @@ impl Repo {
         let mut repo = Repo::empty(root);
         let given: HashMap<String, Arc<Document>, FastHash> = documents
             .into_iter()
-            .filter_map(|(path, doc)| {
-                let relative = path.strip_prefix(&repo.root).ok()?;
-                Some((slash_joined(relative), doc))
-            })
+            .filter_map(|(path, doc)| Some((rel_of(&repo.root, &path)?.into_owned(), doc)))
             .collect();
         let mut found = repo.scan(folders)?;
         found.sort_by(|a, b| a.2.cmp(&b.2));
@@ -330,11 +331,12 @@ impl Repo {
     }
 
     pub(crate) fn file_id(&self, path: &Path) -> Option<FileId> {
-        if let Some(id) = self.by_path.get(path) {
-            return Some(*id);
+        if !self.by_path.is_empty() {
+            if let Some(id) = self.by_path.get(path) {
+                return Some(*id);
+            }
         }
-        let rel = path.strip_prefix(&self.root).ok()?;
-        self.by_rel.get(&slash_joined(rel)).copied()
+        self.by_rel.get(&*rel_of(&self.root, path)?).copied()
     }
 
     /// Walks the folders: creates the nodes of APIs, operations, products and fragments, reads
@@ -519,7 +521,6 @@ impl Repo {
                 Scope::Fragment
             }
         };
-        self.by_path.insert(path.clone(), id);
         self.by_rel.insert(rel.clone(), id);
         self.files.push(PolicyFile {
             path,
@@ -819,6 +820,36 @@ impl Dir {
     }
 }
 
+/// `path` relative to `root` as [`PolicyFile::rel`] spells it, i.e. `slash_joined` of
+/// `path.strip_prefix(root)`. A path spelled `root/name/...` with plain names (as loading
+/// and the walk spell them) is read off its bytes: splitting paths into components was a
+/// fifth of loading.
+fn rel_of<'p>(root: &Path, path: &'p Path) -> Option<Cow<'p, str>> {
+    if let Some(rest) = plain_rest(root, path) {
+        return Some(Cow::Borrowed(rest));
+    }
+    let relative = path.strip_prefix(root).ok()?;
+    Some(Cow::Owned(slash_joined(relative)))
+}
+
+/// What follows `root/` in `path`, when that is plain `/`-separated names: none empty, `.`
+/// or `..`, so its components are exactly its names.
+fn plain_rest<'p>(root: &Path, path: &'p Path) -> Option<&'p str> {
+    // Windows' verbatim paths do not split at `/`.
+    if cfg!(windows) || root.as_os_str().is_empty() {
+        return None;
+    }
+    let rest = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .strip_prefix(root.as_os_str().as_encoded_bytes())?
+        .strip_prefix(b"/")?;
+    let rest = std::str::from_utf8(rest).ok()?;
+    rest.split('/')
+        .all(|name| !name.is_empty() && name != "." && name != "..")
+        .then_some(rest)
+}
+
 /// `scope::normal_components(path).join("/")`, without the vector.
 fn slash_joined(path: &Path) -> String {
     let mut out = String::with_capacity(path.as_os_str().len());
@@ -923,4 +954,33 @@ pub fn find_roots(files: &[PathBuf]) -> Vec<PathBuf> {
         .filter_map(|f| scope::locate(f).artifacts_root)
         .collect();
     roots.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rel_of_reads_bytes_only_where_components_agree() {
+        let cases = [
+            ("/r", "/r/apis/a/policy.xml"),
+            ("/r", "/r//apis/./a/policy.xml"),
+            ("/r", "/r/apis/../a/policy.xml"),
+            ("/r/", "/r/apis/a/policy.xml"),
+            ("/r/.", "/r/./apis/policy.xml"),
+            (".", "./apis/policy.xml"),
+            ("/r", "/rx/apis/policy.xml"),
+            ("/r", "/r"),
+            ("", "apis/policy.xml"),
+        ];
+        for (root, path) in cases {
+            let (root, path) = (Path::new(root), Path::new(path));
+            let expected = path.strip_prefix(root).ok().map(slash_joined);
+            assert_eq!(
+                rel_of(root, path).map(Cow::into_owned),
+                expected,
+                "{root:?} {path:?}"
+            );
+        }
+    }
 }
