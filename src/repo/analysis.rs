@@ -25,10 +25,11 @@
 //!   or without a global policy file at the first API policy file's `<inbound>` (by path), the
 //!   narrowest file every chain of that API runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError};
 
-use super::effective::{Event, EventKind, Loc};
+use super::effective::{Event, EventKind, Loc, Template};
 use super::{Chain, FileId, Level, Repo, Section, origin};
 use crate::config::{CorsOriginsOptions, GateOptions};
 use crate::diagnostic::Diagnostic;
@@ -36,6 +37,21 @@ use crate::rules::{RepoFacts, Rule};
 use crate::scope::Scope;
 use crate::syntax::ElementRef;
 use crate::text::TextRange;
+
+/// What [`Repo::facts_for`] reports of the fragments one container sees.
+#[derive(Debug, Default)]
+pub(crate) struct FragmentSets {
+    gate: BTreeSet<String>,
+    cors: BTreeSet<String>,
+}
+
+/// [`FragmentSets`] per container, for the gate list of the last call.
+#[derive(Debug, Default)]
+pub(crate) struct FragmentSetsCache {
+    gates: Option<GateOptions>,
+    service: Option<Arc<FragmentSets>>,
+    workspaces: HashMap<String, Arc<FragmentSets>>,
+}
 
 /// A cross-scope finding in one file of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,17 +72,7 @@ impl Repo {
             return RepoFacts::default();
         };
         let workspace = self.file(id).workspace.as_deref();
-        let mut gate_fragments = BTreeSet::new();
-        let mut cors_fragments = BTreeSet::new();
-        for (name, fragment) in self.visible_fragments(workspace) {
-            let root = self.file(fragment).doc.root();
-            if root.descendants().any(|d| gates.is_gate(d.name())) {
-                gate_fragments.insert(name.to_owned());
-            }
-            if root.child_elements().any(|c| c.is("cors")) {
-                cors_fragments.insert(name.to_owned());
-            }
-        }
+        let sets = self.fragment_sets(workspace, gates);
         // With no global policy file, the service policy may live outside the repo: unless a
         // broader file shows a `<cors>`, the answer is unknown (and `global-has-cors` decides).
         let no_global = self.service.policy.is_none() && self.file(id).scope != Scope::Global;
@@ -77,9 +83,47 @@ impl Repo {
         RepoFacts {
             ancestor_has_cors,
             repo_has_cors: Some(self.repo_has_cors()),
-            gate_fragments,
-            cors_fragments,
+            gate_fragments: sets.gate.clone(),
+            cors_fragments: sets.cors.clone(),
         }
+    }
+
+    /// The `fragment-id`s visible from `workspace` that hold a gate, and those that hold a
+    /// `<cors>` at the top, computed once per container and gate list.
+    fn fragment_sets(&self, workspace: Option<&str>, gates: &GateOptions) -> Arc<FragmentSets> {
+        let mut cache = self
+            .fragment_sets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.gates.as_ref() != Some(gates) {
+            *cache = FragmentSetsCache {
+                gates: Some(gates.clone()),
+                ..FragmentSetsCache::default()
+            };
+        }
+        let known = match workspace {
+            Some(ws) => cache.workspaces.get(ws),
+            None => cache.service.as_ref(),
+        };
+        if let Some(sets) = known {
+            return Arc::clone(sets);
+        }
+        let mut sets = FragmentSets::default();
+        for (name, fragment) in self.visible_fragments(workspace) {
+            let root = self.file(fragment).doc.root();
+            if root.descendants().any(|d| gates.is_gate(d.name())) {
+                sets.gate.insert(name.to_owned());
+            }
+            if root.child_elements().any(|c| c.is("cors")) {
+                sets.cors.insert(name.to_owned());
+            }
+        }
+        let sets = Arc::new(sets);
+        match workspace {
+            Some(ws) => cache.workspaces.insert(ws.to_owned(), Arc::clone(&sets)),
+            None => cache.service.replace(Arc::clone(&sets)),
+        };
+        sets
     }
 
     /// The cross-scope findings of the whole repo, sorted by file and position.
@@ -95,11 +139,33 @@ impl Repo {
         // Where each chain's winning `<cors>` stands: one that wins in any chain applies, so
         // it is not `cors-shadowed` even where another chain's `<cors>` beats it.
         let mut applies: BTreeSet<(FileId, usize)> = BTreeSet::new();
+        // Chains come grouped by (API, product), operations last: the broader levels of a
+        // group's operation chains are the same, so their events are composed once.
+        let mut parent: Option<(Chain, Vec<Event>)> = None;
+        let templates = self.inbound_templates(gates);
         for chain in self.chains() {
             let levels = self.levels(&chain);
-            let events = self.compose(&levels, Section::Inbound, gates).events;
+            let events = if chain.operation.is_some() {
+                let shared = parent.as_ref().is_some_and(|(c, _)| {
+                    c.workspace == chain.workspace
+                        && c.api == chain.api
+                        && c.product == chain.product
+                });
+                if !shared {
+                    let events = self.inbound_events(&levels[1..], &templates, None);
+                    let key = Chain {
+                        operation: None,
+                        ..chain.clone()
+                    };
+                    parent = Some((key, events));
+                }
+                let parent_events = parent.as_ref().map(|(_, e)| e.as_slice());
+                self.inbound_events(&levels, &templates, parent_events)
+            } else {
+                self.inbound_events(&levels, &templates, None)
+            };
             let Some(first) = events.iter().position(|e| e.kind == EventKind::Cors) else {
-                self.lost_cors(&chain, &levels, &mut out);
+                self.lost_cors(&chain, &levels, &templates, &mut out);
                 continue;
             };
             let winner = &events[first];
@@ -127,6 +193,13 @@ impl Repo {
     /// The first `<cors>` a policy file's inbound holds directly or by an included fragment:
     /// the element, or the `<include-fragment>` bringing it.
     pub(crate) fn inbound_cors(&self, file: FileId) -> Option<Loc> {
+        let all = self
+            .inbound_cors
+            .get_or_init(|| self.file_ids().map(|f| self.find_inbound_cors(f)).collect());
+        all[file.0]
+    }
+
+    fn find_inbound_cors(&self, file: FileId) -> Option<Loc> {
         let inbound = self.section_of(file, Section::Inbound)?;
         let workspace = self.file(file).workspace.as_deref();
         inbound.child_elements().find_map(|child| {
@@ -161,8 +234,9 @@ impl Repo {
             .any(|f| {
                 let workspace = self.file(f).workspace.as_deref();
                 self.file(f).doc.root().descendants().any(|d| {
-                    d.is("cors")
-                        || d.is("include-fragment")
+                    let name = d.name();
+                    name.eq_ignore_ascii_case("cors")
+                        || name.eq_ignore_ascii_case("include-fragment")
                             && d.attr("fragment-id")
                                 .and_then(|id| self.fragment(workspace, id))
                                 .is_some_and(|frag| {
@@ -178,16 +252,19 @@ impl Repo {
 
     /// `base-missing`: a chain with no `<cors>` left, where a broader scope has one that a
     /// section without `<base />` drops.
-    fn lost_cors(&self, chain: &Chain, levels: &[Level], out: &mut Findings) {
+    fn lost_cors(
+        &self,
+        chain: &Chain,
+        levels: &[Level],
+        templates: &[Template],
+        out: &mut Findings,
+    ) {
         for (i, level) in levels.iter().enumerate() {
             let Some(file) = level.file else { continue };
-            if level.scope == Scope::Global {
+            if level.scope == Scope::Global || templates[file.0].has_base {
                 continue;
             }
             let inbound = self.section_of(file, Section::Inbound);
-            if inbound.is_some_and(|s| s.descendants().any(|d| d.is("base"))) {
-                continue;
-            }
             let lost = levels[i + 1..]
                 .iter()
                 .filter_map(|l| l.file)
@@ -237,7 +314,7 @@ impl Repo {
             } else if gate.level < cors.level {
                 let message = format!(
                     "{brought} in {} runs before the `<cors>` of {} that `<base />` brings in, so calls it rejects get no CORS headers",
-                    self.file(gate.home()).label,
+                    self.file(gate.home()).label(),
                     self.describe(cors.pointer()),
                 );
                 let at = self.element(gate.pointer()).start_tag();
@@ -383,7 +460,7 @@ impl Repo {
     fn describe(&self, loc: Loc) -> String {
         let file = self.file(loc.file);
         let line = self.line_of(loc.file, self.element(loc).start_tag());
-        format!("{} ({}:{line})", file.label, file.rel)
+        format!("{} ({}:{line})", file.label(), file.rel)
     }
 }
 

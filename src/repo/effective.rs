@@ -212,19 +212,34 @@ impl Event {
     }
 }
 
-/// One section composed over one chain.
-pub(crate) struct Composition {
-    pub(crate) statements: Vec<Statement>,
-    pub(crate) events: Vec<Event>,
-}
-
 struct Composer<'r> {
     repo: &'r Repo,
     levels: &'r [Level],
     gates: &'r GateOptions,
     section: Section,
-    statements: Vec<Statement>,
+    /// `None` when only the events are wanted: statements copy each element's text, and the
+    /// analysis composes every chain.
+    statements: Option<Vec<Statement>>,
     events: Vec<Event>,
+    /// The events of `levels[1..]`, composed before (levels counted from there): chains
+    /// differing only in their operation share them.
+    parent_events: Option<&'r [Event]>,
+    /// Each file's inbound events by [`FileId`], walked once for every chain through it.
+    templates: Option<&'r [Template]>,
+    /// When making a [`Template`]: where the parent level's events go, in place of them.
+    parent_marks: Option<Vec<usize>>,
+}
+
+/// A file's own inbound events (at level 0), and where the broader levels' events are
+/// spliced: what composing the file yields in any chain, since the workspace its fragments
+/// resolve in is always the file's own.
+#[derive(Debug, Default)]
+pub(crate) struct Template {
+    events: Vec<Event>,
+    /// Indices into `events` before which the parent level's events go, in order.
+    parents: Vec<usize>,
+    /// Whether the inbound section holds a `<base />` at any depth.
+    pub(crate) has_base: bool,
 }
 
 impl Repo {
@@ -249,7 +264,7 @@ impl Repo {
             .into_iter()
             .map(|section| EffectiveSection {
                 section,
-                statements: self.compose(&levels, section, &gates).statements,
+                statements: self.compose(&levels, section, &gates),
             })
             .collect();
         Effective {
@@ -258,27 +273,86 @@ impl Repo {
         }
     }
 
+    /// The statements of `section` composed over `levels`.
     pub(crate) fn compose(
         &self,
         levels: &[Level],
         section: Section,
         gates: &GateOptions,
-    ) -> Composition {
+    ) -> Vec<Statement> {
         let mut composer = Composer {
             repo: self,
             levels,
             gates,
             section,
-            statements: Vec::new(),
+            statements: Some(Vec::new()),
             events: Vec::new(),
+            parent_events: None,
+            templates: None,
+            parent_marks: None,
         };
-        if !levels.is_empty() {
-            composer.expand(0);
-        }
-        Composition {
-            statements: composer.statements,
-            events: composer.events,
-        }
+        composer.run();
+        composer.statements.unwrap_or_default()
+    }
+
+    /// The events of the inbound section composed over `levels`, from the templates of
+    /// [`Repo::inbound_templates`] (made with the same gates). `parent_events`, when given,
+    /// are the events of `levels[1..]` as this function returned them.
+    pub(crate) fn inbound_events(
+        &self,
+        levels: &[Level],
+        templates: &[Template],
+        parent_events: Option<&[Event]>,
+    ) -> Vec<Event> {
+        // The templates hold every event, so the gates are never asked.
+        let gates = GateOptions::default();
+        let mut composer = Composer {
+            repo: self,
+            levels,
+            gates: &gates,
+            section: Section::Inbound,
+            statements: None,
+            events: Vec::new(),
+            parent_events,
+            templates: Some(templates),
+            parent_marks: None,
+        };
+        composer.run();
+        composer.events
+    }
+
+    /// Every file's [`Template`], by [`FileId`].
+    pub(crate) fn inbound_templates(&self, gates: &GateOptions) -> Vec<Template> {
+        self.file_ids()
+            .map(|id| {
+                let file = self.file(id);
+                let levels = [Level {
+                    scope: file.scope,
+                    file: Some(id),
+                    workspace: file.workspace.clone(),
+                }];
+                let mut composer = Composer {
+                    repo: self,
+                    levels: &levels,
+                    gates,
+                    section: Section::Inbound,
+                    statements: None,
+                    events: Vec::new(),
+                    parent_events: None,
+                    templates: None,
+                    parent_marks: Some(Vec::new()),
+                };
+                composer.run();
+                let has_base = self
+                    .section_of(id, Section::Inbound)
+                    .is_some_and(|s| s.descendants().any(|d| d.is("base")));
+                Template {
+                    events: composer.events,
+                    parents: composer.parent_marks.unwrap_or_default(),
+                    has_base,
+                }
+            })
+            .collect()
     }
 
     pub(crate) fn element(&self, loc: Loc) -> ElementRef<'_> {
@@ -298,6 +372,12 @@ impl Repo {
 }
 
 impl Composer<'_> {
+    fn run(&mut self) {
+        if !self.levels.is_empty() {
+            self.expand(0);
+        }
+    }
+
     /// Emits level `i`'s section, splicing broader levels at each `<base />`.
     fn expand(&mut self, i: usize) {
         // Copy the shared references out so the walk can borrow `self` mutably.
@@ -310,28 +390,58 @@ impl Composer<'_> {
             }
             return;
         };
+        if let Some(templates) = self.templates {
+            let template = &templates[file.0];
+            let mut from = 0;
+            for &to in &template.parents {
+                self.push_template(&template.events[from..to], i);
+                self.expand_parent(i);
+                from = to;
+            }
+            self.push_template(&template.events[from..], i);
+            return;
+        }
         let Some(section) = repo.section_of(file, self.section) else {
             return;
         };
         for child in section.child_elements() {
-            if child.is("base") {
+            // Names are looked up once per element: every chain's walk compares each a few
+            // times.
+            let name = child.name();
+            if name.eq_ignore_ascii_case("base") {
                 self.expand_parent(i);
-            } else if child.is("include-fragment") {
+            } else if name.eq_ignore_ascii_case("include-fragment") {
                 let include = Loc {
                     file,
                     node: child.id(),
                 };
                 match self.resolve(level, child) {
                     Some(fragment) => self.emit_fragment(i, fragment, include, child),
-                    None => self.emit(i, file, child, None),
+                    None => self.emit(i, file, child),
                 }
             } else {
-                self.emit(i, file, child, None);
+                self.emit(i, file, child);
             }
         }
     }
 
+    fn push_template(&mut self, events: &[Event], i: usize) {
+        self.events
+            .extend(events.iter().map(|e| Event { level: i, ..*e }));
+    }
+
     fn expand_parent(&mut self, i: usize) {
+        if let Some(marks) = &mut self.parent_marks {
+            marks.push(self.events.len());
+            return;
+        }
+        if let (0, Some(parent)) = (i, self.parent_events) {
+            self.events.extend(parent.iter().map(|e| Event {
+                level: e.level + 1,
+                ..*e
+            }));
+            return;
+        }
         if i + 1 < self.levels.len() {
             self.expand(i + 1);
         }
@@ -353,16 +463,14 @@ impl Composer<'_> {
         let repo = self.repo;
         let root = repo.file(fragment).doc.root();
         for child in root.child_elements() {
-            self.statements
-                .push(self.statement(fragment, child, id.clone()));
+            self.push_statement(fragment, child, || id.clone());
             self.events_of(i, fragment, child, Some(include));
         }
     }
 
     /// Emits a statement of level `i`'s file, then walks it for events and nested `<base />`.
-    fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>, fragment: Option<String>) {
-        self.statements
-            .push(self.statement(file, element, fragment));
+    fn emit(&mut self, i: usize, file: FileId, element: ElementRef<'_>) {
+        self.push_statement(file, element, || None);
         // A nested `<base />` splices the parent's statements, once per statement: several
         // of them sit in different branches of a `<choose>`, and only one branch runs.
         let mut expanded = false;
@@ -376,12 +484,13 @@ impl Composer<'_> {
         let (repo, levels) = (self.repo, self.levels);
         let level = &levels[i];
         for nested in element.descendants() {
-            if nested.is("base") {
+            let name = nested.name();
+            if name.eq_ignore_ascii_case("base") {
                 if !expanded {
                     expanded = true;
                     self.expand_parent(i);
                 }
-            } else if nested.is("include-fragment") {
+            } else if name.eq_ignore_ascii_case("include-fragment") {
                 if let Some(fragment) = self.resolve(level, nested) {
                     let include = Loc {
                         file,
@@ -394,7 +503,7 @@ impl Composer<'_> {
                         }
                     }
                 }
-            } else if self.gates.is_gate(nested.name()) {
+            } else if self.gates.is_gate(name) {
                 self.push(EventKind::Gate, file, nested, None, i);
             }
         }
@@ -420,9 +529,10 @@ impl Composer<'_> {
         element: ElementRef<'_>,
         include: Option<Loc>,
     ) {
-        if element.is("cors") {
+        let name = element.name();
+        if name.eq_ignore_ascii_case("cors") {
             self.push(EventKind::Cors, file, element, include, i);
-        } else if self.gates.is_gate(element.name()) {
+        } else if self.gates.is_gate(name) {
             self.push(EventKind::Gate, file, element, include, i);
         }
     }
@@ -444,6 +554,18 @@ impl Composer<'_> {
             include,
             level,
         });
+    }
+
+    fn push_statement(
+        &mut self,
+        file: FileId,
+        element: ElementRef<'_>,
+        fragment: impl FnOnce() -> Option<String>,
+    ) {
+        if self.statements.is_some() {
+            let statement = self.statement(file, element, fragment());
+            self.statements.get_or_insert_default().push(statement);
+        }
     }
 
     fn statement(
