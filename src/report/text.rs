@@ -44,12 +44,27 @@ pub fn write(out: &mut dyn Write, files: &[FileReport], options: &ReportOptions)
         Color::Never => Renderer::plain(),
         Color::Always => Renderer::styled(),
     };
-    let printer = Printer {
-        out,
-        renderer,
-        options,
-    };
-    printer.write_files(files)
+    // Rendering snippets is most of the work on a bulk run: files are rendered in parallel,
+    // each into its own buffer, and written in order.
+    use rayon::prelude::*;
+    let rendered: Vec<Vec<u8>> = files
+        .par_iter()
+        .filter(|file| !file.diagnostics.is_empty() || file.error.is_some())
+        .map(|file| {
+            let mut buffer = Vec::new();
+            let printer = Printer {
+                out: &mut buffer,
+                renderer: renderer.clone(),
+                options,
+            };
+            printer.write_files(std::slice::from_ref(file))?;
+            Ok(buffer)
+        })
+        .collect::<io::Result<_>>()?;
+    for buffer in rendered {
+        out.write_all(&buffer)?;
+    }
+    Ok(())
 }
 
 struct Printer<'a> {
