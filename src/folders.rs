@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
+
+use rustc_hash::FxBuildHasher;
 
 /// What a folder entry is, as its listing says (a link is not followed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,17 +121,28 @@ impl Folders for Disk {
 }
 
 /// The listings a walk made, by absolute folder path; other folders are read from disk.
+///
+/// Keyed by the path's bytes, without trailing separators: hashing a `Path` goes component
+/// by component, which was most of the cost of recording a bulk walk. A folder spelled
+/// differently (`a/./b`) is a miss, and is read from disk: slower, never wrong.
 #[derive(Debug, Default)]
 pub struct Listings {
-    by_dir: RwLock<HashMap<PathBuf, Arc<Listing>>>,
+    by_dir: RwLock<HashMap<Box<[u8]>, Arc<Listing>, FxBuildHasher>>,
+}
+
+fn key(dir: &Path) -> &[u8] {
+    let bytes = dir.as_os_str().as_encoded_bytes();
+    let trimmed = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'/').count();
+    // The root folder `/` keeps its separator.
+    &bytes[..trimmed.max(1.min(bytes.len()))]
 }
 
 impl Listings {
-    pub fn insert(&self, absolute_dir: PathBuf, listing: Arc<Listing>) {
+    pub fn insert(&self, absolute_dir: &Path, listing: Arc<Listing>) {
         self.by_dir
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(absolute_dir, listing);
+            .insert(key(absolute_dir).into(), listing);
     }
 }
 
@@ -139,7 +152,7 @@ impl Folders for Listings {
             .by_dir
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(dir)
+            .get(key(dir))
             .cloned();
         match known {
             Some(listing) => Ok(listing),
@@ -163,7 +176,7 @@ mod tests {
 
         let listings = Listings::default();
         listings.insert(
-            root.join("apis"),
+            &root.join("apis"),
             Arc::new(Listing::read(&root.join("apis")).unwrap()),
         );
         // Changed after the walk: the walk's listing is what the run saw, and stays so.
@@ -177,6 +190,9 @@ mod tests {
         assert!(!listings.is_file(&root.join("other/b")));
         assert!(!listings.is_file(&root.join("missing/policy.xml")));
         assert!(listings.subdirs(&root.join("missing")).is_empty());
+        // A trailing separator names the same folder.
+        fs::create_dir_all(root.join("apis/later")).unwrap();
+        assert_eq!(listings.subdirs(&root.join("apis/")), ["a"]);
     }
 
     #[cfg(unix)]

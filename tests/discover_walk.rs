@@ -168,7 +168,7 @@ fn order_is_sorted_and_stable_across_runs() {
     assert_eq!(first.files.len(), 144);
     let paths: Vec<&PathBuf> = first.files.iter().map(|f| &f.path).collect();
     let mut sorted = paths.clone();
-    sorted.sort();
+    sorted.sort_by_key(|p| p.as_os_str().as_encoded_bytes());
     assert_eq!(paths, sorted);
     for _ in 0..3 {
         let again = run(root, &[root.to_owned()], DiscoverOptions::default());
@@ -450,8 +450,12 @@ mod same_as_the_ignore_crate {
             })
             .map(ignore::DirEntry::into_path)
             .collect();
-        // Discovery sorts by path, component by component.
-        found.sort();
+        // Discovery sorts by the bytes of the path.
+        found.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
         found.iter().map(|p| relative(p, root)).collect()
     }
 

@@ -215,6 +215,7 @@ pub fn run<T: Send>(
             ..DiscoverOptions::default()
         };
         let mut found = discover(&args.paths, &options, &resolver);
+        timings.mark("walk");
         listings = std::mem::take(&mut found.listings);
         for e in found.errors {
             errors.push(match &e {
@@ -232,28 +233,33 @@ pub fn run<T: Send>(
         for (path, reason) in found.skipped {
             notes.push(format!("{}: skipped: {reason}", display_path(&path)));
         }
-        for f in found.files {
-            inputs.push(Input {
+        inputs = found
+            .files
+            .into_par_iter()
+            .map(|f| Input {
                 display_path: display_path(&f.path),
                 logical_path: absolute(&f.path),
                 path: Some(f.path),
                 explicit: f.explicit,
                 config: f.config,
-            });
-        }
+            })
+            .collect();
     }
 
     timings.mark("discovery");
-    inputs.sort_by(|a, b| a.display_path.cmp(&b.display_path));
+    inputs.par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
     let total = inputs.len();
+    let roots: Vec<Option<PathBuf>> = inputs
+        .par_iter()
+        .map(|input| match input.path {
+            Some(_) => locate(&input.logical_path).artifacts_root,
+            // Stdin has no repo: its siblings on disk are not what the user is editing.
+            None => None,
+        })
+        .collect();
     let mut by_root: BTreeMap<PathBuf, Vec<(usize, Input)>> = BTreeMap::new();
     let mut loose = Vec::new();
-    for (index, input) in inputs.into_iter().enumerate() {
-        // Stdin has no repo: its siblings on disk are not what the user is editing.
-        let root = match input.path {
-            Some(_) => locate(&input.logical_path).artifacts_root,
-            None => None,
-        };
+    for ((index, input), root) in inputs.into_iter().enumerate().zip(roots) {
         match root {
             Some(root) => by_root.entry(root).or_default().push((index, input)),
             None => loose.push((index, input)),

@@ -230,7 +230,7 @@ impl<'a> Walk<'a> {
         };
         self.found
             .listings
-            .insert(root.absolute_path(&dir), Arc::clone(&listing));
+            .insert(&root.absolute_path(&dir), Arc::clone(&listing));
         let has = |name: &str| listing.has(name);
         let ignores = level_for(&dir, &has, self.options, ignores, false, self.found);
         let config = self.resolver.for_listed_dir(

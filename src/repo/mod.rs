@@ -37,13 +37,13 @@ pub use error::RepoError;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::folders::{Disk, Folders, Listing};
 use crate::scope::{self, LayoutPattern, Scope};
 use crate::syntax::{self, Document, ElementRef, RootKind};
+use rustc_hash::FxBuildHasher;
 
 /// The folder holding a workspace's own artifacts, below the artifacts root.
 const WORKSPACES_DIR: &str = "workspaces";
@@ -188,9 +188,9 @@ pub struct Repo {
     files: Vec<PolicyFile>,
     /// Only for handed-over documents ([`Repo::from_documents`]): loaded files are at
     /// `root.join(rel)`, one per `rel`, so [`Repo::by_rel`] finds them alike.
-    by_path: HashMap<PathBuf, FileId, FastHash>,
+    by_path: HashMap<PathBuf, FileId, FxBuildHasher>,
     /// The same files by [`PolicyFile::rel`], for paths spelled differently (`./x`).
-    by_rel: HashMap<String, FileId, FastHash>,
+    by_rel: HashMap<String, FileId, FxBuildHasher>,
     service: Container,
     workspaces: BTreeMap<String, Container>,
     errors: Vec<RepoError>,
@@ -247,7 +247,7 @@ impl Repo {
         folders: &dyn Folders,
     ) -> Result<Repo, RepoError> {
         let mut repo = Repo::empty(root);
-        let given: HashMap<String, Arc<Document>, FastHash> = documents
+        let given: HashMap<String, Arc<Document>, FxBuildHasher> = documents
             .into_iter()
             .filter_map(|(path, doc)| Some((rel_of(&repo.root, &path)?.into_owned(), doc)))
             .collect();
@@ -863,58 +863,6 @@ fn slash_joined(path: &Path) -> String {
         out.push_str(name);
     }
     out
-}
-
-/// The hasher of the repo's maps by path and name: keys are the user's own file names, so
-/// the flooding SipHash resists is no concern, and hashing them was a tenth of loading.
-/// (FxHash's word-at-a-time multiply, with its final rotation.)
-#[derive(Clone, Copy, Default)]
-pub(crate) struct FastHash;
-
-impl BuildHasher for FastHash {
-    type Hasher = FastHasher;
-
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0)
-    }
-}
-
-pub(crate) struct FastHasher(u64);
-
-impl FastHasher {
-    const SEED: u64 = 0xf135_7aea_2e62_a9c5;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0 ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-        self.add(bytes.len() as u64);
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(26)
-    }
 }
 
 /// `policy.xml`, the one file name APIOps gives policies.
