@@ -5,7 +5,9 @@ mod report_support;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{Edit, Fix};
 use apimfix::report::text::write_summary;
-use apimfix::report::{Color, FileReport, FixHints, OutputFormat, ReportOptions, UnsafeFixes};
+use apimfix::report::{
+    Color, FileErrors, FileReport, FixHints, OutputFormat, ReportOptions, UnsafeFixes,
+};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
 use report_support::*;
@@ -341,4 +343,19 @@ fn a_syntax_error_in_a_file_without_text() {
     ] {
         assert!(!render(format, &files, &ReportOptions::default()).is_empty());
     }
+}
+
+#[test]
+fn omitted_file_errors_leave_the_findings_as_they_were() {
+    let all = text(&all_reports(), ReportOptions::default());
+    let findings_only = text(
+        &all_reports(),
+        ReportOptions {
+            file_errors: FileErrors::Omit,
+            ..ReportOptions::default()
+        },
+    );
+    let policy_only = text(&[policy_report()], ReportOptions::default());
+    assert_eq!(findings_only, policy_only);
+    assert!(all.starts_with(&findings_only) && all.len() > findings_only.len());
 }

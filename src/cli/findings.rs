@@ -129,11 +129,3 @@ pub fn text_of(bytes: &[u8]) -> String {
     }
     out
 }
-
-/// A copy of the report with its findings and without its error: the text report on stdout
-/// shows findings, while errors go to stderr.
-pub fn without_error(r: &FileReport) -> FileReport {
-    let mut copy = FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
-    copy.diagnostics = r.diagnostics.clone();
-    copy
-}

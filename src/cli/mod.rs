@@ -16,7 +16,9 @@ use std::io::Write;
 
 use std::io::IsTerminal;
 
-use apimfix::report::{Color, FileReport, OutputFormat, ReportOptions, UnsafeFixes, write_report};
+use apimfix::report::{
+    Color, FileErrors, FileReport, OutputFormat, ReportOptions, UnsafeFixes, write_report,
+};
 
 use args::{Cli, Command, FileArgs};
 use pipeline::Run;
@@ -157,10 +159,9 @@ fn write_findings(
     if format != OutputFormat::Text {
         return write_report(format, out, reports, options);
     }
-    let findings_only: Vec<FileReport> = reports
-        .iter()
-        .filter(|r| !r.diagnostics.is_empty())
-        .map(findings::without_error)
-        .collect();
-    write_report(OutputFormat::Text, out, &findings_only, options)
+    let findings_only = ReportOptions {
+        file_errors: FileErrors::Omit,
+        ..*options
+    };
+    write_report(OutputFormat::Text, out, reports, &findings_only)
 }

@@ -40,7 +40,8 @@ impl Drop for Progress {
 }
 
 /// Phase timings on stderr when `APIMFIX_TIMINGS` is set: where a bulk run spends its time
-/// (docs/benchmark.md quotes them). Off, it costs one environment lookup per run.
+/// and memory (docs/benchmark.md quotes them); resident memory is read on
+/// Linux only. Off, it costs one environment lookup per run.
 pub struct Timings(Option<std::time::Instant>);
 
 impl Timings {
@@ -51,8 +52,13 @@ impl Timings {
     /// Says how long since the start, and restarts the clock.
     pub fn mark(&mut self, phase: &str) {
         if let Some(start) = &mut self.0 {
+            let resident = std::fs::read_to_string("/proc/self/statm")
+                .ok()
+                .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .map(|pages| format!(", {} MB resident", pages * 4096 / 1_000_000))
+                .unwrap_or_default();
             eprintln!(
-                "apimfix: timing: {phase}: {:.1} ms",
+                "apimfix: timing: {phase}: {:.1} ms{resident}",
                 start.elapsed().as_secs_f64() * 1e3
             );
             *start = std::time::Instant::now();

@@ -187,6 +187,15 @@ pub enum FixHints {
     Hide,
 }
 
+/// Whether the text report writes file errors. The CLI shows them on stderr and keeps stdout
+/// for findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileErrors {
+    #[default]
+    Show,
+    Omit,
+}
+
 /// How to write a report. Only the text format and the summary read these; the machine
 /// formats always carry every fix with its applicability and never colour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -194,6 +203,7 @@ pub struct ReportOptions {
     pub color: Color,
     pub unsafe_fixes: UnsafeFixes,
     pub fix_hints: FixHints,
+    pub file_errors: FileErrors,
 }
 
 /// Where a rule is documented. A placeholder until the project has its public home: every

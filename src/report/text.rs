@@ -26,7 +26,7 @@ use std::io::{self, Write};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet, normalize_untrusted_str};
 use anstyle::{AnsiColor, Effects, Style};
 
-use super::{Color, FileError, FileReport, FixHints, ReportOptions, UnsafeFixes};
+use super::{Color, FileError, FileErrors, FileReport, FixHints, ReportOptions, UnsafeFixes};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Applicability;
 use crate::syntax::SyntaxError;
@@ -45,24 +45,31 @@ pub fn write(out: &mut dyn Write, files: &[FileReport], options: &ReportOptions)
         Color::Always => Renderer::styled(),
     };
     // Rendering snippets is most of the work on a bulk run: files are rendered in parallel,
-    // each into its own buffer, and written in order.
+    // each into its own buffer, and written in order; a chunk at a time, so that the text
+    // of a whole run is never held at once.
     use rayon::prelude::*;
-    let rendered: Vec<Vec<u8>> = files
-        .par_iter()
-        .filter(|file| !file.diagnostics.is_empty() || file.error.is_some())
-        .map(|file| {
-            let mut buffer = Vec::new();
-            let printer = Printer {
-                out: &mut buffer,
-                renderer: renderer.clone(),
-                options,
-            };
-            printer.write_files(std::slice::from_ref(file))?;
-            Ok(buffer)
-        })
-        .collect::<io::Result<_>>()?;
-    for buffer in rendered {
-        out.write_all(&buffer)?;
+    const CHUNK: usize = 512;
+    for chunk in files.chunks(CHUNK) {
+        let rendered: Vec<Vec<u8>> = chunk
+            .par_iter()
+            .filter(|file| {
+                !file.diagnostics.is_empty()
+                    || (file.error.is_some() && options.file_errors == FileErrors::Show)
+            })
+            .map(|file| {
+                let mut buffer = Vec::new();
+                let printer = Printer {
+                    out: &mut buffer,
+                    renderer: renderer.clone(),
+                    options,
+                };
+                printer.write_files(std::slice::from_ref(file))?;
+                Ok(buffer)
+            })
+            .collect::<io::Result<_>>()?;
+        for buffer in rendered {
+            out.write_all(&buffer)?;
+        }
     }
     Ok(())
 }
@@ -79,7 +86,9 @@ impl Printer<'_> {
             for diagnostic in &file.diagnostics {
                 self.write_finding(file, diagnostic)?;
             }
-            if let Some(error) = &file.error {
+            if let Some(error) = &file.error
+                && self.options.file_errors == FileErrors::Show
+            {
                 self.write_error(file, error)?;
             }
         }
