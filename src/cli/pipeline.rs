@@ -24,7 +24,7 @@ use apimfix::folders::{Folders, Listings};
 use apimfix::repo::{Repo, RepoError, RepoFinding};
 use apimfix::report::FileError;
 use apimfix::rules::RepoFacts;
-use apimfix::scope::{Scope, ScopeSource, locate, resolve_scope};
+use apimfix::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use apimfix::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 use rayon::prelude::*;
 
@@ -249,23 +249,27 @@ pub fn run<T: Send>(
     timings.mark("discovery");
     inputs.par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
     let total = inputs.len();
-    let roots: Vec<Option<PathBuf>> = inputs
+    let locations: Vec<PolicyLocation> = inputs
         .par_iter()
-        .map(|input| match input.path {
-            Some(_) => locate(&input.logical_path).artifacts_root,
-            // Stdin has no repo: its siblings on disk are not what the user is editing.
-            None => None,
-        })
+        .map(|input| locate(&input.logical_path))
         .collect();
-    let mut by_root: BTreeMap<PathBuf, Vec<(usize, Input)>> = BTreeMap::new();
+    let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
-    for ((index, input), root) in inputs.into_iter().enumerate().zip(roots) {
+    for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
+        // Stdin has no repo: its siblings on disk are not what the user is editing.
+        let root = match input.path {
+            Some(_) => location.artifacts_root.clone(),
+            None => None,
+        };
         match root {
-            Some(root) => by_root.entry(root).or_default().push((index, input)),
-            None => loose.push((index, input)),
+            Some(root) => by_root
+                .entry(root)
+                .or_default()
+                .push((index, input, location)),
+            None => loose.push((index, input, location)),
         }
     }
-    let mut units: Vec<Vec<(usize, Input)>> = by_root.into_values().collect();
+    let mut units: Vec<Vec<Located>> = by_root.into_values().collect();
     while !loose.is_empty() {
         let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
         units.push(std::mem::replace(&mut loose, rest));
@@ -283,9 +287,9 @@ pub fn run<T: Send>(
         .map(|inputs| {
             let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
                 .into_par_iter()
-                .filter_map(|(index, input)| {
+                .filter_map(|(index, input, location)| {
                     progress.tick();
-                    reader.read(input).map(|loaded| (index, loaded))
+                    reader.read(input, location).map(|loaded| (index, loaded))
                 })
                 .unzip();
             let mut done = UnitDone {
@@ -351,6 +355,9 @@ pub fn run<T: Send>(
     })
 }
 
+/// An input with its index in path order and where its path places it.
+type Located = (usize, Input, PolicyLocation);
+
 /// What a unit gave, with each result's index in path order.
 struct UnitDone<T> {
     results: Vec<(usize, T)>,
@@ -370,7 +377,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// `None` for a walked `*.xml` that is not a policy (a pom, a config): none of our
     /// business.
-    fn read(&self, mut input: Input) -> Option<Loaded> {
+    fn read(&self, mut input: Input, location: PolicyLocation) -> Option<Loaded> {
         let known = input.config.take().map(Ok);
         let config = match known.unwrap_or_else(|| self.resolver.for_path(&input.logical_path)) {
             Ok(c) => c,
@@ -411,7 +418,6 @@ impl Reader<'_> {
         let mut original = Vec::new();
         let outcome = match parse_bytes_keeping(bytes, &self.limits) {
             Ok(doc) => {
-                let location = locate(&input.logical_path);
                 if input.path.is_some() {
                     repo_root.clone_from(&location.artifacts_root);
                 }
