@@ -346,8 +346,12 @@ pub fn run<T: Send>(
     scopes.sort_by_key(|(index, _)| *index);
     notes.extend(scopes.into_iter().map(|(_, note)| note));
     timings.mark("read, parse, model and work");
+    // Sized up front: collecting from `flatten` would grow the vector step by step, each step
+    // a copy, to a capacity up to twice the file count.
+    let mut results = Vec::with_capacity(slots.iter().filter(|slot| slot.is_some()).count());
+    results.extend(slots.into_iter().flatten());
     Ok(Run {
-        results: slots.into_iter().flatten().collect(),
+        results,
         errors,
         notes,
         warnings,
