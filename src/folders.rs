@@ -49,7 +49,11 @@ impl Listing {
         let mut entries = Vec::new();
         for entry in fs::read_dir(dir)? {
             let entry = entry?;
-            entries.push((entry.file_name(), entry.file_type()?.into()));
+            // An entry whose type cannot be read has gone since the listing: skip it, as the
+            // `ignore` crate's walker did, rather than lose the whole folder.
+            if let Ok(file_type) = entry.file_type() {
+                entries.push((entry.file_name(), file_type.into()));
+            }
         }
         Ok(Listing { entries })
     }

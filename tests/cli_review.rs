@@ -344,3 +344,26 @@ fn no_global_file_leaves_global_has_cors_to_the_config() {
         run.stdout
     );
 }
+
+/// A walked root spelled `link/../repo` is the `repo` beside the link's target, not the one
+/// the text suggests: the listings the walk made there must not answer for `./repo`.
+#[test]
+fn a_root_spelled_through_link_dot_dot_does_not_lend_its_listings() {
+    let t = TestDir::new();
+    let rate_limit_first = "<policies><inbound><rate-limit calls=\"5\" renewal-period=\"60\" /><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>";
+    t.write("work/repo/apis/a/policy.xml", rate_limit_first);
+    t.write("work/repo/policy.xml", GLOBAL_CORS);
+    t.write("elsewhere/repo/apis/zzz/policy.xml", rate_limit_first);
+    t.write("elsewhere/deep/.keep", "");
+    std::os::unix::fs::symlink("../elsewhere/deep", t.path().join("work/link")).unwrap();
+    let run = common::apimfix()
+        .current_dir(t.path().join("work"))
+        .args(["check", "link/../repo", "repo/apis/a/policy.xml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("repo/apis/a/policy.xml:1:20: base-first"),
+        "the global <cors> of work/repo is seen: {stdout}"
+    );
+}

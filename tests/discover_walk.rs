@@ -473,3 +473,53 @@ mod same_as_the_ignore_crate {
         }
     }
 }
+
+/// Regressions from the review of the walk that replaced the `ignore` crate's walker.
+mod review {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A root named through a linked folder takes the ignore files above the link's target,
+    /// not those beside the link.
+    #[test]
+    fn a_root_through_a_link_takes_the_ignore_files_above_its_target() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path();
+        write(&base.join("elsewhere/deep/repo/policy.xml"), "<policies />");
+        write(
+            &base.join("elsewhere/deep/repo/apis/a/policy.xml"),
+            "<policies />",
+        );
+        write(
+            &base.join("elsewhere/deep/repo/apis/a/skip.xml"),
+            "<policies />",
+        );
+        write(&base.join("elsewhere/.gitignore"), "skip.xml\n");
+        write(&base.join("work/.gitignore"), "policy.xml\n");
+        symlink("../elsewhere/deep", base.join("work/link")).expect("symlink");
+        let root = base.join("work/link/repo");
+        let found = run(
+            &base.join("work"),
+            std::slice::from_ref(&root),
+            DiscoverOptions::default(),
+        );
+        assert_eq!(names(&found, &root), ["apis/a/policy.xml", "policy.xml"]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+    }
+
+    /// A stray ignore file in the tree (a bad glob, a folder named `.gitignore`) is passed
+    /// over, as the `ignore` crate does: it must not fail a run.
+    #[test]
+    fn broken_ignore_files_in_the_tree_are_passed_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(&root.join("c/.gitignore"), "{a\nskip.xml\n");
+        write(&root.join("c/skip.xml"), "<policies />");
+        write(&root.join("c/keep.xml"), "<policies />");
+        fs::create_dir_all(root.join("d/.gitignore")).expect("mkdir");
+        write(&root.join("d/keep.xml"), "<policies />");
+        let found = run(root, &[root.to_owned()], DiscoverOptions::default());
+        assert_eq!(names(&found, root), ["c/keep.xml", "d/keep.xml"]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+    }
+}

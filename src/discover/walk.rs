@@ -70,29 +70,47 @@ fn verdict<T>(m: Match<T>) -> Option<bool> {
 }
 
 /// A matcher for `dir` from the ignore files given (those that exist), rooted at `dir`.
-fn matcher(dir: &Path, files: &[PathBuf], found: &Found) -> Option<Gitignore> {
+///
+/// As the `ignore` crate does: an ignore file that cannot be read is passed over, and so is
+/// a bad line in one inside the walked tree (a stray `.gitignore` must not fail a CI run);
+/// bad lines in the ignore files above the walked root are reported.
+fn matcher(dir: &Path, files: &[PathBuf], found: &Found, above_root: bool) -> Option<Gitignore> {
     if files.is_empty() {
         return None;
     }
+    let report = |path: &Path, error: ignore::Error| {
+        if above_root && !is_io(&error) {
+            found.error(DiscoverError::Walk {
+                path: Some(path.to_path_buf()),
+                error,
+            });
+        }
+    };
     let mut builder = GitignoreBuilder::new(dir);
     for file in files {
         if let Some(error) = builder.add(file) {
-            found.error(DiscoverError::Walk {
-                path: Some(file.clone()),
-                error,
-            });
+            report(file, error);
         }
     }
     match builder.build() {
         Ok(matcher) if !matcher.is_empty() => Some(matcher),
         Ok(_) => None,
         Err(error) => {
-            found.error(DiscoverError::Walk {
-                path: Some(dir.to_path_buf()),
-                error,
-            });
+            report(dir, error);
             None
         }
+    }
+}
+
+/// Whether `error` is only about reading a file (not about its lines).
+fn is_io(error: &ignore::Error) -> bool {
+    match error {
+        ignore::Error::Io(_) => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_io(err),
+        ignore::Error::Partial(errors) => errors.iter().all(is_io),
+        _ => false,
     }
 }
 
@@ -115,18 +133,18 @@ fn level_for(
     };
     let git_root = respect && listing_has(".git");
     let mut matchers: [Option<Gitignore>; 4] = [
-        matcher(dir, &file(".apimfixignore"), found),
+        matcher(dir, &file(".apimfixignore"), found, above_root),
         None,
         None,
         None,
     ];
     if respect {
-        matchers[1] = matcher(dir, &file(".ignore"), found);
-        matchers[2] = matcher(dir, &file(".gitignore"), found);
+        matchers[1] = matcher(dir, &file(".ignore"), found, above_root);
+        matchers[2] = matcher(dir, &file(".gitignore"), found, above_root);
         if git_root {
             let exclude = dir.join(".git").join("info").join("exclude");
             if exclude.is_file() {
-                matchers[3] = matcher(dir, &[exclude], found);
+                matchers[3] = matcher(dir, &[exclude], found, above_root);
             }
         }
     }
@@ -140,30 +158,67 @@ fn level_for(
     }))
 }
 
-/// The levels of the folders above `root` (absolute), outermost first.
-fn levels_above(root: &Path, options: &DiscoverOptions, found: &Found) -> Option<Arc<IgnoreLevel>> {
-    let absolute = config::absolute(root);
-    let ancestors: Vec<&Path> = absolute.ancestors().skip(1).collect();
+/// The levels of the folders above `root`, outermost first. `root` is resolved: a root
+/// named through a linked folder takes the ignore files above its target, as the `ignore`
+/// crate does.
+fn levels_above(
+    resolved_root: &Path,
+    options: &DiscoverOptions,
+    found: &Found,
+) -> Option<Arc<IgnoreLevel>> {
+    let ancestors: Vec<&Path> = resolved_root.ancestors().skip(1).collect();
     let mut level = None;
     for dir in ancestors.into_iter().rev() {
-        let has = |name: &str| dir.join(name).exists();
+        let has = |name: &str| {
+            let path = dir.join(name);
+            if name == ".git" {
+                path.exists()
+            } else {
+                path.is_file()
+            }
+        };
         level = level_for(dir, &has, options, level, true, found);
     }
     level
 }
 
-/// A walked root, as named and made absolute: the levels above it match absolute paths.
+/// A walked root, as named, made absolute and resolved.
 struct Root {
     given: PathBuf,
+    /// Absolute, `..` kept: how the rest of the run spells the paths below the root, so the
+    /// folder listings are filed under names that cannot mean another folder (`link/..`).
     absolute: PathBuf,
+    /// Links resolved: the ignore files above the root are those above this.
+    resolved: PathBuf,
 }
 
 impl Root {
-    fn absolute_path(&self, path: &Path) -> PathBuf {
+    fn new(given: &Path) -> Root {
+        let absolute = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
+        let resolved = std::fs::canonicalize(given).unwrap_or_else(|_| config::absolute(given));
+        Root {
+            given: given.to_path_buf(),
+            absolute,
+            resolved,
+        }
+    }
+
+    fn below(&self, base: &Path, path: &Path) -> PathBuf {
         match path.strip_prefix(&self.given) {
-            Ok(below) => self.absolute.join(below),
+            Ok(below) if below.as_os_str().is_empty() => base.to_path_buf(),
+            Ok(below) => base.join(below),
             Err(_) => config::absolute(path),
         }
+    }
+
+    /// Where the run files the listing of `dir`.
+    fn listing_key(&self, dir: &Path) -> PathBuf {
+        self.below(&self.absolute, dir)
+    }
+
+    /// `path` below the resolved root, for the ignore files above it.
+    fn resolved_path(&self, path: &Path) -> PathBuf {
+        self.below(&self.resolved, path)
     }
 }
 
@@ -195,11 +250,8 @@ impl<'a> Walk<'a> {
     pub fn run(&self, roots: &[PathBuf]) {
         rayon::scope(|scope| {
             for root in roots {
-                let above = levels_above(root, self.options, self.found);
-                let root = Arc::new(Root {
-                    absolute: config::absolute(root),
-                    given: root.clone(),
-                });
+                let root = Arc::new(Root::new(root));
+                let above = levels_above(&root.resolved, self.options, self.found);
                 scope.spawn(move |scope| {
                     self.folder(scope, root.given.clone(), above, None, root);
                 });
@@ -230,8 +282,15 @@ impl<'a> Walk<'a> {
         };
         self.found
             .listings
-            .insert(&root.absolute_path(&dir), Arc::clone(&listing));
-        let has = |name: &str| listing.has(name);
+            .insert(&root.listing_key(&dir), Arc::clone(&listing));
+        // Ignore files count when they are files; `.git` is a folder, or a file in a worktree.
+        let has = |name: &str| {
+            if name == ".git" {
+                listing.has(name)
+            } else {
+                listing.has_file(&dir, name)
+            }
+        };
         let ignores = level_for(&dir, &has, self.options, ignores, false, self.found);
         let config = self.resolver.for_listed_dir(
             &dir,
@@ -242,7 +301,7 @@ impl<'a> Walk<'a> {
         for (name, kind) in &listing.entries {
             let path = dir.join(name);
             let is_dir = *kind == EntryKind::Dir;
-            let absolute = || root.absolute_path(&path);
+            let absolute = || root.resolved_path(&path);
             let decided = ignores
                 .as_deref()
                 .and_then(|level| level.decide(&path, &absolute, is_dir));
