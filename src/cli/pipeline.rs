@@ -171,109 +171,17 @@ pub fn run<T: Send>(
     let mut timings = super::progress::Timings::start();
     let resolver = ConfigResolver::new(args.config.as_deref())
         .map_err(|e| format!("{}: {}", config_error_place(&e), e.message()))?;
-    let mut errors = Vec::new();
-    let mut notes = Vec::new();
-    let reads_stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-    let mut inputs: Vec<Input> = Vec::new();
-    let mut stdin_bytes = None;
-    let mut listings = Listings::default();
-    if reads_stdin {
-        if args.paths.len() > 1 {
-            return Err("`-` (stdin) cannot be combined with other paths".to_owned());
-        }
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("stdin: {e}"))?;
-        stdin_bytes = Some(bytes);
-        let logical = args
-            .stdin_filename
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("-"));
-        inputs.push(Input {
-            display_path: args
-                .stdin_filename
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), display_path),
-            path: None,
-            logical_path: absolute(&logical),
-            explicit: true,
-            config: None,
-        });
-    } else {
-        let options = DiscoverOptions {
-            symlinks: if args.follow_symlinks || access == Access::ReadOnly {
-                SymlinkPolicy::Follow
-            } else {
-                SymlinkPolicy::Refuse
-            },
-            explicit_files: if args.force_exclude {
-                ExplicitFilePolicy::ApplyExclude
-            } else {
-                ExplicitFilePolicy::Include
-            },
-            ..DiscoverOptions::default()
-        };
-        let mut found = discover(&args.paths, &options, &resolver);
-        timings.mark("walk");
-        listings = std::mem::take(&mut found.listings);
-        for e in found.errors {
-            errors.push(match &e {
-                // A config error points into the config file, at its line and column.
-                DiscoverError::Config(config) => (config_error_place(config), config.message()),
-                other => match other.path() {
-                    Some(path) => (
-                        display_path(path),
-                        super::without_path(&other.to_string(), path),
-                    ),
-                    None => (String::new(), other.to_string()),
-                },
-            });
-        }
-        for (path, reason) in found.skipped {
-            notes.push(format!("{}: skipped: {reason}", display_path(&path)));
-        }
-        inputs = found
-            .files
-            .into_par_iter()
-            .map(|f| Input {
-                display_path: display_path(&f.path),
-                logical_path: absolute(&f.path),
-                path: Some(f.path),
-                explicit: f.explicit,
-                config: f.config,
-            })
-            .collect();
-    }
-
+    let Inputs {
+        inputs,
+        mut errors,
+        mut notes,
+        stdin_bytes,
+        listings,
+        reads_stdin,
+    } = find_inputs(args, access, &resolver, &mut timings)?;
     timings.mark("discovery");
-    inputs.par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
     let total = inputs.len();
-    let locations: Vec<PolicyLocation> = inputs
-        .par_iter()
-        .map(|input| locate(&input.logical_path))
-        .collect();
-    let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
-    let mut loose = Vec::new();
-    for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
-        // Stdin has no repo: its siblings on disk are not what the user is editing.
-        let root = match input.path {
-            Some(_) => location.artifacts_root.clone(),
-            None => None,
-        };
-        match root {
-            Some(root) => by_root
-                .entry(root)
-                .or_default()
-                .push((index, input, location)),
-            None => loose.push((index, input, location)),
-        }
-    }
-    let mut units: Vec<Vec<Located>> = by_root.into_values().collect();
-    while !loose.is_empty() {
-        let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
-        units.push(std::mem::replace(&mut loose, rest));
-    }
+    let units = into_units(inputs);
 
     let reader = Reader {
         args,
@@ -305,15 +213,7 @@ pub fn run<T: Send>(
                 RepoModels::Skip => BTreeMap::new(),
             };
             if args.verbose {
-                for (index, file) in indices.iter().zip(&files) {
-                    if let Ok(parsed) = &file.outcome {
-                        let note = format!(
-                            "{}: scope {} ({})",
-                            file.input.display_path, parsed.scope, parsed.scope_source
-                        );
-                        done.scopes.push((*index, note));
-                    }
-                }
+                done.scopes = scope_notes(&indices, &files);
             }
             let unit = Unit {
                 files,
@@ -357,6 +257,154 @@ pub fn run<T: Send>(
         warnings,
         reads_stdin,
     })
+}
+
+/// The inputs of a run, sorted by their shown path, and what finding them said.
+struct Inputs {
+    inputs: Vec<Input>,
+    errors: Vec<(String, String)>,
+    notes: Vec<String>,
+    stdin_bytes: Option<Vec<u8>>,
+    listings: Listings,
+    reads_stdin: bool,
+}
+
+/// Stdin, or the files the paths name and the walk finds.
+fn find_inputs(
+    args: &FileArgs,
+    access: Access,
+    resolver: &ConfigResolver,
+    timings: &mut super::progress::Timings,
+) -> Result<Inputs, String> {
+    let mut found = Inputs {
+        inputs: Vec::new(),
+        errors: Vec::new(),
+        notes: Vec::new(),
+        stdin_bytes: None,
+        listings: Listings::default(),
+        reads_stdin: args.paths.iter().any(|p| p.as_os_str() == "-"),
+    };
+    if found.reads_stdin {
+        if args.paths.len() > 1 {
+            return Err("`-` (stdin) cannot be combined with other paths".to_owned());
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("stdin: {e}"))?;
+        found.stdin_bytes = Some(bytes);
+        let logical = args
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        found.inputs.push(Input {
+            display_path: args
+                .stdin_filename
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), display_path),
+            path: None,
+            logical_path: absolute(&logical),
+            explicit: true,
+            config: None,
+        });
+        return Ok(found);
+    }
+    let options = DiscoverOptions {
+        symlinks: if args.follow_symlinks || access == Access::ReadOnly {
+            SymlinkPolicy::Follow
+        } else {
+            SymlinkPolicy::Refuse
+        },
+        explicit_files: if args.force_exclude {
+            ExplicitFilePolicy::ApplyExclude
+        } else {
+            ExplicitFilePolicy::Include
+        },
+        ..DiscoverOptions::default()
+    };
+    let discovery = discover(&args.paths, &options, resolver);
+    timings.mark("walk");
+    found.listings = discovery.listings;
+    for e in discovery.errors {
+        found.errors.push(match &e {
+            // A config error points into the config file, at its line and column.
+            DiscoverError::Config(config) => (config_error_place(config), config.message()),
+            other => match other.path() {
+                Some(path) => (
+                    display_path(path),
+                    super::without_path(&other.to_string(), path),
+                ),
+                None => (String::new(), other.to_string()),
+            },
+        });
+    }
+    for (path, reason) in discovery.skipped {
+        found
+            .notes
+            .push(format!("{}: skipped: {reason}", display_path(&path)));
+    }
+    found.inputs = discovery
+        .files
+        .into_par_iter()
+        .map(|f| Input {
+            display_path: display_path(&f.path),
+            logical_path: absolute(&f.path),
+            path: Some(f.path),
+            explicit: f.explicit,
+            config: f.config,
+        })
+        .collect();
+    found
+        .inputs
+        .par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
+    Ok(found)
+}
+
+/// The inputs grouped into units: one per APIOps repo, whose model needs all its files at
+/// once, then the files outside any repo in batches. Each input keeps its index in path order.
+fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
+    let locations: Vec<PolicyLocation> = inputs
+        .par_iter()
+        .map(|input| locate(&input.logical_path))
+        .collect();
+    let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
+        // Stdin has no repo: its siblings on disk are not what the user is editing.
+        let root = match input.path {
+            Some(_) => location.artifacts_root.clone(),
+            None => None,
+        };
+        match root {
+            Some(root) => by_root
+                .entry(root)
+                .or_default()
+                .push((index, input, location)),
+            None => loose.push((index, input, location)),
+        }
+    }
+    let mut units: Vec<Vec<Located>> = by_root.into_values().collect();
+    while !loose.is_empty() {
+        let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
+        units.push(std::mem::replace(&mut loose, rest));
+    }
+    units
+}
+
+/// `-v`'s scope note for each parsed file, with its index in path order.
+fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, String)> {
+    indices
+        .iter()
+        .zip(files)
+        .filter_map(|(index, file)| {
+            let parsed = file.outcome.as_ref().ok()?;
+            let note = format!(
+                "{}: scope {} ({})",
+                file.input.display_path, parsed.scope, parsed.scope_source
+            );
+            Some((*index, note))
+        })
+        .collect()
 }
 
 /// An input with its index in path order and where its path places it.
