@@ -84,7 +84,6 @@ pub(super) fn parse_str(
             return Err((error, source));
         }
     };
-    let line_index = LineIndex::new(&source);
     Ok(Document {
         source,
         nodes,
@@ -94,7 +93,7 @@ pub(super) fn parse_str(
         root,
         root_kind,
         expressions,
-        line_index,
+        line_index: std::sync::OnceLock::new(),
     })
 }
 

@@ -131,7 +131,8 @@ pub struct Document {
     pub(crate) root: NodeId,
     pub(crate) root_kind: RootKind,
     pub(crate) expressions: Vec<Expression>,
-    pub(crate) line_index: LineIndex,
+    /// Built on first use: most documents of a bulk run never need a line number.
+    pub(crate) line_index: std::sync::OnceLock<LineIndex>,
 }
 
 impl Document {
@@ -179,7 +180,7 @@ impl Document {
     }
 
     pub fn line_index(&self) -> &LineIndex {
-        &self.line_index
+        self.line_index.get_or_init(|| LineIndex::new(&self.source))
     }
 
     pub fn has_bom(&self) -> bool {
@@ -198,8 +199,9 @@ impl Document {
 
     /// The whitespace at the start of the line holding `offset`.
     pub fn indent_of_line(&self, offset: usize) -> &str {
-        let line = self.line_index.line_of(offset);
-        let start = self.line_index.line_start(line);
+        let index = self.line_index();
+        let line = index.line_of(offset);
+        let start = index.line_start(line);
         let rest = &self.source[start..];
         let len = rest
             .bytes()
@@ -210,7 +212,8 @@ impl Document {
 
     /// Whether only spaces and tabs stand between the start of `offset`'s line and `offset`.
     pub fn starts_line(&self, offset: usize) -> bool {
-        let line_start = self.line_index.line_start(self.line_index.line_of(offset));
+        let index = self.line_index();
+        let line_start = index.line_start(index.line_of(offset));
         self.source[line_start..offset]
             .bytes()
             .all(|b| b == b' ' || b == b'\t')
