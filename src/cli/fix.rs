@@ -131,12 +131,31 @@ struct FixedFile {
     unsafe_config: bool,
 }
 
+impl FixedFile {
+    /// Nothing to show or count: a clean file the fixes left alone. A bulk run keeps eight
+    /// bytes for it.
+    fn is_quiet(&self) -> bool {
+        self.output.is_none()
+            && !self.changed
+            && !self.write_failed
+            && !self.unsafe_config
+            && self.applied.is_empty()
+            && self.report.diagnostics.is_empty()
+            && self.report.error.is_none()
+    }
+}
+
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let run = pipeline::run(
         &args.files,
         RepoModels::Build,
         Access::from_write(args.write),
-        |unit| fix_unit(unit, args),
+        |unit| {
+            fix_unit(unit, args)
+                .into_iter()
+                .map(|file| (!file.is_quiet()).then(|| Box::new(file)))
+                .collect()
+        },
     )
     .map_err(anyhow::Error::msg)?;
     print_notes(&run, &args.files);
@@ -145,7 +164,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut report_unsafe = args.unsafe_fixes;
     let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
     let mut reports: Vec<FileReport> = Vec::with_capacity(run.results.len());
-    for file in run.results {
+    for file in run.results.into_iter().flatten() {
         if let Some(output) = &file.output {
             out.write_all(output.as_bytes())?;
         }

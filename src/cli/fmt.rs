@@ -34,7 +34,7 @@ enum Formatted {
         /// What stdout gets: the path (`--check`), the diff, or for stdin the new text.
         output: Option<Vec<u8>>,
     },
-    Failed(FileReport),
+    Failed(Box<FileReport>),
 }
 
 fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
@@ -45,7 +45,7 @@ fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
             text,
         );
         report.error = Some(error);
-        Formatted::Failed(report)
+        Formatted::Failed(Box::new(report))
     };
     let old = file.original();
     let new_text = match format_file(file) {
@@ -112,7 +112,7 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     out.write_all(&output)?;
                 }
             }
-            Formatted::Failed(report) => failed.push(report),
+            Formatted::Failed(report) => failed.push(*report),
         }
     }
     eprint_reports(failed.iter());
