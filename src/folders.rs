@@ -38,31 +38,63 @@ impl From<fs::FileType> for EntryKind {
     }
 }
 
-/// One folder's entries, in the order the system listed them.
+/// One folder's entries whose names are valid UTF-8, in the order the system listed them.
+///
+/// Kept for every folder of a walk until the run ends, so it is compact: the names in one
+/// string, each followed by a NUL (which no file name holds), and their kinds beside. A name
+/// that is not UTF-8 is left out: everything that asks a listing (the repo model, config and
+/// ignore file lookups) asks for UTF-8 names; the walk itself goes over every entry.
 #[derive(Debug, Default)]
 pub struct Listing {
-    pub entries: Vec<(OsString, EntryKind)>,
+    names: Box<str>,
+    kinds: Box<[EntryKind]>,
+}
+
+/// A folder's entries as the system lists them: name and kind. An entry whose kind cannot be
+/// read has gone since the listing, and is skipped, as the `ignore` crate's walker did.
+pub fn read_entries(dir: &Path) -> io::Result<Vec<(OsString, EntryKind)>> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Ok(file_type) = entry.file_type() {
+            entries.push((entry.file_name(), file_type.into()));
+        }
+    }
+    Ok(entries)
 }
 
 impl Listing {
     pub fn read(dir: &Path) -> io::Result<Listing> {
-        let mut entries = Vec::new();
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            // An entry whose type cannot be read has gone since the listing: skip it, as the
-            // `ignore` crate's walker did, rather than lose the whole folder.
-            if let Ok(file_type) = entry.file_type() {
-                entries.push((entry.file_name(), file_type.into()));
+        Ok(Listing::from_entries(&read_entries(dir)?))
+    }
+
+    pub fn from_entries(entries: &[(OsString, EntryKind)]) -> Listing {
+        let mut names = String::new();
+        let mut kinds = Vec::with_capacity(entries.len());
+        for (name, kind) in entries {
+            if let Some(name) = name.to_str() {
+                names.push_str(name);
+                names.push('\0');
+                kinds.push(*kind);
             }
         }
-        Ok(Listing { entries })
+        Listing {
+            names: names.into_boxed_str(),
+            kinds: kinds.into_boxed_slice(),
+        }
+    }
+
+    /// The entries, name and kind.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, EntryKind)> {
+        self.names
+            .split_terminator('\0')
+            .zip(self.kinds.iter().copied())
     }
 
     pub fn kind(&self, name: &str) -> Option<EntryKind> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, kind)| *kind)
+        self.entries()
+            .find(|(n, _)| *n == name)
+            .map(|(_, kind)| kind)
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -78,13 +110,12 @@ impl Listing {
         }
     }
 
-    /// The names of the sub-folders (links not followed) that are valid UTF-8, sorted.
+    /// The names of the sub-folders (links not followed), sorted.
     pub fn subdirs(&self) -> Vec<String> {
         let mut names: Vec<String> = self
-            .entries
-            .iter()
+            .entries()
             .filter(|(_, kind)| *kind == EntryKind::Dir)
-            .filter_map(|(name, _)| name.to_str().map(str::to_owned))
+            .map(|(name, _)| name.to_owned())
             .collect();
         names.sort();
         names
@@ -212,5 +243,29 @@ mod tests {
         assert!(listing.has_file(root, "link.xml"));
         assert!(!listing.has_file(root, "linkdir"));
         assert_eq!(listing.subdirs(), ["real"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_listing_keeps_utf8_names_in_order_and_leaves_the_others_out() {
+        use std::os::unix::ffi::OsStringExt;
+        let entries = vec![
+            (OsString::from("policy.xml"), EntryKind::File),
+            (OsString::from_vec(vec![b'b', 0xff]), EntryKind::Dir),
+            (OsString::from("apis"), EntryKind::Dir),
+            (OsString::from("é"), EntryKind::Symlink),
+        ];
+        let listing = Listing::from_entries(&entries);
+        let kept: Vec<(&str, EntryKind)> = listing.entries().collect();
+        assert_eq!(
+            kept,
+            [
+                ("policy.xml", EntryKind::File),
+                ("apis", EntryKind::Dir),
+                ("é", EntryKind::Symlink)
+            ]
+        );
+        assert_eq!(listing.subdirs(), ["apis"]);
+        assert_eq!(Listing::from_entries(&[]).entries().count(), 0);
     }
 }

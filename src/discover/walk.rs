@@ -22,7 +22,7 @@ use super::{
     DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_xml,
 };
 use crate::config::{self, ConfigError, ConfigResolver, LoadedConfig, PathKind};
-use crate::folders::{EntryKind, Listing};
+use crate::folders::{EntryKind, Listing, read_entries};
 
 type ConfigResult = Result<Arc<LoadedConfig>, ConfigError>;
 
@@ -267,8 +267,8 @@ impl<'a> Walk<'a> {
         parent_config: Option<ConfigResult>,
         root: Arc<Root>,
     ) {
-        let listing = match Listing::read(&dir) {
-            Ok(listing) => Arc::new(listing),
+        let entries = match read_entries(&dir) {
+            Ok(entries) => entries,
             Err(error) => {
                 self.found.error(DiscoverError::Walk {
                     path: Some(dir.clone()),
@@ -280,6 +280,7 @@ impl<'a> Walk<'a> {
                 return;
             }
         };
+        let listing = Arc::new(Listing::from_entries(&entries));
         self.found
             .listings
             .insert(&root.listing_key(&dir), Arc::clone(&listing));
@@ -298,7 +299,7 @@ impl<'a> Walk<'a> {
             parent_config.as_ref(),
         );
         let mut files = Vec::new();
-        for (name, kind) in &listing.entries {
+        for (name, kind) in &entries {
             let path = dir.join(name);
             let is_dir = *kind == EntryKind::Dir;
             let absolute = || root.resolved_path(&path);

@@ -787,8 +787,7 @@ impl Dir {
     fn child(&self, folders: &dyn Folders, name: &str) -> Dir {
         let path = self.path.join(name);
         let absent = self.listing.as_ref().is_some_and(|l| {
-            !l.entries
-                .iter()
+            !l.entries()
                 .any(|(entry, _)| entry.eq_ignore_ascii_case(name))
         });
         let listing = if absent {
