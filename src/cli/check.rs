@@ -52,6 +52,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     timings.mark("report");
     let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();
     let errored = reports.iter().any(|r| r.error.is_some());
+    super::leak_at_exit(reports);
     Ok(if errored {
         Outcome::Error
     } else if findings > 0 && !args.exit_zero {

@@ -217,6 +217,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }
         );
     }
+    super::leak_at_exit(reports);
     Ok(if errored {
         Outcome::Error
     } else if args.exit_zero || run.reads_stdin {

@@ -250,6 +250,7 @@ pub fn run<T: Send>(
     // a copy, to a capacity up to twice the file count.
     let mut results = Vec::with_capacity(slots.iter().filter(|slot| slot.is_some()).count());
     results.extend(slots.into_iter().flatten());
+    super::leak_at_exit(listings);
     Ok(Run {
         results,
         errors,
