@@ -2,7 +2,7 @@
 //!
 //! Discovery lists every folder it walks; the repo model then needs the same listings (its
 //! APIs, operations, products, fragments, membership markers). Reading them from disk a
-//! second time was a fifth of a bulk run, so the walk keeps what it read in [`Listings`],
+//! second time walked the whole tree again, so the walk keeps what it read in [`Listings`],
 //! and the repo model asks a [`Folders`] for them: the walk's listings, or the disk for a
 //! folder the walk did not list.
 

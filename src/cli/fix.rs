@@ -124,10 +124,9 @@ struct FixedFile {
     output: Option<String>,
     changed: bool,
     write_failed: bool,
-    /// The fixes applied, and whether they count: the file was written (or would be, for a
-    /// diff) and fixing it did not fail.
+    /// The fixes that count: those of a file written (or that would be, for a diff) whose
+    /// fixing did not fail.
     applied: BTreeMap<Rule, usize>,
-    counted: bool,
     unsafe_config: bool,
 }
 
@@ -171,19 +170,16 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         changed += usize::from(file.changed);
         write_errors += usize::from(file.write_failed);
         report_unsafe |= file.unsafe_config;
-        if file.counted {
-            for (rule, n) in file.applied {
-                *totals.entry(rule).or_default() += n;
-            }
+        for (rule, n) in file.applied {
+            *totals.entry(rule).or_default() += n;
         }
         reports.push(file.report);
     }
-    let ws_errors = &run.errors;
     // Paths that could not be read at all are file errors in every format, as in `check`.
-    reports.extend(path_error_reports(ws_errors));
+    reports.extend(path_error_reports(&run.errors));
     let applied: usize = totals.values().sum();
     let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
-    let errored = !ws_errors.is_empty() || reports.iter().any(|r| r.error.is_some());
+    let errored = !run.errors.is_empty() || reports.iter().any(|r| r.error.is_some());
     // With --write, stdout reports what remains (a diff run's stdout is the diff).
     if args.write && !run.reads_stdin && (args.output_format.is_some() || !args.files.quiet) {
         let format = args.output_format.unwrap_or(OutputFormat::Text);
@@ -351,8 +347,11 @@ fn finish_file(
         output: None,
         changed: false,
         write_failed: false,
-        counted: fix.error.is_none(),
-        applied: fix.applied,
+        applied: if fix.error.is_none() {
+            fix.applied
+        } else {
+            BTreeMap::new()
+        },
         unsafe_config: file.config.config.unsafe_fixes,
     };
     done.report.error = fix.error.as_ref().map(clone_error);
@@ -398,7 +397,7 @@ fn finish_file(
     {
         // Not written: nothing was fixed, and the file's findings remain.
         done.write_failed = true;
-        done.counted = false;
+        done.applied.clear();
         done.changed = false;
         done.report = FileReport {
             diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),

@@ -44,6 +44,14 @@ pub struct Input {
     config: Option<Arc<LoadedConfig>>,
 }
 
+impl Input {
+    /// The APIOps artifacts root `location` places the file in. Stdin has none: its
+    /// siblings on disk are not what the user is editing.
+    fn repo_root(&self, location: &PolicyLocation) -> Option<PathBuf> {
+        self.path.as_ref().and(location.artifacts_root.clone())
+    }
+}
+
 /// An input after reading and parsing.
 pub struct Loaded {
     pub input: Input,
@@ -371,12 +379,7 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
     let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
     for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
-        // Stdin has no repo: its siblings on disk are not what the user is editing.
-        let root = match input.path {
-            Some(_) => location.artifacts_root.clone(),
-            None => None,
-        };
-        match root {
+        match input.repo_root(&location) {
             Some(root) => by_root
                 .entry(root)
                 .or_default()
@@ -471,9 +474,7 @@ impl Reader<'_> {
         let mut original = Vec::new();
         let outcome = match parse_bytes_keeping(bytes, &self.limits) {
             Ok(doc) => {
-                if input.path.is_some() {
-                    repo_root.clone_from(&location.artifacts_root);
-                }
+                repo_root = input.repo_root(&location);
                 let (scope, scope_source) = resolve_scope(
                     self.args.scope,
                     config.scope_for(&input.logical_path),

@@ -114,10 +114,12 @@ fn is_io(error: &ignore::Error) -> bool {
     }
 }
 
-/// The ignore levels of the ignore files that apply to `dir`, read from its listing.
+/// The ignore level of `dir`: `has_file(name)` says whether it holds the ignore file `name`,
+/// `git_root` whether it holds `.git` (a folder, or a file in a worktree).
 fn level_for(
     dir: &Path,
-    listing_has: &dyn Fn(&str) -> bool,
+    has_file: &dyn Fn(&str) -> bool,
+    git_root: bool,
     options: &DiscoverOptions,
     parent: Option<Arc<IgnoreLevel>>,
     above_root: bool,
@@ -125,13 +127,13 @@ fn level_for(
 ) -> Option<Arc<IgnoreLevel>> {
     let respect = options.gitignore == GitignorePolicy::Respect;
     let file = |name: &str| -> Vec<PathBuf> {
-        if listing_has(name) {
+        if has_file(name) {
             vec![dir.join(name)]
         } else {
             Vec::new()
         }
     };
-    let git_root = respect && listing_has(".git");
+    let git_root = respect && git_root;
     let mut matchers: [Option<Gitignore>; 4] = [
         matcher(dir, &file(".apimfixignore"), found, above_root),
         None,
@@ -169,15 +171,9 @@ fn levels_above(
     let ancestors: Vec<&Path> = resolved_root.ancestors().skip(1).collect();
     let mut level = None;
     for dir in ancestors.into_iter().rev() {
-        let has = |name: &str| {
-            let path = dir.join(name);
-            if name == ".git" {
-                path.exists()
-            } else {
-                path.is_file()
-            }
-        };
-        level = level_for(dir, &has, options, level, true, found);
+        let has_file = |name: &str| dir.join(name).is_file();
+        let git_root = dir.join(".git").exists();
+        level = level_for(dir, &has_file, git_root, options, level, true, found);
     }
     level
 }
@@ -284,20 +280,19 @@ impl<'a> Walk<'a> {
         self.found
             .listings
             .insert(&root.listing_key(&dir), Arc::clone(&listing));
-        // Ignore files count when they are files; `.git` is a folder, or a file in a worktree.
-        let has = |name: &str| {
-            if name == ".git" {
-                listing.has(name)
-            } else {
-                listing.has_file(&dir, name)
-            }
-        };
-        let ignores = level_for(&dir, &has, self.options, ignores, false, self.found);
-        let config = self.resolver.for_listed_dir(
+        let has_file = |name: &str| listing.has_file(&dir, name);
+        let ignores = level_for(
             &dir,
-            |name| listing.has_file(&dir, name),
-            parent_config.as_ref(),
+            &has_file,
+            listing.has(".git"),
+            self.options,
+            ignores,
+            false,
+            self.found,
         );
+        let config = self
+            .resolver
+            .for_listed_dir(&dir, has_file, parent_config.as_ref());
         let mut files = Vec::new();
         for (name, kind) in &entries {
             let path = dir.join(name);
