@@ -31,7 +31,7 @@ fn show(text: &str) -> String {
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {
         insta::with_settings!({
-            snapshot_path => "fixtures/format/snapshots",
+            snapshot_path => "../fixtures/format/snapshots",
             prepend_module_to_snapshot => false,
         }, {
             insta::assert_snapshot!($name, show(&$value));

@@ -4,12 +4,11 @@
 //! Runs over `$APIMFIX_CORPUS` when set (CI sets it to `../shared/corpus`), else over the
 //! bundled examples.
 
-mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::{TestDir, copy_tree};
+use crate::common::{TestDir, copy_tree};
 
 fn corpus() -> (TestDir, bool) {
     match std::env::var_os("APIMFIX_CORPUS") {

@@ -1,8 +1,7 @@
 //! End-to-end: `apimfix fix` on the bundled example repos (all four seed scenarios).
 
-mod common;
 
-use common::{TestDir, git};
+use crate::common::{TestDir, git};
 
 #[test]
 fn fix_prints_a_diff_that_git_applies_and_changes_nothing_on_disk() {

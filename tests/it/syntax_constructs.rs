@@ -2,13 +2,12 @@
 //! (§6.4), XML's own corners, templating languages, encodings and line endings, and the
 //! `Document` helpers. Each asserts the tree, not just that parsing succeeds.
 
-mod syntax_support;
 
 use apimfix::syntax::{
     Document, ElementRef, Expression, LineEnding, NodeId, NodeKind, RootKind, parse,
 };
 use apimfix::text::{Ranged, TextRange};
-use syntax_support::{check_lossless, element_names, expression_texts};
+use crate::syntax_support::{check_lossless, element_names, expression_texts};
 
 /// Parses `text`, which must succeed and round-trip.
 fn parse_ok(text: &str) -> Document {

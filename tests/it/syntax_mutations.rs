@@ -2,10 +2,9 @@
 //! mutations of the fixtures never make the parser panic; whatever parses prints back byte
 //! for byte and tiles; errors point inside the input. See `fuzz/README.md` for real fuzzing.
 
-mod syntax_support;
 
 use apimfix::syntax::{Limits, parse_bytes};
-use syntax_support::{check_lossless, fixtures};
+use crate::syntax_support::{check_lossless, fixtures};
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
 struct Rng(u64);

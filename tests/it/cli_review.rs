@@ -1,8 +1,7 @@
 //! Regressions from the adversarial review: each test reproduces a reported defect.
 
-mod common;
 
-use common::TestDir;
+use crate::common::TestDir;
 
 const GLOBAL_CORS: &str = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://global.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n  <backend>\n    <forward-request />\n  </backend>\n</policies>\n";
 
@@ -356,7 +355,7 @@ fn a_root_spelled_through_link_dot_dot_does_not_lend_its_listings() {
     t.write("elsewhere/repo/apis/zzz/policy.xml", rate_limit_first);
     t.write("elsewhere/deep/.keep", "");
     std::os::unix::fs::symlink("../elsewhere/deep", t.path().join("work/link")).unwrap();
-    let run = common::apimfix()
+    let run = crate::common::apimfix()
         .current_dir(t.path().join("work"))
         .args(["check", "link/../repo", "repo/apis/a/policy.xml"])
         .output()

@@ -1,9 +1,8 @@
 //! End-to-end: bad input gets a clear error with `path:line:column`, exit 2, the file is left
 //! untouched, and the files beside it are still processed.
 
-mod common;
 
-use common::TestDir;
+use crate::common::TestDir;
 
 const NEEDS_BASE: &str = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>\n";
 
@@ -201,9 +200,9 @@ fn paths_with_spaces_and_revisions() {
         "{}",
         run.stdout
     );
-    common::git(t.path(), &["init", "-q"]);
+    crate::common::git(t.path(), &["init", "-q"]);
     std::fs::write(t.path().join("p.patch"), &run.stdout).unwrap();
-    common::git(t.path(), &["apply", "p.patch"]);
+    crate::common::git(t.path(), &["apply", "p.patch"]);
     assert!(
         t.read("my repo/apis/orders;rev=2/policy.xml")
             .contains("<base />")

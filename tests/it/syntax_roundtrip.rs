@@ -6,13 +6,12 @@
 //! Run with the public corpus: `APIMFIX_CORPUS=/work/shared/corpus cargo test --test
 //! syntax_roundtrip -- --nocapture` (CI sets `APIMFIX_CORPUS=../shared/corpus`).
 
-mod syntax_support;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use apimfix::syntax::{Document, Limits, NodeKind, parse_bytes};
-use syntax_support::{check_lossless, elements, fixture_dir, xml_files};
+use crate::syntax_support::{check_lossless, elements, fixture_dir, xml_files};
 
 /// What both trees must agree on, in document order.
 #[derive(Debug, PartialEq, Eq)]
@@ -95,7 +94,7 @@ fn oracle_items(xml: &roxmltree::Document<'_>) -> Vec<Item> {
 fn check(path: &Path, bytes: Vec<u8>) -> Result<bool, String> {
     let doc = parse_bytes(bytes.clone(), &Limits::default()).map_err(|e| {
         let text = String::from_utf8_lossy(&bytes);
-        let at = syntax_support::line_col(&text, e.range.start());
+        let at = crate::syntax_support::line_col(&text, e.range.start());
         format!("does not parse: {:?} at {at}: {}", e.kind, e.message)
     })?;
     check_lossless(&doc, &bytes)?;

@@ -1,13 +1,12 @@
 //! reviewdog's rdjson.
 
-mod report_support;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{Edit, Fix, apply_edits};
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use report_support::*;
+use crate::report_support::*;
 use serde_json::Value;
 
 fn rdjson(files: &[FileReport]) -> Value {

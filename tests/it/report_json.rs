@@ -1,10 +1,9 @@
 //! The JSON report.
 
-mod report_support;
 
 use apimfix::report::{OutputFormat, ReportOptions};
 use apimfix::syntax;
-use report_support::*;
+use crate::report_support::*;
 use serde_json::Value;
 
 fn json(files: &[apimfix::report::FileReport]) -> String {

@@ -1,12 +1,11 @@
 //! GitHub workflow commands.
 
-mod report_support;
 
 use apimfix::diagnostic::{Diagnostic, Severity};
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use report_support::*;
+use crate::report_support::*;
 
 fn github(files: &[FileReport]) -> String {
     render(OutputFormat::Github, files, &ReportOptions::default())

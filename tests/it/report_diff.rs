@@ -1,7 +1,6 @@
 //! The unified diff: every case must go through `git apply --check` and `git apply` and give
 //! the new text back byte for byte.
 
-mod report_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -9,7 +8,7 @@ use std::process::Command;
 use apimfix::fix::apply_edits;
 use apimfix::report::diff::unified_diff;
 use proptest::prelude::*;
-use report_support::*;
+use crate::report_support::*;
 
 /// A throwaway git repository.
 struct Repo {

@@ -1,13 +1,12 @@
 //! The SARIF report: the official schema accepts it, GitHub's required fields are there, and
 //! fingerprints survive line shifts.
 
-mod report_support;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use report_support::*;
+use crate::report_support::*;
 use serde_json::Value;
 
 fn sarif(files: &[FileReport]) -> String {
@@ -28,7 +27,7 @@ fn sarif_value(files: &[FileReport]) -> Value {
 fn sarif_schema() -> Value {
     const STRAY: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
     const ESCAPED: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#;
-    let text = include_str!("fixtures/report/sarif-schema-2.1.0.json");
+    let text = include_str!("../fixtures/report/sarif-schema-2.1.0.json");
     assert_eq!(
         text.matches(STRAY).count(),
         2,

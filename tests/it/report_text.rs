@@ -1,6 +1,5 @@
 //! The text report and the summary line.
 
-mod report_support;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{Edit, Fix};
@@ -10,7 +9,7 @@ use apimfix::report::{
 };
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use report_support::*;
+use crate::report_support::*;
 
 fn text(files: &[FileReport], options: ReportOptions) -> String {
     render(OutputFormat::Text, files, &options)
