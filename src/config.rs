@@ -8,18 +8,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
-use std::marker::PhantomData;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::format::FormatOptions;
-use crate::rules::Rule;
+use crate::rules::{Rule, RuleSettings};
 use crate::scope::Scope;
 
 /// A whole configuration file.
@@ -31,7 +30,7 @@ use crate::scope::Scope;
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Config {
-    pub rules: RulesConfig,
+    pub rules: RuleSettings,
     pub format: FormatOptions,
     /// Globs (gitignore-style, relative to the config file's folder) of files never read.
     /// `!glob` re-includes, as in `.gitignore`.
@@ -47,184 +46,6 @@ pub struct Config {
     pub scopes: std::collections::BTreeMap<String, Scope>,
     /// Apply fixes that change what the gateway does (see each rule's "Fix safety").
     pub unsafe_fixes: bool,
-}
-
-/// A rule turned on (`true`), off (`false`), or on with options (a map).
-///
-/// An empty value (a key whose options are all commented out) means on with the default
-/// options. Equality is by meaning: `true` equals a map of the default options.
-#[derive(Clone, Debug)]
-pub enum Toggle<T> {
-    Enabled(bool),
-    Options(T),
-}
-
-impl<T: Default + Clone> Toggle<T> {
-    pub fn is_enabled(&self) -> bool {
-        !matches!(self, Toggle::Enabled(false))
-    }
-
-    /// The options, defaults when given as `true`/`false`.
-    pub fn options(&self) -> T {
-        match self {
-            Toggle::Enabled(_) => T::default(),
-            Toggle::Options(options) => options.clone(),
-        }
-    }
-}
-
-impl<T> Default for Toggle<T> {
-    fn default() -> Self {
-        Toggle::Enabled(true)
-    }
-}
-
-/// No options: the rule is only turned on or off.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoOptions {}
-
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct RulesConfig {
-    pub base_missing: Toggle<NoOptions>,
-    pub base_forbidden: Toggle<NoOptions>,
-    pub base_duplicate: Toggle<NoOptions>,
-    pub base_first: Toggle<BaseFirstOptions>,
-    pub cors_first: Toggle<GateOptions>,
-    pub cors_origins: Toggle<CorsOriginsOptions>,
-    pub cors_wildcard_credentials: Toggle<NoOptions>,
-    pub cors_duplicate: Toggle<NoOptions>,
-    pub cors_outside_inbound: Toggle<NoOptions>,
-    pub cors_shadowed: Toggle<NoOptions>,
-    pub cors_product_scope: Toggle<NoOptions>,
-}
-
-/// The default gate policies: the ones that reject calls with their own response.
-pub const DEFAULT_GATES: [&str; 4] = ["rate-limit", "rate-limit-by-key", "quota", "quota-by-key"];
-
-/// Options of `cors-first`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct GateOptions {
-    /// Policies that must not run before `<cors>` (replaces the default list).
-    pub gates: Vec<String>,
-    /// Added to `gates` (e.g. `validate-jwt`, `ip-filter`, `check-header`).
-    pub extend_gates: Vec<String>,
-}
-
-impl Default for GateOptions {
-    fn default() -> Self {
-        Self {
-            gates: DEFAULT_GATES.iter().map(|g| (*g).to_owned()).collect(),
-            extend_gates: Vec::new(),
-        }
-    }
-}
-
-impl GateOptions {
-    /// Whether element `name` is a gate (ASCII case-insensitive).
-    pub fn is_gate(&self, name: &str) -> bool {
-        self.gates
-            .iter()
-            .chain(&self.extend_gates)
-            .any(|g| g.eq_ignore_ascii_case(name))
-    }
-}
-
-/// Options of `base-first`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct BaseFirstOptions {
-    /// Say that the global policy has `<cors>`, for runs on single files where the repo is
-    /// not known. When the repo is known, its global policy decides.
-    pub global_has_cors: bool,
-}
-
-/// Options of `cors-origins`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct CorsOriginsOptions {
-    /// Origins the front ends call from, e.g. `https://portal.contoso.com`.
-    pub origins: Vec<String>,
-    /// The `<cors>` created at global scope when no scope has one.
-    pub template: CorsTemplate,
-}
-
-/// What a newly created `<cors>` allows besides the declared origins.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct CorsTemplate {
-    pub allow_credentials: bool,
-    pub methods: Vec<String>,
-    pub headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    /// `preflight-result-max-age` in seconds; omitted when `None`.
-    pub preflight_result_max_age: Option<u32>,
-}
-
-impl Default for CorsTemplate {
-    fn default() -> Self {
-        Self {
-            allow_credentials: false,
-            methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-                .map(str::to_owned)
-                .to_vec(),
-            headers: vec!["*".to_owned()],
-            expose_headers: Vec::new(),
-            preflight_result_max_age: Some(300),
-        }
-    }
-}
-
-impl<T: Default + Clone + PartialEq> PartialEq for Toggle<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.is_enabled() == other.is_enabled() && self.options() == other.options()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Toggle<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Hand-written rather than `#[serde(untagged)]`: untagged buffers the value and
-        // replaces every inner error (an unknown option, with its line) by "data did not match
-        // any variant".
-        struct ToggleVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ToggleVisitor<T> {
-            type Value = Toggle<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("`true`, `false` or a map of options")
-            }
-
-            fn visit_bool<E: de::Error>(self, enabled: bool) -> Result<Self::Value, E> {
-                Ok(Toggle::Enabled(enabled))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Toggle::Enabled(true))
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Toggle::Enabled(true))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::Options)
-            }
-        }
-
-        deserializer.deserialize_any(ToggleVisitor(PhantomData))
-    }
-}
-
-impl<T: Serialize> Serialize for Toggle<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Toggle::Enabled(enabled) => serializer.serialize_bool(*enabled),
-            Toggle::Options(options) => options.serialize(serializer),
-        }
-    }
 }
 
 // Globs and rule names are checked while deserializing, not afterwards, so that an error
@@ -289,7 +110,9 @@ impl<'de> Deserialize<'de> for MatchGlob {
 impl<'de> Deserialize<'de> for RuleName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         de_checked_str(deserializer, "a rule name", |name| {
-            Rule::from_str(&name).map(|_| RuleName(name))
+            Rule::from_str(&name)
+                .map(|_| RuleName(name))
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -565,11 +388,11 @@ impl LoadedConfig {
             let rules = names
                 .iter()
                 .map(|name| {
-                    Rule::from_str(name).map_err(|message| ConfigError::UnknownRule {
+                    Rule::from_str(name).map_err(|e| ConfigError::UnknownRule {
                         path: error_path.clone(),
                         glob: glob.clone(),
                         name: name.clone(),
-                        message,
+                        message: e.to_string(),
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;

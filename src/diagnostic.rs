@@ -1,27 +1,8 @@
 //! What a rule reports: a [`Diagnostic`] on a range of one file, optionally with a [`Fix`].
 
 use crate::fix::Fix;
-use crate::rules::Rule;
+pub use crate::registry::{Rule, Severity};
 use crate::text::{Ranged, TextRange};
-
-/// How bad a finding is. Ordered: `Error` is the greatest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
 
 /// One finding of one rule in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ pub fn rule(name: &str, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         "Default severity: {}. {}\n",
         rule.default_severity().as_str(),
         match rule.kind() {
-            Kind::PerFile(_) => "Checked per file.",
+            Kind::PerFile => "Checked per file.",
             Kind::CrossScope => "Checked across scopes when a whole repo is given.",
         }
     )?;

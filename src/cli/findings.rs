@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use apimfix::diagnostic::Diagnostic;
-use apimfix::repo::RepoFinding;
 use apimfix::report::{FileError, FileReport};
+use apimfix::rules::RepoFinding;
 use apimfix::rules::{Context, drop_suppressed};
 use apimfix::syntax::Document;
 
@@ -21,10 +21,10 @@ pub fn rule_diagnostics_with(
     file: &Loaded,
     parsed: &Parsed,
     doc: &Document,
-    facts: &apimfix::rules::RepoFacts,
+    facts: &apimfix::repo::RepoFacts,
 ) -> Vec<Diagnostic> {
     let config = &file.config;
-    let ctx = Context::new(doc, parsed.scope, &config.config, facts);
+    let ctx = Context::new(doc, parsed.scope, &config.config.rules, facts);
     let mut diagnostics = apimfix::rules::check(&ctx);
     diagnostics.retain(|d| !config.is_rule_ignored(&file.input.logical_path, d.rule));
     diagnostics
@@ -61,32 +61,10 @@ pub fn merge_repo_findings(
                     .config
                     .is_rule_ignored(&file.input.logical_path, d.rule)
         })
-        .filter(|d| {
-            !diagnostics
-                .iter()
-                .any(|own| own.rule == d.rule && same_place(doc, own, d))
-        })
         .collect();
     drop_suppressed(doc, &mut extra);
     diagnostics.extend(extra);
     diagnostics.sort_by_key(|d| (d.range.start(), d.rule));
-    diagnostics.dedup_by(|a, b| a.rule == b.rule && a.range == b.range && a.message == b.message);
-}
-
-/// Whether two findings of one rule name the same root cause: the same start, or the same
-/// top-level element (a section, or a fragment's statement), which the rule fixes at once.
-fn same_place(doc: &Document, a: &Diagnostic, b: &Diagnostic) -> bool {
-    use apimfix::text::Ranged;
-    if a.range.start() == b.range.start() {
-        return true;
-    }
-    let holder = |d: &Diagnostic| {
-        doc.root()
-            .child_elements()
-            .find(|s| s.range().contains(d.range.start()))
-            .map(|s| s.id())
-    };
-    holder(a).is_some() && holder(a) == holder(b)
 }
 
 /// The report of one file; the source is the text the diagnostics point into.

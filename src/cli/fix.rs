@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{FixMode, fix_until_stable};
+use apimfix::repo::RepoFacts;
 use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff};
-use apimfix::rules::{RepoFacts, Rule};
+use apimfix::rules::Rule;
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
 use rayon::prelude::*;
@@ -329,7 +330,7 @@ fn finish_file(
     file: &Loaded,
     fix: FileFix,
     facts: &RepoFacts,
-    repo_after: &BTreeMap<std::path::PathBuf, Vec<apimfix::repo::RepoFinding>>,
+    repo_after: &BTreeMap<std::path::PathBuf, Vec<apimfix::rules::RepoFinding>>,
     args: &FixArgs,
 ) -> FixedFile {
     let reads_stdin = file.input.path.is_none();

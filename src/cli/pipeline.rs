@@ -21,9 +21,10 @@ use apimfix::discover::{
     DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
 };
 use apimfix::folders::{Folders, Listings};
-use apimfix::repo::{Repo, RepoError, RepoFinding};
+use apimfix::repo::RepoFacts;
+use apimfix::repo::{Repo, RepoError};
 use apimfix::report::FileError;
-use apimfix::rules::RepoFacts;
+use apimfix::rules::RepoFinding;
 use apimfix::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use apimfix::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 use rayon::prelude::*;
@@ -597,10 +598,7 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
             let mut kept = Vec::new();
             for config in distinct {
                 let rules = &config.config.rules;
-                for finding in built
-                    .repo
-                    .findings(&rules.cors_first.options(), &rules.cors_origins.options())
-                {
+                for finding in apimfix::rules::check_repo(&built.repo, rules) {
                     let path = absolute(&finding.path);
                     if built
                         .configs
@@ -640,7 +638,7 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
         .par_iter()
         .filter_map(|(file, _)| {
             let repo = file.repo_root.as_deref().and_then(|root| index.get(root))?;
-            let gates = file.config.config.rules.cors_first.options();
+            let gates = file.config.config.rules.cors_first.options().gates();
             Some((
                 file.input.logical_path.clone(),
                 repo.facts_for(&file.input.logical_path, &gates),
@@ -674,7 +672,7 @@ fn attach_repo_facts(
         let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
             return;
         };
-        let gates = file.config.config.rules.cors_first.options();
+        let gates = file.config.config.rules.cors_first.options().gates();
         if let Ok(parsed) = &mut file.outcome {
             parsed.facts = repo.facts_for(&file.input.logical_path, &gates);
         }

@@ -16,13 +16,13 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::Gates;
 use super::{Chain, FileId, Level, Repo, RepoError};
-use crate::config::GateOptions;
 use crate::scope::Scope;
 use crate::syntax::{ElementRef, NodeId};
 use crate::text::{Ranged, TextRange};
 
-pub use crate::rules::policy::Section;
+pub use crate::policy::Section;
 
 /// One statement of an effective section, with where its text comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,7 +215,7 @@ impl Event {
 struct Composer<'r> {
     repo: &'r Repo,
     levels: &'r [Level],
-    gates: &'r GateOptions,
+    gates: &'r Gates,
     section: Section,
     /// `None` when only the events are wanted: statements copy each element's text, and the
     /// analysis composes every chain.
@@ -259,7 +259,7 @@ impl Repo {
     /// The effective policy of a chain from [`Repo::chains`].
     pub fn effective_for(&self, chain: &Chain) -> Effective {
         let levels = self.levels(chain);
-        let gates = GateOptions::default();
+        let gates = Gates::default();
         let sections = Section::ALL
             .into_iter()
             .map(|section| EffectiveSection {
@@ -278,7 +278,7 @@ impl Repo {
         &self,
         levels: &[Level],
         section: Section,
-        gates: &GateOptions,
+        gates: &Gates,
     ) -> Vec<Statement> {
         let mut composer = Composer {
             repo: self,
@@ -305,7 +305,7 @@ impl Repo {
         parent_events: Option<&[Event]>,
     ) -> Vec<Event> {
         // The templates hold every event, so the gates are never asked.
-        let gates = GateOptions::default();
+        let gates = Gates::default();
         let mut composer = Composer {
             repo: self,
             levels,
@@ -322,7 +322,7 @@ impl Repo {
     }
 
     /// Every file's [`Template`], by [`FileId`].
-    pub(crate) fn inbound_templates(&self, gates: &GateOptions) -> Vec<Template> {
+    pub(crate) fn inbound_templates(&self, gates: &Gates) -> Vec<Template> {
         self.file_ids()
             .map(|id| {
                 let file = self.file(id);

@@ -1,5 +1,6 @@
 //! The repo model: the scope graph of one APIOps artifacts root, effective-policy composition
-//! over it, and the cross-scope findings only the whole repo shows.
+//! over it, and the facts and composed chains the rules read (the rules' cross-scope checks
+//! live with the rules, in `crate::rules`).
 //!
 //! A [`Repo`] holds, for the service and for each workspace, the policy files at each scope
 //! (see [`crate::scope`] for the order of scopes), the operations of each API, the APIs each
@@ -27,12 +28,13 @@
 mod analysis;
 mod effective;
 mod error;
-mod origin;
+mod facts;
 
-pub use analysis::RepoFinding;
-use effective::Loc;
+pub(crate) use analysis::ChainEvents;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
+pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
+pub use facts::{Gates, RepoFacts};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -55,6 +57,13 @@ const PRODUCT_APIS_LIST: &str = "apis.json";
 /// Index of a policy file in [`Repo`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct FileId(usize);
+
+impl FileId {
+    /// The position of the file among the repo's files, as templates are indexed.
+    pub(crate) fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// One parsed policy file of the repo.
 #[derive(Debug)]
@@ -307,6 +316,11 @@ impl Repo {
     /// The parsed document of the policy file at `path`.
     pub fn document(&self, path: &Path) -> Option<&Document> {
         self.file_id(path).map(|id| self.file(id).doc.as_ref())
+    }
+
+    /// The scope the layout gives the policy file at `path`.
+    pub fn scope(&self, path: &Path) -> Option<Scope> {
+        self.file_id(path).map(|id| self.file(id).scope)
     }
 
     /// `path` relative to the artifacts root with `/` separators, as messages show it.
@@ -747,6 +761,11 @@ impl Repo {
     }
 
     /// Every policy file, in load order.
+    /// The global policy file, when the repo has one.
+    pub(crate) fn global_policy(&self) -> Option<FileId> {
+        self.service.policy
+    }
+
     pub(crate) fn file_ids(&self) -> impl Iterator<Item = FileId> {
         (0..self.files.len()).map(FileId)
     }

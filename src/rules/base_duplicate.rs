@@ -1,9 +1,10 @@
 //! `base-duplicate`
 
+use crate::rules::{NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{is_base, sections};
+use crate::policy::{is_base, sections};
 use crate::text::Ranged;
 
 pub const DOC: &str = r#"## What it does
@@ -34,6 +35,18 @@ Use instead:
 ## Fix
 None: report only, since which of the two is meant cannot be known.
 "#;
+
+/// The rule `base-duplicate`.
+pub struct BaseDuplicate;
+
+impl RuleImpl for BaseDuplicate {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for (section, el) in sections(ctx.doc) {

@@ -1,10 +1,14 @@
 //! `base-first`
 
+use serde::{Deserialize, Serialize};
+use crate::policy::Section;
+use crate::repo::EventKind;
+use crate::rules::{ChainCheck, RepoFindings, FixAvailability, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{is_base, move_before};
+use crate::policy::{is_base, move_before};
 
 pub const DOC: &str = r#"## What it does
 Flags a gate policy (see `cors-first`) that runs before `<base />` in the inbound section of a
@@ -49,6 +53,71 @@ which is the order APIM's editor suggests (`<base />` first).
 - https://learn.microsoft.com/azure/api-management/cors-policy
 "#;
 
+/// The rule `base-first`.
+pub struct BaseFirst;
+
+impl RuleImpl for BaseFirst {
+    const DOC: &'static str = DOC;
+    const FIX: FixAvailability = FixAvailability::Sometimes;
+    type Options = BaseFirstOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+
+    /// Gates and `<cors>` of different files, in the order a chain runs them. A gate in a
+    /// narrower file than the winning `<cors>` is the per-file check's, unless that file has
+    /// its own `<cors>` (then the per-file check stands down for `cors-first`); a gate that a
+    /// broader file's `<base />` runs before a narrower `<cors>` is only seen here, and the
+    /// finding points at that `<cors>`, which must move above its `<base />`.
+    fn check_chain(chain: &ChainCheck<'_>, out: &mut RepoFindings) {
+        let Some(first) = chain.first_cors else {
+            return;
+        };
+        let repo = chain.repo;
+        let events = chain.events();
+        let cors = &events[first];
+        for gate in events[..first].iter().filter(|e| e.kind == EventKind::Gate) {
+            if gate.home() == cors.home() {
+                continue; // One file: `cors-first`.
+            }
+            let gate_name = chain.element(gate.element).name();
+            if gate.level < cors.level {
+                let has_own_cors = repo
+                    .section_of(gate.home(), Section::Inbound)
+                    .is_some_and(|inbound| inbound.child_elements().any(|c| c.is("cors")));
+                if !has_own_cors {
+                    continue; // The per-file check reports it, with a fix.
+                }
+                let brought = repo.brought(gate, &format!("`<{gate_name}>`"));
+                let message = format!(
+                    "{brought} in {} runs before the `<cors>` of {} that `<base />` brings in, so calls it rejects get no CORS headers",
+                    repo.file(gate.home()).label(),
+                    repo.describe(cors.pointer()),
+                );
+                let at = chain.element(gate.pointer()).start_tag();
+                chain.report(out, Rule::BaseFirst, gate.home(), at, message);
+            } else {
+                let message = format!(
+                    "`<cors>` runs after `<{gate_name}>` of {}, which `<base />` brings in first, so calls it rejects get no CORS headers",
+                    repo.describe(gate.pointer()),
+                );
+                let at = chain.element(cors.pointer()).start_tag();
+                chain.report(out, Rule::BaseFirst, cors.home(), at, message);
+            }
+        }
+    }
+}
+
+/// Options of `base-first`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct BaseFirstOptions {
+    /// Say that the global policy has `<cors>`, for runs on single files where the repo is
+    /// not known. When the repo is known, its global policy decides.
+    pub global_has_cors: bool,
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if !ctx.effective_scope().has_parent() {
         return;
@@ -56,7 +125,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let inherits_cors = ctx
         .facts
         .ancestor_has_cors
-        .unwrap_or_else(|| ctx.config.rules.base_first.options().global_has_cors);
+        .unwrap_or_else(|| ctx.settings.base_first.options().global_has_cors);
     if !inherits_cors {
         return;
     }
@@ -94,7 +163,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::RepoFacts;
+    use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
     use crate::scope::Scope;
 

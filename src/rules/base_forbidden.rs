@@ -1,9 +1,10 @@
 //! `base-forbidden`
 
+use crate::rules::{NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::is_base;
+use crate::policy::is_base;
 use crate::scope::Scope;
 
 pub const DOC: &str = r#"## What it does
@@ -35,6 +36,18 @@ None: report only. Delete the element.
 - https://learn.microsoft.com/azure/api-management/policy-fragments
 - https://github.com/MicrosoftDocs/azure-docs/issues/40278
 "#;
+
+/// The rule `base-forbidden`.
+pub struct BaseForbidden;
+
+impl RuleImpl for BaseForbidden {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let where_ = match ctx.effective_scope() {

@@ -1,10 +1,11 @@
 //! `base-missing`
 
+use crate::rules::{ChainCheck, RepoFindings, FixAvailability, NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{
+use crate::policy::{
     Section, insert_after, insert_child_at, insert_first_child, is_base, sections,
 };
 use crate::scope::Scope;
@@ -63,6 +64,51 @@ without `<base />` on purpose, put `<!-- apimfix-ignore: base-missing -->` above
 - https://learn.microsoft.com/azure/api-management/api-management-howto-policies
 - https://learn.microsoft.com/azure/api-management/set-edit-policies
 "#;
+
+/// The rule `base-missing`.
+pub struct BaseMissing;
+
+impl RuleImpl for BaseMissing {
+    const DOC: &'static str = DOC;
+    const FIX: FixAvailability = FixAvailability::Sometimes;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+
+    /// A policy file with no `<inbound>` at all, in a chain where no `<cors>` runs while a
+    /// broader scope has one: the per-file check reports sections that exist and lack
+    /// `<base />` (the same root cause, with a fix), so only the missing section is left here.
+    fn check_chain(chain: &ChainCheck<'_>, out: &mut RepoFindings) {
+        if chain.first_cors.is_some() {
+            return;
+        }
+        let repo = chain.repo;
+        let levels = chain.levels();
+        for (i, level) in levels.iter().enumerate() {
+            let Some(file) = level.file else { continue };
+            if level.scope == Scope::Global
+                || chain.template(file).has_base
+                || repo.section_of(file, Section::Inbound).is_some()
+            {
+                continue;
+            }
+            let lost = levels[i + 1..]
+                .iter()
+                .filter_map(|l| l.file)
+                .find_map(|f| repo.inbound_cors(f));
+            let Some(cors) = lost else { continue };
+            let root = repo.file(file).doc.root();
+            let message = format!(
+                "`<{}>` has no `<inbound>`, so the `<cors>` of {} never runs",
+                root.name(),
+                repo.describe(cors)
+            );
+            chain.report(out, Rule::BaseMissing, file, root.start_tag(), message);
+        }
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if !ctx.effective_scope().has_parent() {

@@ -1,23 +1,28 @@
-//! What a rule sees: one document, its scope, the configuration and the repo facts.
+//! What a rule sees: one document, its scope, the rule settings and the repo facts.
 
-use crate::config::Config;
-use crate::rules::RepoFacts;
+use crate::repo::RepoFacts;
+use crate::rules::RuleSettings;
 use crate::scope::Scope;
 use crate::syntax::{Document, ElementRef, RootKind};
 
 pub struct Context<'a> {
     pub doc: &'a Document,
     pub scope: Scope,
-    pub config: &'a Config,
+    pub settings: &'a RuleSettings,
     pub facts: &'a RepoFacts,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(doc: &'a Document, scope: Scope, config: &'a Config, facts: &'a RepoFacts) -> Self {
+    pub fn new(
+        doc: &'a Document,
+        scope: Scope,
+        settings: &'a RuleSettings,
+        facts: &'a RepoFacts,
+    ) -> Self {
         Self {
             doc,
             scope,
-            config,
+            settings,
             facts,
         }
     }
@@ -42,16 +47,25 @@ impl<'a> Context<'a> {
     }
 
     /// Whether `el` is a gate: a policy that may reject the call with its own response
-    /// (`rate-limit`, `quota`, ... per config), a `<choose>` holding one, or the inclusion of
-    /// a fragment holding one.
+    /// (`rate-limit`, `quota`, ... per config), an element holding one at any depth (a
+    /// `<choose>`, a `<retry>`: it still rejects), or the inclusion of a fragment holding one.
     pub fn is_gate(&self, el: ElementRef<'_>) -> bool {
-        let gates = self.config.rules.cors_first.options();
+        let gates = self.settings.cors_first.options();
         let direct = |e: ElementRef<'_>| {
             gates.is_gate(e.name())
                 || (e.is("include-fragment")
                     && e.attr("fragment-id")
                         .is_some_and(|id| self.facts.gate_fragments.contains(id)))
         };
-        direct(el) || (el.is("choose") && el.descendants().any(direct))
+        direct(el) || el.descendants().any(direct)
+    }
+
+    /// Whether `el` is a `<cors>`, or the inclusion of a fragment holding one at its top.
+    pub fn is_cors(&self, el: ElementRef<'_>) -> bool {
+        el.is("cors")
+            || (el.is("include-fragment")
+                && el
+                    .attr("fragment-id")
+                    .is_some_and(|id| self.facts.cors_fragments.contains(id)))
     }
 }

@@ -1,5 +1,6 @@
 //! `cors-duplicate`
 
+use crate::rules::{NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
@@ -33,6 +34,18 @@ Use instead:
 ## Fix
 None: report only. Merge the two by hand.
 "#;
+
+/// The rule `cors-duplicate`.
+pub struct CorsDuplicate;
+
+impl RuleImpl for CorsDuplicate {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let root = ctx.doc.root();

@@ -1,10 +1,14 @@
 //! `cors-first`
 
+use serde::{Deserialize, Serialize};
+
+use crate::repo::Gates;
+use crate::rules::{FixAvailability, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Fix};
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{move_before, reads_variables};
+use crate::policy::{move_before, reads_variables};
 use crate::syntax::ElementRef;
 
 pub const DOC: &str = r#"## What it does
@@ -53,10 +57,60 @@ what it reads, so the fix is then unsafe (applied only with `--unsafe-fixes`).
 - https://github.com/MicrosoftDocs/azure-docs/issues/31889
 "#;
 
+/// The rule `cors-first`.
+pub struct CorsFirst;
+
+impl RuleImpl for CorsFirst {
+    const DOC: &'static str = DOC;
+    const FIX: FixAvailability = FixAvailability::Sometimes;
+    type Options = GateOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
+
+/// The default gate policies: the ones that reject calls with their own response.
+pub const DEFAULT_GATES: [&str; 4] = ["rate-limit", "rate-limit-by-key", "quota", "quota-by-key"];
+
+/// Options of `cors-first`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct GateOptions {
+    /// Policies that must not run before `<cors>` (replaces the default list).
+    pub gates: Vec<String>,
+    /// Added to `gates` (e.g. `validate-jwt`, `ip-filter`, `check-header`).
+    pub extend_gates: Vec<String>,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        Self {
+            gates: DEFAULT_GATES.iter().map(|g| (*g).to_owned()).collect(),
+            extend_gates: Vec::new(),
+        }
+    }
+}
+
+impl GateOptions {
+    /// The gate list the repo model composes events with.
+    pub fn gates(&self) -> Gates {
+        Gates::new(self.gates.iter().chain(&self.extend_gates))
+    }
+
+    /// Whether element `name` is a gate (ASCII case-insensitive).
+    pub fn is_gate(&self, name: &str) -> bool {
+        self.gates
+            .iter()
+            .chain(&self.extend_gates)
+            .any(|g| g.eq_ignore_ascii_case(name))
+    }
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for list in ctx.inbound_lists() {
         let children: Vec<_> = list.child_elements().collect();
-        let Some(cors_at) = children.iter().position(|c| c.is("cors")) else {
+        let Some(cors_at) = children.iter().position(|c| ctx.is_cors(*c)) else {
             continue;
         };
         let Some(gate) = children[..cors_at]
@@ -77,7 +131,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let sets_variables_between = children[gate_at..cors_at]
             .iter()
             .any(|c| sets_variable(*c) || c.descendants().any(sets_variable));
-        let applicability = if sets_variables_between && reads_variables(ctx.doc, cors) {
+        // What an included fragment reads is not known here: moving it is unsafe then.
+        let reads = cors.is("include-fragment") || reads_variables(ctx.doc, cors);
+        let applicability = if sets_variables_between && reads {
             Applicability::Unsafe
         } else {
             Applicability::Safe
@@ -89,7 +145,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         );
         out.push(
             Diagnostic::new(Rule::CorsFirst, gate.start_tag(), message).with_fix(
-                format!("Move `<cors>` above `<{}>`", gate.name()),
+                format!("Move `<{}>` above `<{}>`", cors.name(), gate.name()),
                 Fix::new(applicability, insert, [delete]),
             ),
         );

@@ -1,11 +1,15 @@
 //! `cors-origins`
 
-use crate::config::{CorsOriginsOptions, CorsTemplate};
+use serde::{Deserialize, Serialize};
+use crate::origin::{is_literal, same_origin};
+use crate::policy::Section;
+use crate::rules::{RepoCheck, RepoFindings, FixAvailability, RuleImpl};
+
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{indent_unit, insert_after, insert_first_child, own_line_indent};
+use crate::policy::{indent_unit, insert_after, insert_first_child, own_line_indent};
 use crate::scope::Scope;
 use crate::syntax::{Document, ElementRef};
 
@@ -54,8 +58,97 @@ Safe: it allows exactly the origins the configuration declares.
 - https://learn.microsoft.com/azure/api-management/cors-policy
 "#;
 
+/// The rule `cors-origins`.
+pub struct CorsOrigins;
+
+impl RuleImpl for CorsOrigins {
+    const DOC: &'static str = DOC;
+    const FIX: FixAvailability = FixAvailability::Sometimes;
+    type Options = CorsOriginsOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+
+    /// No `<cors>` in any chain and no global policy file to create one in: the per-file
+    /// check reports every `<cors>` lacking an origin, and a global policy file without one;
+    /// this points at the first API policy file (by path), the narrowest file every chain
+    /// of that API runs.
+    fn check_repo(check: &RepoCheck<'_>, out: &mut RepoFindings) {
+        let repo = check.repo;
+        let options = check.settings.cors_origins.options();
+        let declared: Vec<&str> = options
+            .origins
+            .iter()
+            .map(|o| o.trim())
+            .filter(|o| !o.is_empty() && *o != "*")
+            .collect();
+        if check.cors_runs
+            || declared.is_empty()
+            || repo.repo_has_cors()
+            || repo.global_policy().is_some()
+        {
+            return;
+        }
+        let first_api = repo
+            .file_ids()
+            .filter(|f| repo.file(*f).scope == Scope::Api)
+            .min_by(|a, b| repo.file(*a).rel.cmp(&repo.file(*b).rel));
+        let Some(file) = first_api else {
+            return;
+        };
+        let at = repo
+            .section_of(file, Section::Inbound)
+            .map_or_else(|| repo.file(file).doc.root().start_tag(), |s| s.start_tag());
+        let quoted: Vec<String> = declared.iter().map(|o| format!("`{o}`")).collect();
+        let message = format!(
+            "no `<cors>` runs in any chain, so declared {} {} {} no CORS headers",
+            if declared.len() == 1 { "origin" } else { "origins" },
+            quoted.join(", "),
+            if declared.len() == 1 { "gets" } else { "get" }
+        );
+        out.add_unchained(Rule::CorsOrigins, file, at, message);
+    }
+}
+
+/// Options of `cors-origins`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct CorsOriginsOptions {
+    /// Origins the front ends call from, e.g. `https://portal.contoso.com`.
+    pub origins: Vec<String>,
+    /// The `<cors>` created at global scope when no scope has one.
+    pub template: CorsTemplate,
+}
+
+/// What a newly created `<cors>` allows besides the declared origins.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct CorsTemplate {
+    pub allow_credentials: bool,
+    pub methods: Vec<String>,
+    pub headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    /// `preflight-result-max-age` in seconds; omitted when `None`.
+    pub preflight_result_max_age: Option<u32>,
+}
+
+impl Default for CorsTemplate {
+    fn default() -> Self {
+        Self {
+            allow_credentials: false,
+            methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                .map(str::to_owned)
+                .to_vec(),
+            headers: vec!["*".to_owned()],
+            expose_headers: Vec::new(),
+            preflight_result_max_age: Some(300),
+        }
+    }
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let options = ctx.config.rules.cors_origins.options();
+    let options = ctx.settings.cors_origins.options();
     let declared = dedup(&options.origins);
     if declared.is_empty() {
         return;
@@ -89,7 +182,7 @@ fn check_cors(
         .collect();
     if texts
         .iter()
-        .any(|t| *t == "*" || t.contains("@(") || t.contains("@{") || t.contains("{{"))
+        .any(|t| *t == "*" || !is_literal(t))
     {
         return;
     }
@@ -258,35 +351,11 @@ fn dedup(origins: &[String]) -> Vec<String> {
     out
 }
 
-/// Whether two origins are the same: scheme and host compared case-insensitively, a default
-/// port (80 for http, 443 for https) equal to none, a trailing `/` ignored.
-pub fn same_origin(a: &str, b: &str) -> bool {
-    normalize(a) == normalize(b)
-}
-
-fn normalize(origin: &str) -> String {
-    let lower = origin.trim().trim_end_matches('/').to_ascii_lowercase();
-    let Some((scheme, rest)) = lower.split_once("://") else {
-        return lower;
-    };
-    let default = match scheme {
-        "http" => ":80",
-        "https" => ":443",
-        _ => "",
-    };
-    let host = if !default.is_empty() {
-        rest.strip_suffix(default).unwrap_or(rest)
-    } else {
-        rest
-    };
-    format!("{scheme}://{host}")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::same_origin;
+    use crate::origin::same_origin;
     use crate::config::Config;
-    use crate::rules::RepoFacts;
+    use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
     use crate::scope::Scope;
 
@@ -394,9 +463,9 @@ mod tests {
         let src = "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n";
         let mut config = config("['*']");
         config.rules.cors_origins =
-            crate::config::Toggle::Options(crate::config::CorsOriginsOptions {
+            crate::rules::Toggle::Options(super::CorsOriginsOptions {
                 origins: vec!["*".into()],
-                template: crate::config::CorsTemplate {
+                template: super::CorsTemplate {
                     allow_credentials: true,
                     ..Default::default()
                 },

@@ -1,9 +1,10 @@
 //! `cors-outside-inbound`
 
+use crate::rules::{NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::rules::policy::{Section, section_of};
+use crate::policy::{Section, section_of};
 use crate::syntax::RootKind;
 
 pub const DOC: &str = r#"## What it does
@@ -32,6 +33,18 @@ None: report only.
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Usage")
 "#;
+
+/// The rule `cors-outside-inbound`.
+pub struct CorsOutsideInbound;
+
+impl RuleImpl for CorsOutsideInbound {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if ctx.doc.root_kind() != RootKind::Policies {

@@ -1,5 +1,6 @@
 //! `cors-product-scope`
 
+use crate::rules::{RepoCheck, RepoFindings, NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
@@ -31,6 +32,48 @@ None: report only. Moving policies between files is a decision for the team.
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Common configuration issues")
 "#;
+
+/// The rule `cors-product-scope`.
+pub struct CorsProductScope;
+
+impl RuleImpl for CorsProductScope {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+
+    /// An `<include-fragment>` that brings a `<cors>` into a product policy: the per-file
+    /// check sees the product's own `<cors>` elements, not what a fragment holds.
+    fn check_repo(check: &RepoCheck<'_>, out: &mut RepoFindings) {
+        let repo = check.repo;
+        for file in repo.file_ids() {
+            let policy = repo.file(file);
+            if policy.scope != Scope::Product {
+                continue;
+            }
+            let workspace = policy.workspace.as_deref();
+            for element in policy.doc.root().descendants() {
+                let brings_cors = element.is("include-fragment")
+                    && element
+                        .attr("fragment-id")
+                        .and_then(|id| repo.fragment(workspace, id))
+                        .is_some_and(|f| {
+                            repo.file(f).doc.root().descendants().any(|d| d.is("cors"))
+                        });
+                if brings_cors {
+                    out.add_unchained(
+                        Rule::CorsProductScope,
+                        file,
+                        element.start_tag(),
+                        "`<include-fragment>` brings a `<cors>` to product scope, which does not answer preflight requests: they carry no subscription key, so APIM runs no product policy for them".to_owned(),
+                    );
+                }
+            }
+        }
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if ctx.effective_scope() != Scope::Product {

@@ -1,5 +1,6 @@
 //! `cors-wildcard-credentials`
 
+use crate::rules::{NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
@@ -31,6 +32,18 @@ None: report only. Which origins to allow is a decision (declare them in
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy
 "#;
+
+/// The rule `cors-wildcard-credentials`.
+pub struct CorsWildcardCredentials;
+
+impl RuleImpl for CorsWildcardCredentials {
+    const DOC: &'static str = DOC;
+    type Options = NoOptions;
+
+    fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+        check(ctx, out);
+    }
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let doc = ctx.doc;

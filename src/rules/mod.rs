@@ -1,101 +1,24 @@
-//! The rules. Each lives in its own module with its documentation, its check, its fix and
-//! its tests; this module holds the registry.
+//! The rules. Each lives in its own module with its documentation, its options, its checks
+//! (per file, and across scopes where it needs the repo), its fix and its tests, behind
+//! [`RuleImpl`]. This module reads the one rule table ([`crate::registry`]) to declare the
+//! modules, dispatch to them and build the `rules:` section of the configuration.
 
-mod base_duplicate;
-mod base_first;
-mod base_forbidden;
-mod base_missing;
 mod context;
-mod cors_duplicate;
-mod cors_first;
-mod cors_origins;
-mod cors_outside_inbound;
-mod cors_product_scope;
-mod cors_shadowed;
-mod cors_wildcard_credentials;
-mod facts;
-pub mod policy;
+mod cross_scope;
 mod suppression;
 #[cfg(test)]
 pub(crate) mod test_support;
 
 pub use context::Context;
-pub use cors_origins::same_origin;
-pub use facts::RepoFacts;
+pub use cross_scope::{ChainCheck, RepoCheck, RepoFinding, RepoFindings, check_repo};
 
-use crate::config::RulesConfig;
-use crate::diagnostic::{Diagnostic, Severity};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-/// Declares the rule table: variant, kebab-case name, default severity, one-line summary.
-macro_rules! rules {
-    ($($variant:ident => $name:literal, $severity:ident, $summary:literal;)*) => {
-        /// Every rule apimfix knows.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule {
-            $($variant,)*
-        }
-
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
-
-            /// The stable kebab-case id, as used in `rules.yaml` and suppression comments.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Rule::$variant => $name,)*
-                }
-            }
-
-            pub fn default_severity(self) -> Severity {
-                match self {
-                    $(Rule::$variant => Severity::$severity,)*
-                }
-            }
-
-            /// One line saying what the rule flags.
-            pub fn summary(self) -> &'static str {
-                match self {
-                    $(Rule::$variant => $summary,)*
-                }
-            }
-        }
-    };
-}
-
-rules! {
-    BaseMissing => "base-missing", Warning, "A section of a non-global policy lacks `<base />`, so the parent scope's policies never run";
-    BaseForbidden => "base-forbidden", Error, "`<base />` at global scope or in a fragment, where APIM rejects it";
-    BaseDuplicate => "base-duplicate", Warning, "More than one `<base />` in a section runs the parent's policies twice";
-    BaseFirst => "base-first", Warning, "A gate policy runs before `<base />`, so rejected calls miss the inherited `<cors>`";
-    CorsFirst => "cors-first", Warning, "A gate policy (rate limit, quota, ...) runs before `<cors>`, so rejected calls lack CORS headers";
-    CorsOrigins => "cors-origins", Warning, "A declared front-end origin is not allowed by any `<cors>` policy";
-    CorsWildcardCredentials => "cors-wildcard-credentials", Error, "`<origin>*</origin>` with `allow-credentials=\"true\"`, which browsers refuse";
-    CorsDuplicate => "cors-duplicate", Warning, "Two `<cors>` policies in one section; only the first applies";
-    CorsOutsideInbound => "cors-outside-inbound", Error, "`<cors>` outside `<inbound>`, where APIM does not allow it";
-    CorsShadowed => "cors-shadowed", Warning, "A `<cors>` that never applies because an earlier `<cors>` in the chain wins";
-    CorsProductScope => "cors-product-scope", Warning, "`<cors>` at product scope works only when the subscription key is in the query string";
-}
-
-impl std::str::FromStr for Rule {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Rule::ALL
-            .iter()
-            .copied()
-            .find(|rule| rule.name() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
-                format!("unknown rule `{s}`; known rules: {}", known.join(", "))
-            })
-    }
-}
-
-/// How a rule is checked: per file, or only by the repo model across scopes.
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    PerFile(fn(&Context, &mut Vec<Diagnostic>)),
-    CrossScope,
-}
+use crate::diagnostic::Diagnostic;
+use crate::registry::rule_table;
+pub use crate::registry::{Rule, Severity, UnknownRule};
+use crate::syntax::Document;
 
 /// Whether a rule can offer a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,78 +28,199 @@ pub enum FixAvailability {
     None,
 }
 
-impl Rule {
-    /// The rule's documentation: what, why, example, fix, fix safety, references.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Rule::BaseMissing => base_missing::DOC,
-            Rule::BaseForbidden => base_forbidden::DOC,
-            Rule::BaseDuplicate => base_duplicate::DOC,
-            Rule::BaseFirst => base_first::DOC,
-            Rule::CorsFirst => cors_first::DOC,
-            Rule::CorsOrigins => cors_origins::DOC,
-            Rule::CorsWildcardCredentials => cors_wildcard_credentials::DOC,
-            Rule::CorsDuplicate => cors_duplicate::DOC,
-            Rule::CorsOutsideInbound => cors_outside_inbound::DOC,
-            Rule::CorsShadowed => cors_shadowed::DOC,
-            Rule::CorsProductScope => cors_product_scope::DOC,
-        }
+/// Where a rule looks: one file, or only the repo's composed chains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Checked on each file; rules of this kind may also look across scopes when the repo
+    /// is known, for what one file cannot show.
+    PerFile,
+    /// Checked only across scopes, when a whole repo is given.
+    CrossScope,
+}
+
+/// What a rule module provides. Every item but [`RuleImpl::DOC`] has a default, so a rule
+/// implements only what it does.
+pub trait RuleImpl {
+    /// The documentation: what, why, example, fix, fix safety, references (`apimfix rule`).
+    const DOC: &'static str;
+    const FIX: FixAvailability = FixAvailability::None;
+    const KIND: Kind = Kind::PerFile;
+    /// The options under the rule's key in `rules.yaml`.
+    type Options: Clone + Default + PartialEq + std::fmt::Debug + Serialize + DeserializeOwned;
+
+    /// The per-file check.
+    fn check(_ctx: &Context, _out: &mut Vec<Diagnostic>) {}
+
+    /// The cross-scope check of one composed chain (see [`cross_scope`]): only what no
+    /// single file shows, so that each root cause is reported once, by construction.
+    fn check_chain(_chain: &ChainCheck<'_>, _out: &mut RepoFindings) {}
+
+    /// The cross-scope check of the whole repo, after every chain.
+    fn check_repo(_repo: &RepoCheck<'_>, _out: &mut RepoFindings) {}
+}
+
+/// No options: the rule is only turned on or off.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoOptions {}
+
+/// A rule turned on (`true`), off (`false`), or on with options (a map).
+///
+/// An empty value (a key whose options are all commented out) means on with the default
+/// options. Equality is by meaning: `true` equals a map of the default options.
+#[derive(Clone, Debug)]
+pub enum Toggle<T> {
+    Enabled(bool),
+    Options(T),
+}
+
+impl<T: Default + Clone> Toggle<T> {
+    pub fn is_enabled(&self) -> bool {
+        !matches!(self, Toggle::Enabled(false))
     }
 
-    pub fn kind(self) -> Kind {
+    /// The options, defaults when given as `true`/`false`.
+    pub fn options(&self) -> T {
         match self {
-            Rule::BaseMissing => Kind::PerFile(base_missing::check),
-            Rule::BaseForbidden => Kind::PerFile(base_forbidden::check),
-            Rule::BaseDuplicate => Kind::PerFile(base_duplicate::check),
-            Rule::BaseFirst => Kind::PerFile(base_first::check),
-            Rule::CorsFirst => Kind::PerFile(cors_first::check),
-            Rule::CorsOrigins => Kind::PerFile(cors_origins::check),
-            Rule::CorsWildcardCredentials => Kind::PerFile(cors_wildcard_credentials::check),
-            Rule::CorsDuplicate => Kind::PerFile(cors_duplicate::check),
-            Rule::CorsOutsideInbound => Kind::PerFile(cors_outside_inbound::check),
-            Rule::CorsShadowed => Kind::CrossScope,
-            Rule::CorsProductScope => Kind::PerFile(cors_product_scope::check),
-        }
-    }
-
-    pub fn fix_availability(self) -> FixAvailability {
-        match self {
-            Rule::BaseMissing | Rule::BaseFirst | Rule::CorsFirst | Rule::CorsOrigins => {
-                FixAvailability::Sometimes
-            }
-            _ => FixAvailability::None,
-        }
-    }
-
-    /// Whether the configuration turns the rule on.
-    pub fn is_enabled(self, rules: &RulesConfig) -> bool {
-        match self {
-            Rule::BaseMissing => rules.base_missing.is_enabled(),
-            Rule::BaseForbidden => rules.base_forbidden.is_enabled(),
-            Rule::BaseDuplicate => rules.base_duplicate.is_enabled(),
-            Rule::BaseFirst => rules.base_first.is_enabled(),
-            Rule::CorsFirst => rules.cors_first.is_enabled(),
-            Rule::CorsOrigins => rules.cors_origins.is_enabled(),
-            Rule::CorsWildcardCredentials => rules.cors_wildcard_credentials.is_enabled(),
-            Rule::CorsDuplicate => rules.cors_duplicate.is_enabled(),
-            Rule::CorsOutsideInbound => rules.cors_outside_inbound.is_enabled(),
-            Rule::CorsShadowed => rules.cors_shadowed.is_enabled(),
-            Rule::CorsProductScope => rules.cors_product_scope.is_enabled(),
+            Toggle::Enabled(_) => T::default(),
+            Toggle::Options(options) => options.clone(),
         }
     }
 }
+
+impl<T> Default for Toggle<T> {
+    fn default() -> Self {
+        Toggle::Enabled(true)
+    }
+}
+
+impl<T: Default + Clone + PartialEq> PartialEq for Toggle<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.is_enabled() == other.is_enabled() && self.options() == other.options()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Toggle<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+        // Hand-written rather than `#[serde(untagged)]`: untagged buffers the value and
+        // replaces every inner error (an unknown option, with its line) by "data did not match
+        // any variant".
+        struct ToggleVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ToggleVisitor<T> {
+            type Value = Toggle<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("`true`, `false` or a map of options")
+            }
+
+            fn visit_bool<E: de::Error>(self, enabled: bool) -> Result<Self::Value, E> {
+                Ok(Toggle::Enabled(enabled))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Toggle::Enabled(true))
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Toggle::Enabled(true))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Toggle::Options)
+            }
+        }
+
+        deserializer.deserialize_any(ToggleVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<T: Serialize> Serialize for Toggle<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Toggle::Enabled(enabled) => serializer.serialize_bool(*enabled),
+            Toggle::Options(options) => options.serialize(serializer),
+        }
+    }
+}
+
+macro_rules! define_registry {
+    ($($variant:ident, $module:ident, $name:literal, $severity:ident, $summary:literal;)*) => {
+        $(pub mod $module;)*
+
+        /// The `rules:` section of the configuration: each rule on, off, or on with its
+        /// options (which each rule module defines).
+        #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+        #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+        pub struct RuleSettings {
+            $(pub $module: Toggle<<$module::$variant as RuleImpl>::Options>,)*
+        }
+
+        impl Rule {
+            /// The rule's documentation: what, why, example, fix, fix safety, references.
+            pub fn explain(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => <$module::$variant as RuleImpl>::DOC,)*
+                }
+            }
+
+            pub fn kind(self) -> Kind {
+                match self {
+                    $(Rule::$variant => <$module::$variant as RuleImpl>::KIND,)*
+                }
+            }
+
+            pub fn fix_availability(self) -> FixAvailability {
+                match self {
+                    $(Rule::$variant => <$module::$variant as RuleImpl>::FIX,)*
+                }
+            }
+
+            /// Whether the configuration turns the rule on.
+            pub fn is_enabled(self, settings: &RuleSettings) -> bool {
+                match self {
+                    $(Rule::$variant => settings.$module.is_enabled(),)*
+                }
+            }
+        }
+
+        /// Runs every enabled per-file rule on `ctx.doc`.
+        fn check_enabled(ctx: &Context, out: &mut Vec<Diagnostic>) {
+            $(
+                if ctx.settings.$module.is_enabled() {
+                    <$module::$variant as RuleImpl>::check(ctx, out);
+                }
+            )*
+        }
+
+        /// Runs every enabled rule's check of one chain.
+        fn check_chain_enabled(settings: &RuleSettings, chain: &ChainCheck<'_>, out: &mut RepoFindings) {
+            $(
+                if settings.$module.is_enabled() {
+                    <$module::$variant as RuleImpl>::check_chain(chain, out);
+                }
+            )*
+        }
+
+        /// Runs every enabled rule's check of the whole repo.
+        fn check_repo_enabled(settings: &RuleSettings, repo: &RepoCheck<'_>, out: &mut RepoFindings) {
+            $(
+                if settings.$module.is_enabled() {
+                    <$module::$variant as RuleImpl>::check_repo(repo, out);
+                }
+            )*
+        }
+    };
+}
+
+rule_table!(define_registry);
 
 /// Runs every enabled per-file rule on `ctx.doc`, drops what suppression comments in the
 /// file silence, and returns the findings sorted by position, then rule.
 pub fn check(ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for &rule in Rule::ALL {
-        if let Kind::PerFile(check) = rule.kind()
-            && rule.is_enabled(&ctx.config.rules)
-        {
-            check(ctx, &mut out);
-        }
-    }
+    check_enabled(ctx, &mut out);
     drop_suppressed(ctx.doc, &mut out);
     out.sort_by_key(|d| (d.range.start(), d.rule));
     out
@@ -184,7 +228,7 @@ pub fn check(ctx: &Context) -> Vec<Diagnostic> {
 
 /// Removes the findings that suppression comments in `doc` silence (see `apimfix rule`
 /// docs: `<!-- apimfix-ignore: RULE -->`, `<!-- apimfix-ignore-file: RULE -->`).
-pub fn drop_suppressed(doc: &crate::syntax::Document, diagnostics: &mut Vec<Diagnostic>) {
+pub fn drop_suppressed(doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
     let suppressions = suppression::Suppressions::read(doc);
     diagnostics.retain(|d| !suppressions.silences(d.rule, d.range));
 }

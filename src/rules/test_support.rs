@@ -2,7 +2,8 @@
 
 use crate::config::Config;
 use crate::fix::{FixMode, fix_until_stable};
-use crate::rules::{Context, RepoFacts, check};
+use crate::repo::RepoFacts;
+use crate::rules::{Context, check};
 use crate::scope::Scope;
 use crate::syntax::parse;
 
@@ -15,7 +16,7 @@ pub fn findings_with(
     name: &str,
 ) -> Vec<String> {
     let doc = parse(src).expect("test source parses");
-    let ctx = Context::new(&doc, scope, config, facts);
+    let ctx = Context::new(&doc, scope, &config.rules, facts);
     check(&ctx)
         .into_iter()
         .filter(|d| d.rule.name() == name)
@@ -33,7 +34,8 @@ pub fn findings(src: &str, scope: Scope, name: &str) -> Vec<String> {
 /// The text after applying every safe fix until stable; asserts that a second run is a no-op.
 pub fn fix_with(src: &str, scope: Scope, config: &Config, facts: &RepoFacts) -> String {
     let doc = parse(src).expect("test source parses");
-    let run = |doc: &crate::syntax::Document| check(&Context::new(doc, scope, config, facts));
+    let run =
+        |doc: &crate::syntax::Document| check(&Context::new(doc, scope, &config.rules, facts));
     let outcome = fix_until_stable(doc, FixMode::SafeOnly, run).expect("fixes converge");
     assert!(
         outcome.dropped.is_empty(),

@@ -5,11 +5,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use apimfix::config::{
-    BaseFirstOptions, Config, ConfigError, ConfigResolver, CorsOriginsOptions, GateOptions,
-    LoadedConfig, Location, PathKind, Toggle,
-};
-use apimfix::rules::Rule;
+use apimfix::config::{Config, ConfigError, ConfigResolver, LoadedConfig, Location, PathKind};
+use apimfix::rules::base_first::BaseFirstOptions;
+use apimfix::rules::cors_first::GateOptions;
+use apimfix::rules::cors_origins::CorsOriginsOptions;
+use apimfix::rules::{Rule, Toggle};
 use apimfix::scope::Scope;
 
 fn load(text: &str) -> LoadedConfig {

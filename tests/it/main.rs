@@ -16,6 +16,7 @@ mod integrations;
 mod repo_corpus;
 mod repo_findings;
 mod repo_model;
+mod repo_support;
 mod report_diff;
 mod report_github;
 mod report_json;

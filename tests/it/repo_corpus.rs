@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use apimfix::config::{CorsOriginsOptions, GateOptions};
+use apimfix::rules::cors_first::GateOptions;
+use apimfix::rules::cors_origins::CorsOriginsOptions;
+
+use crate::repo_support::findings;
 use apimfix::repo::{Repo, Section};
 use apimfix::rules::Rule;
 
@@ -69,7 +72,7 @@ fn apiops_sample_artifacts() {
     let gates = GateOptions::default();
 
     // No cors anywhere; the API policies have no `<base />`, so nothing global reaches them.
-    let facts = repo.facts_for(&root.join("apis/basic-api/policy.xml"), &gates);
+    let facts = repo.facts_for(&root.join("apis/basic-api/policy.xml"), &gates.gates());
     assert_eq!(facts.repo_has_cors, Some(false));
     assert_eq!(facts.ancestor_has_cors, Some(false));
     assert_eq!(
@@ -85,17 +88,24 @@ fn apiops_sample_artifacts() {
             .iter()
             .any(|c| c.api == "revisioned-api;rev=2" && c.product.as_deref() == Some("product1"))
     );
-    assert!(
-        repo.findings(&gates, &CorsOriginsOptions::default())
-            .is_empty()
-    );
+    // Only the API policies' sections without `<base />` are reported: no `<cors>` runs, and
+    // none is lost.
+    let rules: Vec<Rule> = findings(&repo, &gates, &CorsOriginsOptions::default())
+        .iter()
+        .map(|f| f.diagnostic.rule)
+        .collect();
+    assert!(!rules.is_empty());
+    assert!(rules.iter().all(|r| *r == Rule::BaseMissing), "{rules:?}");
 
-    // With an origin declared, the one finding is at the global inbound.
+    // With an origin declared, the one `cors-origins` finding is at the global inbound.
     let origins = CorsOriginsOptions {
         origins: vec!["https://app.contoso.com".to_owned()],
         ..CorsOriginsOptions::default()
     };
-    let findings = repo.findings(&gates, &origins);
+    let findings: Vec<_> = findings(&repo, &gates, &origins)
+        .into_iter()
+        .filter(|f| f.diagnostic.rule != Rule::BaseMissing)
+        .collect();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].diagnostic.rule, Rule::CorsOrigins);
     assert_eq!(repo.display_path(&findings[0].path), "policy.xml");
@@ -120,7 +130,7 @@ fn another_redbeard_global_cors_and_starter_gates() {
         );
     }
     assert_eq!(
-        repo.facts_for(&root.join("products/starter/policy.xml"), &gates)
+        repo.facts_for(&root.join("products/starter/policy.xml"), &gates.gates())
             .ancestor_has_cors,
         Some(true)
     );
@@ -134,9 +144,9 @@ fn another_redbeard_global_cors_and_starter_gates() {
         ]
     );
 
-    // The only cross-scope problems: starter's rate-limit and quota run before the global
-    // cors that its `<base />` brings in.
-    let findings = repo.findings(&gates, &CorsOriginsOptions::default());
+    // The only problem: starter's rate-limit (and quota after it) run before the global
+    // cors that its `<base />` brings in; one finding, whose fix moves `<base />` above both.
+    let findings = findings(&repo, &gates, &CorsOriginsOptions::default());
     let seen: Vec<(Rule, String, usize)> = findings
         .iter()
         .map(|f| {
@@ -150,21 +160,14 @@ fn another_redbeard_global_cors_and_starter_gates() {
         .collect();
     assert_eq!(
         seen,
-        [
-            (
-                Rule::BaseFirst,
-                "products/starter/policy.xml".to_owned(),
-                15
-            ),
-            (
-                Rule::BaseFirst,
-                "products/starter/policy.xml".to_owned(),
-                16
-            ),
-        ]
+        [(
+            Rule::BaseFirst,
+            "products/starter/policy.xml".to_owned(),
+            15
+        ),]
     );
     assert!(findings[0].diagnostic.message.contains("`<rate-limit>`"));
-    assert!(findings[1].diagnostic.message.contains("`<quota>`"));
+    assert!(findings[0].diagnostic.fix.is_some());
 }
 
 #[test]
@@ -175,7 +178,10 @@ fn mitulashah_global_cors_and_usage_fragment() {
     let repo = load_and_compose(&root);
     let gates = GateOptions::default();
 
-    let facts = repo.facts_for(&root.join("apis/demo-conference-api/policy.xml"), &gates);
+    let facts = repo.facts_for(
+        &root.join("apis/demo-conference-api/policy.xml"),
+        &gates.gates(),
+    );
     assert_eq!(facts.ancestor_has_cors, Some(true));
     assert_eq!(facts.repo_has_cors, Some(true));
     assert_eq!(
@@ -196,17 +202,11 @@ fn mitulashah_global_cors_and_usage_fragment() {
             ]
         );
     }
-    assert!(
-        repo.findings(&gates, &CorsOriginsOptions::default())
-            .is_empty()
-    );
+    assert!(findings(&repo, &gates, &CorsOriginsOptions::default()).is_empty());
     // With validate-jwt counted as a gate too, still nothing runs before the cors.
     let strict = GateOptions {
         extend_gates: vec!["validate-jwt".to_owned(), "validate-content".to_owned()],
         ..GateOptions::default()
     };
-    assert!(
-        repo.findings(&strict, &CorsOriginsOptions::default())
-            .is_empty()
-    );
+    assert!(findings(&repo, &strict, &CorsOriginsOptions::default()).is_empty());
 }

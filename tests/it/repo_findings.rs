@@ -1,10 +1,15 @@
-//! Cross-scope findings on the fixture repos, rendered `path:line:col rule message`.
+//! Everything the rules say about the fixture repos (each file's own findings, with the
+//! repo's facts, and the cross-scope findings), rendered `path:line:col rule message`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use apimfix::config::{CorsOriginsOptions, GateOptions};
-use apimfix::repo::{Repo, RepoFinding};
+use apimfix::repo::Repo;
+use apimfix::rules::cors_first::GateOptions;
+use apimfix::rules::cors_origins::CorsOriginsOptions;
+use apimfix::rules::{RepoFinding, RuleSettings};
+
+use crate::repo_support::findings;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -40,7 +45,7 @@ fn render(repo: &Repo, findings: &[RepoFinding]) -> String {
 
 fn findings_of(name: &str, declared: &[&str]) -> String {
     let repo = Repo::load(&fixture(name)).unwrap();
-    let findings = repo.findings(&GateOptions::default(), &origins(declared));
+    let findings = findings(&repo, &GateOptions::default(), &origins(declared));
     render(&repo, &findings)
 }
 
@@ -113,13 +118,13 @@ fn extended_gates_count() {
     };
     // lost-base: every set-header runs after the cors or in a chain without one.
     let repo = Repo::load(&fixture("lost-base")).unwrap();
-    let base = repo.findings(&GateOptions::default(), &origins(&[]));
-    assert_eq!(repo.findings(&gates, &origins(&[])), base);
+    let base = findings(&repo, &GateOptions::default(), &origins(&[]));
+    assert_eq!(findings(&repo, &gates, &origins(&[])), base);
 
     // workspace: the global set-header runs before the workspace API's cors, so it now counts,
     // matched case-insensitively.
     let repo = Repo::load(&fixture("workspace")).unwrap();
-    let text = render(&repo, &repo.findings(&gates, &origins(&[])));
+    let text = render(&repo, &findings(&repo, &gates, &origins(&[])));
     assert!(
         text.contains("`<cors>` runs after `<set-header>` of global scope (policy.xml:3)"),
         "{text}"
@@ -142,19 +147,32 @@ fn from_documents_matches_load() {
     let gates = GateOptions::default();
     let declared = origins(&["https://admin.contoso.com"]);
     assert_eq!(
-        render(&handed, &handed.findings(&gates, &declared)),
-        render(&loaded, &loaded.findings(&gates, &declared))
+        render(&handed, &findings(&handed, &gates, &declared)),
+        render(&loaded, &findings(&loaded, &gates, &declared))
     );
     assert_eq!(handed.chains(), loaded.chains());
 }
 
 #[test]
-fn findings_carry_no_fix_and_the_rule_severity() {
-    let repo = Repo::load(&fixture("mixed")).unwrap();
-    let findings = repo.findings(&GateOptions::default(), &origins(&[]));
-    assert!(!findings.is_empty());
-    for f in findings {
-        assert!(f.diagnostic.fix.is_none());
-        assert_eq!(f.diagnostic.severity, f.diagnostic.rule.default_severity());
+fn cross_scope_findings_carry_no_fix_and_the_rule_severity() {
+    let mut seen = 0;
+    for (name, declared) in [
+        ("workspace", &[][..]),
+        ("no-global", &["https://a.example"][..]),
+    ] {
+        let repo = Repo::load(&fixture(name)).unwrap();
+        let settings = RuleSettings {
+            cors_origins: apimfix::rules::Toggle::Options(origins(declared)),
+            ..RuleSettings::default()
+        };
+        for f in apimfix::rules::check_repo(&repo, &settings) {
+            assert!(f.diagnostic.fix.is_none());
+            assert_eq!(f.diagnostic.severity, f.diagnostic.rule.default_severity());
+            seen += 1;
+        }
     }
+    assert!(
+        seen >= 2,
+        "both fixtures have a finding only the chains show"
+    );
 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use apimfix::config::GateOptions;
 use apimfix::repo::{Chain, Repo, RepoError, Section, find_roots};
+use apimfix::rules::cors_first::GateOptions;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -266,7 +266,7 @@ fn facts_per_scope() {
     let root = fixture("product-gates");
     let repo = Repo::load(&root).unwrap();
     let gates = GateOptions::default();
-    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates);
+    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates.gates());
 
     let global = facts("policy.xml");
     assert_eq!(global.ancestor_has_cors, Some(false));
@@ -296,7 +296,7 @@ fn facts_ancestors_in_some_chain() {
     let root = fixture("workspace");
     let repo = Repo::load(&root).unwrap();
     let gates = GateOptions::default();
-    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates);
+    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates.gates());
     assert_eq!(
         facts("workspaces/team-a/apis/orders/policy.xml").ancestor_has_cors,
         Some(false)
@@ -315,7 +315,7 @@ fn facts_ancestors_in_some_chain() {
     // mixed: the revision is in gold (a product with cors); the workspace API sees global's.
     let root = fixture("mixed");
     let repo = Repo::load(&root).unwrap();
-    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates);
+    let facts = |rel: &str| repo.facts_for(&root.join(rel), &gates.gates());
     assert_eq!(
         facts("apis/orders;rev=2/policy.xml").ancestor_has_cors,
         Some(true)
@@ -344,7 +344,7 @@ fn facts_without_cors_anywhere() {
         extend_gates: vec!["set-header".to_owned()],
         ..GateOptions::default()
     };
-    let facts = repo.facts_for(&root.join("apis/orders/policy.xml"), &gates);
+    let facts = repo.facts_for(&root.join("apis/orders/policy.xml"), &gates.gates());
     assert_eq!(facts.ancestor_has_cors, Some(false));
     assert_eq!(facts.repo_has_cors, Some(false));
     assert!(facts.gate_fragments.is_empty());

@@ -4,7 +4,8 @@
 
 use apimfix::config::Config;
 use apimfix::fix::{FixMode, fix_until_stable};
-use apimfix::rules::{Context, RepoFacts, check};
+use apimfix::repo::RepoFacts;
+use apimfix::rules::{Context, check};
 use apimfix::scope::Scope;
 use apimfix::syntax::{Document, NodeKind, parse};
 use proptest::prelude::*;
@@ -105,7 +106,7 @@ proptest! {
         if gate_fragment {
             facts.gate_fragments.insert("f".to_owned());
         }
-        let run = |d: &Document| check(&Context::new(d, scope, &config, &facts));
+        let run = |d: &Document| check(&Context::new(d, scope, &config.rules, &facts));
         let outcome = fix_until_stable(doc.clone(), FixMode::SafeOnly, run).expect("fixes converge");
         prop_assert!(outcome.dropped.is_empty(), "a fix broke the document: {:?}\n{src}", outcome.dropped);
         prop_assert!(outcome.remaining.iter().all(|d| d.fix.is_none() || d.fix.as_ref().is_some_and(|f| f.applicability() != apimfix::fix::Applicability::Safe)),

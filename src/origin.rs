@@ -1,4 +1,4 @@
-//! Comparing CORS origins the way APIM documents them.
+//! Comparing CORS origins the way APIM documents them: the one place apimfix does it.
 //!
 //! An origin is `scheme://host[:port]`: scheme and host compare case-insensitively, and an
 //! omitted port is 80 for `http` and 443 for `https`. A lone trailing `/` is ignored: real
@@ -6,7 +6,7 @@
 //! `https://app.example.com` is undocumented, so apimfix does not call such an origin missing.
 
 /// `origin` in a form where equal origins are equal strings.
-pub(crate) fn normalize(origin: &str) -> String {
+pub fn normalize(origin: &str) -> String {
     let origin = origin.trim();
     let Some((scheme, rest)) = origin.split_once("://") else {
         return origin.to_ascii_lowercase();
@@ -31,9 +31,14 @@ pub(crate) fn normalize(origin: &str) -> String {
     format!("{scheme}://{authority}{path}")
 }
 
+/// Whether two origins are the same origin once normalised (see [`normalize`]).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    normalize(a) == normalize(b)
+}
+
 /// Whether an origin entry of a policy is literal text apimfix can compare: named values
 /// (`{{x}}`) and policy expressions are only known at runtime.
-pub(crate) fn is_literal(origin: &str) -> bool {
+pub fn is_literal(origin: &str) -> bool {
     !(origin.contains("{{") || origin.contains("@(") || origin.contains("@{"))
 }
 

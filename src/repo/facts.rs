@@ -1,4 +1,5 @@
-//! What the repo model tells the per-file rules about one file.
+//! What the repo model tells the per-file rules about one file, and the gate list it is
+//! asked with.
 //!
 //! Rules look at one document. A few decisions need the scopes around it: whether a parent
 //! scope has `<cors>` (then a gate before `<base />` hides it), whether any scope has one
@@ -20,4 +21,25 @@ pub struct RepoFacts {
     pub gate_fragments: BTreeSet<String>,
     /// `fragment-id`s of the repo's fragments that hold a `<cors>`.
     pub cors_fragments: BTreeSet<String>,
+}
+
+/// The policies that count as gates: those that may reject a call with their own response
+/// before `<cors>` runs. The rules own the list (`cors-first`'s options); the repo only asks
+/// it while composing events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Gates {
+    names: Vec<String>,
+}
+
+impl Gates {
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            names: names.into_iter().map(|n| n.as_ref().to_owned()).collect(),
+        }
+    }
+
+    /// Whether element `name` is a gate (ASCII case-insensitive).
+    pub fn is_gate(&self, name: &str) -> bool {
+        self.names.iter().any(|g| g.eq_ignore_ascii_case(name))
+    }
 }
