@@ -5,10 +5,10 @@ use std::io::Write;
 use std::sync::Arc;
 
 use apimfix::diagnostic::Diagnostic;
-use apimfix::fix::{FixMode, fix_until_stable};
 use apimfix::repo::RepoFacts;
 use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff};
 use apimfix::rules::Rule;
+use apimfix::rules::{FixMode, fix_until_stable};
 use apimfix::syntax::Document;
 use apimfix::write::write_atomic;
 use rayon::prelude::*;

@@ -1,7 +1,7 @@
-//! Fixes as text edits, and the loop that applies them until the file is stable.
+//! Fixes as text edits: the vocabulary every rule builds its fixes from. The loop that
+//! applies them until a file is stable runs rules, so it lives with them
+//! (`rules::fix_until_stable`).
 
 mod edit;
-mod engine;
 
 pub use edit::{Applicability, Edit, Fix, apply_edits};
-pub use engine::{FixError, FixMode, FixOutcome, MAX_PASSES, fix_until_stable};

@@ -203,8 +203,8 @@ mod tests {
             .len(),
             1
         );
-        let said: crate::config::Config =
-            yaml_serde::from_str("rules:\n  base-first:\n    global-has-cors: true\n").unwrap();
+        let said: crate::rules::RuleSettings =
+            yaml_serde::from_str("base-first:\n  global-has-cors: true\n").unwrap();
         assert_eq!(
             findings_with(PRODUCT, Scope::Product, &said, &facts(None), "base-first").len(),
             1

@@ -178,8 +178,8 @@ mod tests {
     fn gates_are_configurable_and_choose_counts() {
         let src = "<policies><inbound><validate-jwt header-name=\"Authorization\" /><cors><allowed-origins><origin>*</origin></allowed-origins></cors></inbound></policies>";
         assert!(findings(src, Scope::Global, "cors-first").is_empty());
-        let config: crate::config::Config =
-            yaml_serde::from_str("rules:\n  cors-first:\n    extend-gates: [validate-jwt]\n")
+        let config: crate::rules::RuleSettings =
+            yaml_serde::from_str("cors-first:\n  extend-gates: [validate-jwt]\n")
                 .unwrap();
         let fixed = fix_with(src, Scope::Global, &config, &Default::default());
         assert_eq!(

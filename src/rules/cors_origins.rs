@@ -354,16 +354,13 @@ fn dedup(origins: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use crate::origin::same_origin;
-    use crate::config::Config;
+    use crate::rules::RuleSettings;
     use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
     use crate::scope::Scope;
 
-    fn config(origins: &str) -> Config {
-        yaml_serde::from_str(&format!(
-            "rules:\n  cors-origins:\n    origins: {origins}\n"
-        ))
-        .unwrap()
+    fn config(origins: &str) -> RuleSettings {
+        yaml_serde::from_str(&format!("cors-origins:\n  origins: {origins}\n")).unwrap()
     }
 
     const CORS: &str = "<policies>\n    <inbound>\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://admin.contoso.com</origin>\n            </allowed-origins>\n            <allowed-methods>\n                <method>GET</method>\n            </allowed-methods>\n        </cors>\n        <base />\n    </inbound>\n</policies>\n";
@@ -462,7 +459,7 @@ mod tests {
     fn never_pairs_a_wildcard_with_credentials() {
         let src = "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n";
         let mut config = config("['*']");
-        config.rules.cors_origins =
+        config.cors_origins =
             crate::rules::Toggle::Options(super::CorsOriginsOptions {
                 origins: vec!["*".into()],
                 template: super::CorsTemplate {

@@ -1,9 +1,8 @@
 //! Helpers for rule tests: run the rules (or the fix loop) on a source string.
 
-use crate::config::Config;
-use crate::fix::{FixMode, fix_until_stable};
 use crate::repo::RepoFacts;
-use crate::rules::{Context, check};
+use crate::rules::{Context, RuleSettings, check};
+use crate::rules::{FixMode, fix_until_stable};
 use crate::scope::Scope;
 use crate::syntax::parse;
 
@@ -11,12 +10,12 @@ use crate::syntax::parse;
 pub fn findings_with(
     src: &str,
     scope: Scope,
-    config: &Config,
+    settings: &RuleSettings,
     facts: &RepoFacts,
     name: &str,
 ) -> Vec<String> {
     let doc = parse(src).expect("test source parses");
-    let ctx = Context::new(&doc, scope, &config.rules, facts);
+    let ctx = Context::new(&doc, scope, settings, facts);
     check(&ctx)
         .into_iter()
         .filter(|d| d.rule.name() == name)
@@ -28,14 +27,19 @@ pub fn findings_with(
 }
 
 pub fn findings(src: &str, scope: Scope, name: &str) -> Vec<String> {
-    findings_with(src, scope, &Config::default(), &RepoFacts::default(), name)
+    findings_with(
+        src,
+        scope,
+        &RuleSettings::default(),
+        &RepoFacts::default(),
+        name,
+    )
 }
 
 /// The text after applying every safe fix until stable; asserts that a second run is a no-op.
-pub fn fix_with(src: &str, scope: Scope, config: &Config, facts: &RepoFacts) -> String {
+pub fn fix_with(src: &str, scope: Scope, settings: &RuleSettings, facts: &RepoFacts) -> String {
     let doc = parse(src).expect("test source parses");
-    let run =
-        |doc: &crate::syntax::Document| check(&Context::new(doc, scope, &config.rules, facts));
+    let run = |doc: &crate::syntax::Document| check(&Context::new(doc, scope, settings, facts));
     let outcome = fix_until_stable(doc, FixMode::SafeOnly, run).expect("fixes converge");
     assert!(
         outcome.dropped.is_empty(),
@@ -51,5 +55,5 @@ pub fn fix_with(src: &str, scope: Scope, config: &Config, facts: &RepoFacts) -> 
 }
 
 pub fn fix_all(src: &str, scope: Scope) -> String {
-    fix_with(src, scope, &Config::default(), &RepoFacts::default())
+    fix_with(src, scope, &RuleSettings::default(), &RepoFacts::default())
 }

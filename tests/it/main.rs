@@ -1,6 +1,7 @@
 //! The integration tests, in one binary (as ripgrep does): one link step instead of one per
 //! file, and shared helpers compiled once.
 
+mod architecture;
 mod cli_commands;
 mod cli_errors;
 mod cli_fix;

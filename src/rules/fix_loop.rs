@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Edit, apply_edits};
-use crate::rules::Rule;
+use crate::registry::Rule;
 use crate::syntax::{Document, Limits, SyntaxError, parse_with};
 use crate::text::{Ranged, TextRange};
 
