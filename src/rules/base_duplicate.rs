@@ -34,6 +34,10 @@ Use instead:
 
 ## Fix
 None: report only, since which of the two is meant cannot be known.
+
+## References
+- https://learn.microsoft.com/azure/api-management/api-management-howto-policies ("the `base`
+  element")
 "#;
 
 /// The rule `base-duplicate`.

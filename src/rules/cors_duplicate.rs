@@ -33,6 +33,10 @@ Use instead:
 
 ## Fix
 None: report only. Merge the two by hand.
+
+## References
+- https://learn.microsoft.com/azure/api-management/cors-policy ("Generally, only the first
+  `cors` policy is applied")
 "#;
 
 /// The rule `cors-duplicate`.

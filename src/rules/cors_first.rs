@@ -199,4 +199,46 @@ mod tests {
             "an unsafe fix is not applied by default"
         );
     }
+
+    #[test]
+    fn a_gate_nested_in_any_element_counts() {
+        let src = "<policies>\n  <inbound>\n    <retry condition=\"@(true)\" count=\"2\" interval=\"1\">\n      <rate-limit calls=\"1\" renewal-period=\"1\" />\n    </retry>\n    <cors />\n  </inbound>\n</policies>";
+        assert_eq!(
+            findings(src, Scope::Global, "cors-first"),
+            [
+                "3:5 `<retry>` runs before `<cors>`: calls it rejects get no CORS headers, and the browser reports a CORS error"
+            ]
+        );
+        assert_eq!(
+            fix_all(src, Scope::Global),
+            "<policies>\n  <inbound>\n    <cors />\n    <retry condition=\"@(true)\" count=\"2\" interval=\"1\">\n      <rate-limit calls=\"1\" renewal-period=\"1\" />\n    </retry>\n  </inbound>\n</policies>"
+        );
+    }
+
+    #[test]
+    fn an_included_cors_fragment_counts_as_the_cors() {
+        use crate::repo::RepoFacts;
+        let facts = RepoFacts {
+            cors_fragments: ["cors-common".to_owned()].into(),
+            ..RepoFacts::default()
+        };
+        let settings = crate::rules::RuleSettings::default();
+        let src = "<policies>\n  <inbound>\n    <quota calls=\"1\" renewal-period=\"1\" />\n    <include-fragment fragment-id=\"cors-common\" />\n  </inbound>\n</policies>";
+        assert_eq!(
+            crate::rules::test_support::findings_with(src, Scope::Global, &settings, &facts, "cors-first").len(),
+            1
+        );
+        assert_eq!(
+            fix_with(src, Scope::Global, &settings, &facts),
+            "<policies>\n  <inbound>\n    <include-fragment fragment-id=\"cors-common\" />\n    <quota calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>"
+        );
+        // Without the repo's facts the fragment is unknown: nothing to report.
+        assert!(findings(src, Scope::Global, "cors-first").is_empty());
+        // What the fragment reads is unknown: a variable set in between makes the move unsafe.
+        let between = src.replace(
+            "    <include-fragment",
+            "    <set-variable name=\"o\" value=\"x\" />\n    <include-fragment",
+        );
+        assert_eq!(fix_with(&between, Scope::Global, &settings, &facts), between);
+    }
 }

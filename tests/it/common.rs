@@ -137,3 +137,43 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
     );
     out
 }
+
+/// Every `*.xml` file below `dir`, sorted.
+pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read directory {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "xml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The real corpus named by `APIMFIX_CORPUS` (CI sets it to `../shared/corpus`), or else this
+/// project's own fixture trees, so corpus tests always check something; `true` for the corpus.
+pub fn corpus_or_fixtures() -> (PathBuf, bool) {
+    match std::env::var_os("APIMFIX_CORPUS") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.is_dir(),
+                "APIMFIX_CORPUS={} is not a directory",
+                dir.display()
+            );
+            (dir, true)
+        }
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+            false,
+        ),
+    }
+}

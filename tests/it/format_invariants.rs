@@ -18,23 +18,7 @@ use apimfix::syntax::{Document, LineEnding, parse};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format");
 
-fn xml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|x| x == "xml") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::common::xml_files;
 
 /// The corpus folder: `APIMFIX_CORPUS` when set, else the fixtures.
 fn corpus_files() -> Vec<PathBuf> {

@@ -25,6 +25,7 @@ mod report_rdjson;
 mod report_sarif;
 mod report_support;
 mod report_text;
+mod rule_table;
 mod rules_proptest;
 mod syntax_constructs;
 mod syntax_errors;

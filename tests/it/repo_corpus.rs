@@ -1,6 +1,7 @@
-//! The repo model on real APIOps repos. Runs only when `APIMFIX_CORPUS` names the corpus
-//! folder (e.g. `APIMFIX_CORPUS=/work/shared/corpus cargo test --test repo_corpus`); the
-//! corpus is not part of the project.
+//! The repo model on real APIOps repos: `APIMFIX_CORPUS` names the corpus folder (CI sets
+//! it; the corpus is not part of the project). The invariants that hold for any repo run on
+//! every repo found there, or on this project's fixture repos when it is unset; the tests of
+//! particular corpus repos need the corpus itself.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,77 @@ fn load_and_compose(root: &Path) -> Repo {
         assert_eq!(again, effective);
     }
     repo
+}
+
+/// Every APIOps artifacts root below the corpus (or the fixtures).
+fn every_root() -> Vec<PathBuf> {
+    let (dir, real) = crate::common::corpus_or_fixtures();
+    let roots = apimfix::repo::find_roots(&crate::common::xml_files(&dir));
+    assert!(roots.len() >= if real { 3 } else { 9 }, "{roots:?}");
+    roots
+}
+
+#[test]
+fn every_repo_composes_and_reports_each_root_cause_once() {
+    let origins = CorsOriginsOptions {
+        origins: vec!["https://app.contoso.com".to_owned()],
+        ..CorsOriginsOptions::default()
+    };
+    let mut cross_scope = 0;
+    let real = crate::common::corpus_or_fixtures().1;
+    for root in every_root() {
+        let Ok(repo) = Repo::load(&root) else {
+            continue;
+        };
+        if repo.errors().is_empty() && !repo.chains().is_empty() {
+            load_and_compose(&root);
+        }
+        // A cross-scope finding names what no per-file finding of its rule names: never the
+        // same top-level element (a section, or a fragment's statement) of the same file.
+        let all = findings(&repo, &GateOptions::default(), &origins);
+        let settings = apimfix::rules::RuleSettings {
+            cors_origins: apimfix::rules::Toggle::Options(origins.clone()),
+            ..Default::default()
+        };
+        let repo_only = apimfix::rules::check_repo(&repo, &settings);
+        cross_scope += repo_only.len();
+        let holder = |path: &Path, at: usize| {
+            repo.document(path)
+                .unwrap()
+                .root()
+                .child_elements()
+                .find(|s| apimfix::text::Ranged::range(s).contains(at))
+                .map(|s| s.id())
+        };
+        for finding in &repo_only {
+            let d = &finding.diagnostic;
+            let place = holder(&finding.path, d.range.start());
+            let twins: Vec<&str> = all
+                .iter()
+                .filter(|f| {
+                    f.path == finding.path
+                        && f.diagnostic.rule == d.rule
+                        && f.diagnostic.message != d.message
+                        && (f.diagnostic.range.start() == d.range.start()
+                            || place.is_some()
+                                && holder(&f.path, f.diagnostic.range.start()) == place)
+                })
+                .map(|f| f.diagnostic.message.as_str())
+                .collect();
+            assert!(
+                twins.is_empty(),
+                "{}: `{}` is reported twice: {} / {twins:?}",
+                finding.path.display(),
+                d.rule.name(),
+                d.message
+            );
+        }
+    }
+    // The fixtures hold findings only the chains show, so the check above is not vacuous.
+    assert!(
+        real || cross_scope > 0,
+        "some repo has a finding only its chains show"
+    );
 }
 
 fn inbound_names(repo: &Repo, api: &str, op: Option<&str>, product: Option<&str>) -> Vec<String> {

@@ -158,16 +158,7 @@ fn fixtures_round_trip_and_match_the_oracle() {
 
 #[test]
 fn corpus_round_trips_and_matches_the_oracle() {
-    let Some(dir) = std::env::var_os("APIMFIX_CORPUS") else {
-        println!("APIMFIX_CORPUS is not set: corpus not checked");
-        return;
-    };
-    let dir = PathBuf::from(dir);
-    assert!(
-        dir.is_dir(),
-        "APIMFIX_CORPUS={} is not a directory",
-        dir.display()
-    );
+    let (dir, _) = crate::common::corpus_or_fixtures();
     let files = xml_files(&dir);
     assert!(
         !files.is_empty(),

@@ -11,25 +11,7 @@ pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/syntax")
 }
 
-/// Every `*.xml` file under `dir`, sorted, so failures are reported in a stable order.
-pub fn xml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("cannot read directory {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|x| x == "xml") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+pub use crate::common::xml_files;
 
 /// The fixtures' bytes, by file name.
 pub fn fixtures() -> Vec<(String, Vec<u8>)> {
