@@ -108,7 +108,7 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
     }
 }
 
-/// `--unsafe-fixes`, or `unsafe-fixes: true` in the file's config.
+/// [`Options::unsafe_fixes`], or `unsafe-fixes: true` in the file's config.
 fn unsafe_fixes(file: &Loaded, options: &Options) -> bool {
     options.unsafe_fixes || file.config.config.unsafe_fixes
 }

@@ -29,12 +29,10 @@ mod fmt;
 mod pipeline;
 mod safety;
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
-use crate::rules::Rule;
 use crate::scope::Scope;
 
 pub use error::{Error, FileError, PathError, config_place};
@@ -167,6 +165,3 @@ pub fn fmt(
         |unit| fmt::format_unit(unit, options),
     )
 }
-
-/// How many fixes of each rule were applied.
-pub type Applied = BTreeMap<Rule, usize>;

@@ -1,11 +1,11 @@
-//! The shared front half of every file command: find the files, read and parse them in
+//! The shared front half of `check`, `fix` and `fmt`: find the files, read and parse them in
 //! parallel, decide each one's scope, and build the repo models that give the rules their
 //! cross-scope facts.
 //!
 //! Files go through in units: the files of one APIOps repo (its repo model needs them all
 //! at once), or a batch of files outside any repo. A unit is read, parsed, modelled and
-//! handed to the command's work, which returns a compact result per file; then its
-//! documents are dropped. Memory thus follows the largest repo, not the whole run, and a
+//! handed to the work of `check`, `fix` or `fmt`, which returns a compact result per file;
+//! then its documents are dropped. Memory thus follows the largest repo, not the whole run, and a
 //! repo's files are worked on while still in cache.
 //!
 //! Output order never depends on threads: files are sorted by path after discovery, and
@@ -38,9 +38,9 @@ pub struct Input {
     pub display_path: String,
     /// Where to write it back; `None` for stdin.
     pub path: Option<PathBuf>,
-    /// The path that decides scope and config (stdin: `--stdin-filename`).
+    /// The path that decides scope and config (stdin: its filename, or `-`).
     pub logical_path: PathBuf,
-    /// Named on the command line (or stdin), not found by walking.
+    /// Named as an input (or stdin), not found by walking.
     pub explicit: bool,
     /// The config, when discovery already found it.
     config: Option<Arc<LoadedConfig>>,
@@ -148,8 +148,8 @@ pub enum RepoModels {
     Skip,
 }
 
-/// Whether the run writes files: a symbolic link named on the command line is then refused
-/// unless `--follow-symlinks` (writing through a link surprises people); reading through one,
+/// Whether the run writes files: a symbolic link named as an input is then refused
+/// unless [`Options::follow_symlinks`] (writing through a link surprises people); reading through one,
 /// as `apimfix check <(cat policy.xml)` does, is harmless.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -158,7 +158,7 @@ pub enum Access {
 }
 
 impl Access {
-    /// `--write` given or not.
+    /// [`Options::write`] set or not.
     pub fn from_write(write: bool) -> Access {
         if write {
             Access::Write
