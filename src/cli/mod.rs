@@ -130,7 +130,7 @@ fn report_error(e: engine::FileError) -> apimfix::report::FileError {
         engine::FileError::Syntax(s) => Shown::Syntax(s),
         engine::FileError::Internal(m) => Shown::Internal(m),
         engine::FileError::Read(io) => Shown::Io(io),
-        other => Shown::Io(std::io::Error::other(other.to_string())),
+        other => Shown::Other(other.to_string()),
     }
 }
 
@@ -213,6 +213,7 @@ fn clone_shown_error(e: &apimfix::report::FileError) -> apimfix::report::FileErr
         Shown::Io(io) => Shown::Io(std::io::Error::new(io.kind(), io.to_string())),
         Shown::Syntax(s) => Shown::Syntax(s.clone()),
         Shown::Internal(m) => Shown::Internal(m.clone()),
+        Shown::Other(m) => Shown::Other(m.clone()),
     }
 }
 
@@ -222,9 +223,7 @@ fn path_error_reports(errors: &[PathError]) -> impl Iterator<Item = FileReport> 
     errors.iter().map(|e| {
         let (place, message) = place_and_message(e);
         let mut report = FileReport::new(place, None, String::new());
-        report.error = Some(apimfix::report::FileError::Io(std::io::Error::other(
-            message,
-        )));
+        report.error = Some(apimfix::report::FileError::Other(message));
         report
     })
 }
