@@ -51,12 +51,26 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
     if !args.quiet {
         for warning in &run.warnings {
-            eprintln!("{warning}");
+            match warning {
+                engine::Warning::LeftOutOfRepoModel { path, error } => eprintln!(
+                    "warning: {}: the repo model leaves this file out: {error}",
+                    engine::display_path(path)
+                ),
+            }
         }
     }
     if args.verbose {
         for note in &run.notes {
-            eprintln!("{note}");
+            match note {
+                engine::Note::Skipped { path, reason } => {
+                    eprintln!("{}: skipped: {reason}", engine::display_path(path))
+                }
+                engine::Note::Scope {
+                    display_path,
+                    scope,
+                    source,
+                } => eprintln!("{display_path}: scope {scope} ({source})"),
+            }
         }
     }
 }

@@ -33,7 +33,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
-use crate::scope::Scope;
+use crate::discover::SkipReason;
+use crate::scope::{Scope, ScopeSource};
 
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
@@ -92,6 +93,27 @@ pub trait Observer: Sync {
 
 /// The observer that shows nothing.
 impl Observer for () {}
+
+/// What a run says for `--verbose`.
+#[derive(Clone, Debug)]
+pub enum Note {
+    /// A path left out, and why.
+    Skipped { path: PathBuf, reason: SkipReason },
+    /// The scope a file was given, and why (only with [`Options::notes`]).
+    Scope {
+        display_path: String,
+        scope: Scope,
+        source: ScopeSource,
+    },
+}
+
+/// What a run could not take into account.
+#[derive(Clone, Debug)]
+pub enum Warning {
+    /// A policy file the run was not asked about, which the repo model could not load: the
+    /// model goes on without it. `error` is what the model said.
+    LeftOutOfRepoModel { path: PathBuf, error: String },
+}
 
 /// One file's result: what is shown for it.
 #[derive(Debug)]

@@ -30,7 +30,7 @@ use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;
 use super::error::{Error, FileError, PathError};
-use super::{Inputs, Observer, Options};
+use super::{Inputs, Note, Observer, Options, Warning};
 
 /// One input: a file on disk or stdin.
 pub struct Input {
@@ -101,10 +101,10 @@ pub struct Run<T> {
     /// Errors not tied to a readable file (a missing path, a bad config, a repo model that
     /// could not be built), in the order found.
     pub errors: Vec<PathError>,
-    /// Notes for `-v`: skipped files and why, each file's scope.
-    pub notes: Vec<String>,
-    /// Said on stderr unless `-q`: what the run could not take into account.
-    pub warnings: Vec<String>,
+    /// What was skipped and why; with [`Options::notes`], each file's scope too.
+    pub notes: Vec<Note>,
+    /// What the run could not take into account.
+    pub warnings: Vec<Warning>,
     pub reads_stdin: bool,
     /// The folder listings of the walk (a bulk run's are tens of MB). A caller that exits
     /// right after the run may let them go without freeing them.
@@ -272,7 +272,7 @@ pub fn run<T: Send>(
 struct Found {
     inputs: Vec<Input>,
     errors: Vec<PathError>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     stdin_bytes: Option<Vec<u8>>,
     listings: Listings,
     reads_stdin: bool,
@@ -355,9 +355,7 @@ fn find_inputs(
         found.errors.push(error);
     }
     for (path, reason) in discovery.skipped {
-        found
-            .notes
-            .push(format!("{}: skipped: {reason}", display_path(&path)));
+        found.notes.push(Note::Skipped { path, reason });
     }
     found.inputs = discovery
         .files
@@ -409,16 +407,17 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
 }
 
 /// `-v`'s scope note for each parsed file, with its index in path order.
-fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, String)> {
+fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, Note)> {
     indices
         .iter()
         .zip(files)
         .filter_map(|(index, file)| {
             let parsed = file.outcome.as_ref().ok()?;
-            let note = format!(
-                "{}: scope {} ({})",
-                file.input.display_path, parsed.scope, parsed.scope_source
-            );
+            let note = Note::Scope {
+                display_path: file.input.display_path.clone(),
+                scope: parsed.scope,
+                source: parsed.scope_source.clone(),
+            };
             Some((*index, note))
         })
         .collect()
@@ -430,9 +429,9 @@ type Located = (usize, Input, PolicyLocation);
 /// What a unit gave, with each result's index in path order.
 struct UnitDone<T> {
     results: Vec<(usize, T)>,
-    scopes: Vec<(usize, String)>,
+    scopes: Vec<(usize, Note)>,
     errors: Vec<PathError>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 /// Reads and parses one input.
@@ -526,7 +525,7 @@ fn build_repos(
     entries: &[(&Loaded, Arc<Document>)],
     folders: &dyn Folders,
     errors: &mut Vec<PathError>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Vec<BuiltRepo> {
     // One pass to group files by their root: comparing every file with every root is
     // quadratic on a bulk run of hundreds of repos.
@@ -580,10 +579,10 @@ fn build_repos(
                         RepoError::Io { path, .. } | RepoError::Syntax { path, .. }
                             if !built.configs.contains_key(path) =>
                         {
-                            warnings.push(format!(
-                                "warning: {}: the repo model leaves this file out: {e}",
-                                display_path(path)
-                            ));
+                            warnings.push(Warning::LeftOutOfRepoModel {
+                                path: path.clone(),
+                                error: e.to_string(),
+                            });
                         }
                         _ => {}
                     }
@@ -668,7 +667,7 @@ fn attach_repo_facts(
     files: &mut [Loaded],
     folders: &dyn Folders,
     errors: &mut Vec<PathError>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let entries: Vec<(&Loaded, Arc<Document>)> = files
         .iter()
