@@ -296,3 +296,68 @@ fn stdin_cannot_be_combined_with_paths() {
     );
     assert!(matches!(run, Err(Error::StdinWithOtherPaths)));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_failed_write_is_a_typed_error_and_the_file_keeps_its_findings() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestDir::new();
+    let ro = t.write(
+        "apis/ro/policy.xml",
+        "<policies>\n  <inbound />\n</policies>\n",
+    );
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let options = Options {
+        write: true,
+        ..Options::default()
+    };
+    let run = engine::fix(paths(&t), &options, &()).unwrap();
+    let [Some(file)] = &run.results[..] else {
+        panic!("{:?}", run.results)
+    };
+    assert!(file.write_failed && !file.changed);
+    assert!(file.applied.is_empty());
+    let Some(error @ FileError::Write(_)) = &file.result.error else {
+        panic!("{:?}", file.result.error)
+    };
+    assert!(!error.to_string().contains("policy.xml"), "{error}");
+    assert_eq!(file.result.diagnostics[0].rule.name(), "base-missing");
+    assert_eq!(
+        std::fs::read_to_string(&ro).unwrap(),
+        "<policies>\n  <inbound />\n</policies>\n"
+    );
+}
+
+#[test]
+fn the_observer_hears_each_phase_and_each_file() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Counting {
+        phases: Mutex<Vec<String>>,
+        total: AtomicUsize,
+        read: AtomicUsize,
+    }
+    impl engine::Observer for Counting {
+        fn phase(&self, name: &str) {
+            self.phases.lock().unwrap().push(name.to_owned());
+        }
+        fn reading(&self, total: usize) {
+            self.total.store(total, Ordering::SeqCst);
+        }
+        fn read_one(&self) {
+            self.read.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    let t = two_round_repo();
+    let seen = Counting::default();
+    engine::check(paths(&t), &Options::default(), &seen).unwrap();
+    assert_eq!(seen.total.load(Ordering::SeqCst), 3);
+    assert_eq!(seen.read.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        *seen.phases.lock().unwrap(),
+        ["walk", "discovery", "read, parse, model and work"]
+    );
+}
