@@ -28,7 +28,12 @@ use crate::scope::Scope;
 /// trailing `/` matches folders only, and a glob that matches a folder matches everything
 /// below it.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+#[serde(
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    default,
+    expecting = "a map of configuration keys (`rules`, `format`, `exclude`, ...)"
+)]
 pub struct Config {
     pub rules: RuleSettings,
     pub format: FormatOptions,

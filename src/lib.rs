@@ -16,6 +16,7 @@
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod engine;
 pub mod fix;
 pub mod folders;
 pub mod format;

@@ -4,37 +4,31 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
+use apimfix::engine;
 use apimfix::report::{FileReport, OutputFormat, text::write_summary};
 use apimfix::rules::Rule;
 use rayon::prelude::*;
 
 use super::args::CheckArgs;
-use super::findings::{file_diagnostics, report_for};
-use super::pipeline::{self, Access, RepoModels};
 use super::{
-    Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_options,
+    Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_of, report_options,
     write_findings,
 };
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let run = pipeline::run(&args.files, RepoModels::Build, Access::ReadOnly, |unit| {
-        unit.files
-            .par_iter()
-            .map(|file| {
-                let diagnostics = match &file.outcome {
-                    Ok(parsed) => file_diagnostics(file, parsed, &unit.repo_findings),
-                    Err(_) => Vec::new(),
-                };
-                // No format shows a clean file: a bulk run keeps eight bytes for it.
-                let shown = !diagnostics.is_empty() || file.outcome.is_err();
-                shown.then(|| Box::new(report_for(file, diagnostics)))
-            })
-            .collect()
-    })
-    .map_err(anyhow::Error::msg)?;
+    let options = super::engine_options(&args.files);
+    let shown = super::progress::Shown::start(args.files.quiet);
+    let mut run = engine::check(super::engine_inputs(&args.files), &options, &shown)
+        .map_err(super::run_error)?;
+    super::leak_at_exit(std::mem::take(&mut run.listings));
     print_notes(&run, &args.files);
     let mut timings = super::progress::Timings::start();
-    let mut reports: Vec<FileReport> = run.results.into_iter().flatten().map(|r| *r).collect();
+    let mut reports: Vec<FileReport> = run
+        .results
+        .into_par_iter()
+        .flatten()
+        .map(|r| report_of(*r))
+        .collect();
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.
     reports.extend(path_error_reports(&run.errors));

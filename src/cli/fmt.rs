@@ -2,98 +2,22 @@
 
 use std::io::Write;
 
-use apimfix::report::{FileError, FileReport, diff::unified_diff};
-use apimfix::write::write_atomic;
-use rayon::prelude::*;
+use apimfix::engine::{self, Formatted};
+use apimfix::report::FileReport;
 
 use super::args::FmtArgs;
-use super::findings::clone_error;
-use super::pipeline::{self, Access, Loaded, RepoModels};
-use super::safety::verify;
-use super::{Outcome, eprint_reports, print_notes, print_top_errors};
-
-fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
-    let parsed = file.outcome.as_ref().map_err(clone_error)?;
-    let text = apimfix::format::format(&parsed.doc, &file.config.config.format);
-    if text == parsed.doc.source() {
-        return Ok(None);
-    }
-    verify(&parsed.doc, text.clone())
-        .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
-    Ok(Some(text))
-}
-
-/// What formatting one file gave, ready for the output stage: each file's diff, write or
-/// listing is done in its unit, so no run holds the texts of every file it changes.
-enum Formatted {
-    Unchanged {
-        /// For stdin: the text, echoed.
-        output: Option<Vec<u8>>,
-    },
-    Changed {
-        /// What stdout gets: the path (`--check`), the diff, or for stdin the new text.
-        output: Option<Vec<u8>>,
-    },
-    Failed(Box<FileReport>),
-}
-
-fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
-    let failed = |error: FileError, text: String| {
-        let mut report = FileReport::new(
-            file.input.display_path.clone(),
-            file.input.path.clone(),
-            text,
-        );
-        report.error = Some(error);
-        Formatted::Failed(Box::new(report))
-    };
-    let old = file.original();
-    let new_text = match format_file(file) {
-        Ok(Some(text)) => text,
-        Ok(None) => {
-            let stdin = file.input.path.is_none() && !args.check;
-            return Formatted::Unchanged {
-                output: stdin.then(|| old.to_vec()),
-            };
-        }
-        Err(e) => return failed(e, super::findings::text_of(old)),
-    };
-    let listed = || Some(format!("{}\n", file.input.display_path).into_bytes());
-    let output = match &file.input.path {
-        None if args.check => listed(),
-        None => Some(new_text.into_bytes()),
-        Some(_) if args.check => listed(),
-        Some(path) if args.write => match write_atomic(path, new_text.as_bytes(), old) {
-            Ok(()) => None,
-            Err(e) => {
-                let error = FileError::Io(std::io::Error::other(super::without_path(
-                    &e.to_string(),
-                    path,
-                )));
-                return failed(error, super::findings::text_of(old));
-            }
-        },
-        Some(_) => {
-            let old = super::findings::text_of(old);
-            Some(unified_diff(&file.input.display_path, &old, &new_text).into_bytes())
-        }
-    };
-    Formatted::Changed { output }
-}
+use super::{Outcome, eprint_reports, print_notes, print_top_errors, report_of};
 
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let run = pipeline::run(
-        &args.files,
-        RepoModels::Skip,
-        Access::from_write(args.write),
-        |unit| {
-            unit.files
-                .par_iter()
-                .map(|file| format_one(file, args))
-                .collect()
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
+    let options = engine::Options {
+        write: args.write,
+        list_only: args.check,
+        ..super::engine_options(&args.files)
+    };
+    let shown = super::progress::Shown::start(args.files.quiet);
+    let mut run = engine::fmt(super::engine_inputs(&args.files), &options, &shown)
+        .map_err(super::run_error)?;
+    super::leak_at_exit(std::mem::take(&mut run.listings));
     print_notes(&run, &args.files);
     let mut changed = 0usize;
     let mut unchanged = 0usize;
@@ -106,13 +30,18 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     out.write_all(&output)?;
                 }
             }
-            Formatted::Changed { output } => {
+            Formatted::Changed {
+                display_path,
+                output,
+            } => {
                 changed += 1;
-                if let Some(output) = output {
+                if args.check {
+                    writeln!(out, "{display_path}")?;
+                } else if let Some(output) = output {
                     out.write_all(&output)?;
                 }
             }
-            Formatted::Failed(report) => failed.push(*report),
+            Formatted::Failed(result) => failed.push(report_of(*result)),
         }
     }
     eprint_reports(failed.iter());

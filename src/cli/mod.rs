@@ -5,23 +5,20 @@ pub mod args;
 mod check;
 mod effective;
 mod explain;
-mod findings;
 mod fix;
 mod fmt;
-mod pipeline;
 mod progress;
-mod safety;
 
 use std::io::Write;
 
 use std::io::IsTerminal;
 
+use apimfix::engine::{self, FileResult, Inputs, PathError, Run};
 use apimfix::report::{
     Color, FileErrors, FileReport, OutputFormat, ReportOptions, UnsafeFixes, write_report,
 };
 
 use args::{Cli, Command, FileArgs};
-use pipeline::Run;
 
 /// How a run ended; `main` turns it into the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,12 +51,26 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
 fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
     if !args.quiet {
         for warning in &run.warnings {
-            eprintln!("{warning}");
+            match warning {
+                engine::Warning::LeftOutOfRepoModel { path, error } => eprintln!(
+                    "warning: {}: the repo model leaves this file out: {error}",
+                    engine::display_path(path)
+                ),
+            }
         }
     }
     if args.verbose {
         for note in &run.notes {
-            eprintln!("{note}");
+            match note {
+                engine::Note::Skipped { path, reason } => {
+                    eprintln!("{}: skipped: {reason}", engine::display_path(path))
+                }
+                engine::Note::Scope {
+                    display_path,
+                    scope,
+                    source,
+                } => eprintln!("{display_path}: scope {scope} ({source})"),
+            }
         }
     }
 }
@@ -71,9 +82,83 @@ fn leak_at_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
+/// The engine's options for the file arguments every command shares; the command sets the
+/// rest.
+fn engine_options(args: &FileArgs) -> engine::Options {
+    engine::Options {
+        config: args.config.clone(),
+        scope: args.scope,
+        follow_symlinks: args.follow_symlinks,
+        force_exclude: args.force_exclude,
+        notes: args.verbose,
+        ..engine::Options::default()
+    }
+}
+
+/// The inputs the paths name: stdin when the one path is `-` (a `-` among other paths is
+/// refused by the engine).
+fn engine_inputs(args: &FileArgs) -> Inputs {
+    if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
+        Inputs::Stdin {
+            source: Box::new(std::io::stdin()),
+            filename: args.stdin_filename.clone(),
+        }
+    } else {
+        Inputs::Paths(args.paths.clone())
+    }
+}
+
+/// An error that stopped a run, as `main` shows it after `apimfix: error: `: a config error
+/// at its line and column in the config file.
+fn run_error(e: engine::Error) -> anyhow::Error {
+    match &e {
+        engine::Error::Config(config) => anyhow::Error::msg(format!(
+            "{}: {}",
+            engine::config_place(config),
+            config.message()
+        )),
+        other => anyhow::Error::msg(other.to_string()),
+    }
+}
+
+/// Where an error not tied to a read file is shown, and what it says: a config error at its
+/// line and column in the config file, else the path it concerns (empty when none).
+fn place_and_message(e: &PathError) -> (String, String) {
+    match &e.error {
+        engine::FileError::Config(config) => (engine::config_place(config), config.message()),
+        other => (
+            e.path
+                .as_deref()
+                .map(engine::display_path)
+                .unwrap_or_default(),
+            other.to_string(),
+        ),
+    }
+}
+
+/// A file error as the reports show it: a syntax error at its place, an apimfix bug, or
+/// anything else (read, write, config, repo model) as what it says.
+fn report_error(e: engine::FileError) -> apimfix::report::FileError {
+    use apimfix::report::FileError as Shown;
+    match e {
+        engine::FileError::Syntax(s) => Shown::Syntax(s),
+        engine::FileError::Internal(m) => Shown::Internal(m),
+        engine::FileError::Read(io) => Shown::Io(io),
+        other => Shown::Other(other.to_string()),
+    }
+}
+
+/// The report of one file's result.
+fn report_of(result: FileResult) -> FileReport {
+    let mut report = FileReport::new(result.display_path, result.path, result.source);
+    report.diagnostics = result.diagnostics;
+    report.error = result.error.map(report_error);
+    report
+}
+
 /// Errors not tied to a file, on stderr.
-fn print_top_errors(errors: &[(String, String)]) {
-    for (path, message) in errors {
+fn print_top_errors(errors: &[PathError]) {
+    for (path, message) in errors.iter().map(place_and_message) {
         if path.is_empty() {
             eprintln!("error: {message}");
         } else {
@@ -89,7 +174,7 @@ fn eprint_reports<'a>(reports: impl Iterator<Item = &'a FileReport>) {
         .map(|r| {
             let mut copy =
                 FileReport::new(r.display_path.clone(), r.path.clone(), r.source.clone());
-            copy.error = r.error.as_ref().map(findings::clone_error);
+            copy.error = r.error.as_ref().map(clone_shown_error);
             copy
         })
         .collect();
@@ -135,21 +220,24 @@ fn report_options(stream: Stream, unsafe_fixes: bool) -> ReportOptions {
     }
 }
 
-/// A library message that starts with the file's path, without it: the report puts the path
-/// in front already.
-fn without_path(message: &str, path: &std::path::Path) -> String {
-    let prefix = format!("{}: ", path.display());
-    message.strip_prefix(&prefix).unwrap_or(message).to_owned()
+/// A copy of a shown file error.
+fn clone_shown_error(e: &apimfix::report::FileError) -> apimfix::report::FileError {
+    use apimfix::report::FileError as Shown;
+    match e {
+        Shown::Io(io) => Shown::Io(std::io::Error::new(io.kind(), io.to_string())),
+        Shown::Syntax(s) => Shown::Syntax(s.clone()),
+        Shown::Internal(m) => Shown::Internal(m.clone()),
+        Shown::Other(m) => Shown::Other(m.clone()),
+    }
 }
 
 /// The report of each path that could not be read at all (missing, a link refused, a broken
 /// config): a file error like any other, so every output format carries it.
-fn path_error_reports(errors: &[(String, String)]) -> impl Iterator<Item = FileReport> + '_ {
-    errors.iter().map(|(path, message)| {
-        let mut report = FileReport::new(path.clone(), None, String::new());
-        report.error = Some(apimfix::report::FileError::Io(std::io::Error::other(
-            message.clone(),
-        )));
+fn path_error_reports(errors: &[PathError]) -> impl Iterator<Item = FileReport> + '_ {
+    errors.iter().map(|e| {
+        let (place, message) = place_and_message(e);
+        let mut report = FileReport::new(place, None, String::new());
+        report.error = Some(apimfix::report::FileError::Other(message));
         report
     })
 }

@@ -2,6 +2,7 @@
 //! and pipes stay clean) and the run is not `-q`.
 
 use std::io::IsTerminal;
+use std::sync::{Mutex, OnceLock};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -27,6 +28,13 @@ impl Progress {
     pub fn tick(&self) {
         if let Some(bar) = &self.0 {
             bar.inc(1);
+        }
+    }
+
+    /// Clears the bar (dropping it does too).
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
         }
     }
 }
@@ -62,6 +70,48 @@ impl Timings {
                 start.elapsed().as_secs_f64() * 1e3
             );
             *start = std::time::Instant::now();
+        }
+    }
+}
+
+/// What a run of the engine shows while it goes: the bar while reading, and the timings.
+pub struct Shown {
+    quiet: bool,
+    timings: Mutex<Timings>,
+    bar: OnceLock<Progress>,
+}
+
+impl Shown {
+    /// Starts the clock of the timings.
+    pub fn start(quiet: bool) -> Shown {
+        Shown {
+            quiet,
+            timings: Mutex::new(Timings::start()),
+            bar: OnceLock::new(),
+        }
+    }
+}
+
+impl apimfix::engine::Observer for Shown {
+    fn phase(&self, name: &str) {
+        if let Ok(mut timings) = self.timings.lock() {
+            timings.mark(name);
+        }
+    }
+
+    fn reading(&self, total: usize) {
+        let _ = self.bar.set(Progress::new(total, "reading", self.quiet));
+    }
+
+    fn read_one(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.tick();
+        }
+    }
+
+    fn reading_done(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish();
         }
     }
 }

@@ -61,7 +61,12 @@ pub enum LineEndingOption {
 
 /// Every formatting option, complete, with its default.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+#[serde(
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    default,
+    expecting = "a map of format options"
+)]
 pub struct FormatOptions {
     /// Spaces (default) or tabs.
     pub indent_style: IndentStyle,

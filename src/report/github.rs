@@ -134,6 +134,7 @@ fn file_error(file: &FileReport, error: &FileError) -> Annotation {
             ("syntax-error", Some(span), message)
         }
         FileError::Io(e) => ("io-error", None, e.to_string()),
+        FileError::Other(message) => ("io-error", None, message.clone()),
         FileError::Internal(message) => (
             "internal-error",
             None,

@@ -194,6 +194,7 @@ fn error(file: &FileReport) -> Option<Error<'_>> {
             Some(file.position(file.clamp(e.range).start()).into()),
         ),
         FileError::Io(e) => ("io", e.to_string(), None),
+        FileError::Other(message) => ("io", message.clone(), None),
         FileError::Internal(message) => ("internal", message.clone(), None),
     };
     Some(Error {

@@ -36,6 +36,9 @@ use crate::text::{LineIndex, TextRange};
 pub enum FileError {
     /// It could not be read (or written).
     Io(std::io::Error),
+    /// Another error, in words (a broken config, a repo model, a failed write), shown as the
+    /// I/O errors are.
+    Other(String),
     /// It does not parse; the file is never rewritten.
     Syntax(SyntaxError),
     /// A fix produced text that does not parse. An apimfix bug; the file is left untouched.

@@ -194,6 +194,7 @@ fn file_error<'a>(file: &'a FileReport, error: &FileError) -> RdDiagnostic<'a> {
             e.message.clone(),
         ),
         FileError::Io(e) => ("io-error", None, e.to_string()),
+        FileError::Other(message) => ("io-error", None, message.clone()),
         FileError::Internal(message) => (
             "internal-error",
             None,

@@ -179,6 +179,9 @@ pub fn write(out: &mut dyn Write, files: &[FileReport]) -> io::Result<()> {
             Some(FileError::Io(e)) => {
                 notifications.push(notification(file, "io-error", e.to_string()))
             }
+            Some(FileError::Other(message)) => {
+                notifications.push(notification(file, "io-error", message.clone()))
+            }
             Some(FileError::Internal(message)) => notifications.push(notification(
                 file,
                 "internal-error",

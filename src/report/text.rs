@@ -143,16 +143,20 @@ impl Printer<'_> {
         }
     }
 
+    /// `path: error: message`, then a blank line.
+    fn write_plain_error(&mut self, file: &FileReport, message: &str) -> io::Result<()> {
+        self.paint(PATH_STYLE, &format!("{}:", clean(&file.display_path)))?;
+        self.out.write_all(b" ")?;
+        self.paint(ERROR_STYLE, "error")?;
+        writeln!(self.out, ": {}", clean(message))?;
+        self.out.write_all(b"\n")
+    }
+
     fn write_error(&mut self, file: &FileReport, error: &FileError) -> io::Result<()> {
         match error {
             FileError::Syntax(error) => self.write_syntax_error(file, error),
-            FileError::Io(error) => {
-                self.paint(PATH_STYLE, &format!("{}:", clean(&file.display_path)))?;
-                self.out.write_all(b" ")?;
-                self.paint(ERROR_STYLE, "error")?;
-                writeln!(self.out, ": {}", clean(&error.to_string()))?;
-                self.out.write_all(b"\n")
-            }
+            FileError::Io(error) => self.write_plain_error(file, &error.to_string()),
+            FileError::Other(message) => self.write_plain_error(file, message),
             FileError::Internal(message) => {
                 self.paint(PATH_STYLE, &format!("{}:", clean(&file.display_path)))?;
                 self.out.write_all(b" ")?;

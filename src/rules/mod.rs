@@ -154,7 +154,7 @@ macro_rules! define_registry {
         /// The `rules:` section of the configuration: each rule on, off, or on with its
         /// options (which each rule module defines).
         #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-        #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+        #[serde(rename_all = "kebab-case", deny_unknown_fields, default, expecting = "a map from rule names to `true`, `false` or a map of options")]
         pub struct RuleSettings {
             $(pub $module: Toggle<<$module::$variant as RuleImpl>::Options>,)*
         }

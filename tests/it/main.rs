@@ -10,6 +10,7 @@ mod common;
 mod config_load;
 mod corpus_fix;
 mod discover_walk;
+mod engine;
 mod format_invariants;
 mod format_layout;
 mod format_proptest;

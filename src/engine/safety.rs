@@ -2,7 +2,7 @@
 //! expression byte for byte. A rewrite that fails this is an apimfix bug; the file is then
 //! reported and left untouched.
 
-use apimfix::syntax::{Document, Limits, parse_with};
+use crate::syntax::{Document, Limits, parse_with};
 
 pub fn verify(before: &Document, after: String) -> Result<Document, String> {
     let doc = parse_with(after, &Limits::default())

@@ -3,13 +3,33 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use apimfix::diagnostic::Diagnostic;
-use apimfix::report::{FileError, FileReport};
-use apimfix::rules::RepoFinding;
-use apimfix::rules::{Context, drop_suppressed};
-use apimfix::syntax::Document;
+use rayon::prelude::*;
 
-use super::pipeline::{Loaded, Parsed};
+use crate::diagnostic::Diagnostic;
+use crate::repo::RepoFacts;
+use crate::rules::RepoFinding;
+use crate::syntax::Document;
+
+use super::FileResult;
+use super::analyse;
+use super::error::FileError;
+use super::pipeline::{Loaded, Parsed, Unit};
+
+/// `check` on one unit: each file's findings, `None` for a clean file (no format shows it: a
+/// bulk run keeps eight bytes for it).
+pub fn check_unit(unit: &Unit<'_>) -> Vec<Option<Box<FileResult>>> {
+    unit.files
+        .par_iter()
+        .map(|file| {
+            let diagnostics = match &file.outcome {
+                Ok(parsed) => file_diagnostics(file, parsed, &unit.repo_findings),
+                Err(_) => Vec::new(),
+            };
+            let shown = !diagnostics.is_empty() || file.outcome.is_err();
+            shown.then(|| Box::new(result_for(file, diagnostics)))
+        })
+        .collect()
+}
 
 /// The findings of the per-file rules on `doc`, less per-file ignores from the config.
 pub fn rule_diagnostics(file: &Loaded, parsed: &Parsed, doc: &Document) -> Vec<Diagnostic> {
@@ -21,13 +41,15 @@ pub fn rule_diagnostics_with(
     file: &Loaded,
     parsed: &Parsed,
     doc: &Document,
-    facts: &apimfix::repo::RepoFacts,
+    facts: &RepoFacts,
 ) -> Vec<Diagnostic> {
-    let config = &file.config;
-    let ctx = Context::new(doc, parsed.scope, &config.config.rules, facts);
-    let mut diagnostics = apimfix::rules::check(&ctx);
-    diagnostics.retain(|d| !config.is_rule_ignored(&file.input.logical_path, d.rule));
-    diagnostics
+    analyse::file_findings(
+        doc,
+        parsed.scope,
+        &file.config,
+        facts,
+        &file.input.logical_path,
+    )
 }
 
 /// Per-file findings plus the repo's cross-scope findings pointing into this file, without
@@ -51,24 +73,18 @@ pub fn merge_repo_findings(
     let Some(found) = repo.get(&file.input.logical_path) else {
         return;
     };
-    let rules = &file.config.config.rules;
     let mut extra: Vec<Diagnostic> = found
         .iter()
         .map(|f| f.diagnostic.clone())
-        .filter(|d| {
-            d.rule.is_enabled(rules)
-                && !file
-                    .config
-                    .is_rule_ignored(&file.input.logical_path, d.rule)
-        })
+        .filter(|d| analyse::keeps_repo_finding(d, &file.config, &file.input.logical_path))
         .collect();
-    drop_suppressed(doc, &mut extra);
+    analyse::drop_silenced(doc, &mut extra);
     diagnostics.extend(extra);
     diagnostics.sort_by_key(|d| (d.range.start(), d.rule));
 }
 
-/// The report of one file; the source is the text the diagnostics point into.
-pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
+/// The result of one file; the source is the text the diagnostics point into.
+pub fn result_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileResult {
     let source = match &file.outcome {
         // Only findings show source lines: a clean file's report needs no copy of it, which
         // keeps a bulk run's memory to the documents themselves.
@@ -76,24 +92,26 @@ pub fn report_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileReport {
         Ok(parsed) => parsed.doc.source().to_owned(),
         Err(_) => text_of(file.original()),
     };
-    let mut report = FileReport::new(
-        file.input.display_path.clone(),
-        file.input.path.clone(),
+    FileResult {
+        display_path: file.input.display_path.clone(),
+        path: file.input.path.clone(),
         source,
-    );
-    report.diagnostics = diagnostics;
-    report.error = match &file.outcome {
-        Ok(_) => None,
-        Err(e) => Some(clone_error(e)),
-    };
-    report
+        diagnostics,
+        error: file.outcome.as_ref().err().map(clone_error),
+    }
 }
 
+/// A copy of a read error: the errors a file keeps are reported once, but a file's error is
+/// both kept (it stops its fixes) and reported.
 pub fn clone_error(e: &FileError) -> FileError {
     match e {
-        FileError::Io(io) => FileError::Io(std::io::Error::new(io.kind(), io.to_string())),
+        FileError::Read(io) => FileError::Read(std::io::Error::new(io.kind(), io.to_string())),
         FileError::Syntax(s) => FileError::Syntax(s.clone()),
+        FileError::Config(c) => FileError::Config(c.clone()),
         FileError::Internal(m) => FileError::Internal(m.clone()),
+        FileError::RepoModel(m) => FileError::RepoModel(m.clone()),
+        // Never held by a loaded file; copied as what they say.
+        FileError::Write(_) | FileError::Discover(_) => FileError::Internal(e.to_string()),
     }
 }
 

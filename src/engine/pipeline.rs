@@ -1,11 +1,11 @@
-//! The shared front half of every file command: find the files, read and parse them in
+//! The shared front half of `check`, `fix` and `fmt`: find the files, read and parse them in
 //! parallel, decide each one's scope, and build the repo models that give the rules their
 //! cross-scope facts.
 //!
 //! Files go through in units: the files of one APIOps repo (its repo model needs them all
 //! at once), or a batch of files outside any repo. A unit is read, parsed, modelled and
-//! handed to the command's work, which returns a compact result per file; then its
-//! documents are dropped. Memory thus follows the largest repo, not the whole run, and a
+//! handed to the work of `check`, `fix` or `fmt`, which returns a compact result per file;
+//! then its documents are dropped. Memory thus follows the largest repo, not the whole run, and a
 //! repo's files are worked on while still in cache.
 //!
 //! Output order never depends on threads: files are sorted by path after discovery, and
@@ -16,20 +16,22 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use apimfix::config::{ConfigError, ConfigResolver, LoadedConfig};
-use apimfix::discover::{
-    DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
-};
-use apimfix::folders::{Folders, Listings};
-use apimfix::repo::RepoFacts;
-use apimfix::repo::{Repo, RepoError};
-use apimfix::report::FileError;
-use apimfix::rules::RepoFinding;
-use apimfix::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
-use apimfix::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 use rayon::prelude::*;
 
-use super::args::FileArgs;
+use crate::config::{ConfigResolver, LoadedConfig};
+use crate::discover::{
+    DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
+};
+use crate::folders::{Folders, Listings};
+use crate::repo::RepoFacts;
+use crate::repo::{Repo, RepoError};
+use crate::rules::RepoFinding;
+use crate::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
+use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
+
+use super::analyse;
+use super::error::{Error, FileError, PathError};
+use super::{Inputs, Note, Observer, Options, Warning};
 
 /// One input: a file on disk or stdin.
 pub struct Input {
@@ -37,9 +39,9 @@ pub struct Input {
     pub display_path: String,
     /// Where to write it back; `None` for stdin.
     pub path: Option<PathBuf>,
-    /// The path that decides scope and config (stdin: `--stdin-filename`).
+    /// The path that decides scope and config (stdin: its filename, or `-`).
     pub logical_path: PathBuf,
-    /// Named on the command line (or stdin), not found by walking.
+    /// Named as an input (or stdin), not found by walking.
     pub explicit: bool,
     /// The config, when discovery already found it.
     config: Option<Arc<LoadedConfig>>,
@@ -97,26 +99,22 @@ pub struct Unit<'a> {
 /// not tied to one file.
 pub struct Run<T> {
     pub results: Vec<T>,
-    /// Errors not tied to a readable file (a missing path, a bad config): reported, exit 2.
-    pub errors: Vec<(String, String)>,
-    /// Notes for `-v`: skipped files and why, each file's scope.
-    pub notes: Vec<String>,
-    /// Said on stderr unless `-q`: what the run could not take into account.
-    pub warnings: Vec<String>,
+    /// Errors not tied to a readable file (a missing path, a bad config, a repo model that
+    /// could not be built), in the order found.
+    pub errors: Vec<PathError>,
+    /// What was skipped and why; with [`Options::notes`], each file's scope too.
+    pub notes: Vec<Note>,
+    /// What the run could not take into account.
+    pub warnings: Vec<Warning>,
     pub reads_stdin: bool,
+    /// The folder listings of the walk (a bulk run's are tens of MB). A caller that exits
+    /// right after the run may let them go without freeing them.
+    pub listings: Listings,
 }
 
 /// How many files outside any repo make one unit: enough to keep both cores busy without
 /// holding many documents.
 const LOOSE_BATCH: usize = 64;
-
-/// `path[:line:column]` of a config error, the path as shown to the user.
-pub fn config_error_place(e: &ConfigError) -> String {
-    match e.location() {
-        Some(at) => format!("{}:{}:{}", display_path(e.path()), at.line, at.column),
-        None => display_path(e.path()),
-    }
-}
 
 /// The working directory, read once: a bulk run asks for it twice per file.
 fn cwd() -> Option<&'static Path> {
@@ -124,6 +122,8 @@ fn cwd() -> Option<&'static Path> {
     CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
 }
 
+/// `path` as shown to the user: relative to the working directory when below it,
+/// `/`-separated.
 pub fn display_path(path: &Path) -> String {
     let shown = cwd()
         .and_then(|cwd| path.strip_prefix(cwd).ok())
@@ -149,8 +149,8 @@ pub enum RepoModels {
     Skip,
 }
 
-/// Whether the run writes files: a symbolic link named on the command line is then refused
-/// unless `--follow-symlinks` (writing through a link surprises people); reading through one,
+/// Whether the run writes files: a symbolic link named as an input is then refused
+/// unless [`Options::follow_symlinks`] (writing through a link surprises people); reading through one,
 /// as `apimfix check <(cat policy.xml)` does, is harmless.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -159,7 +159,7 @@ pub enum Access {
 }
 
 impl Access {
-    /// `--write` given or not.
+    /// [`Options::write`] set or not.
     pub fn from_write(write: bool) -> Access {
         if write {
             Access::Write
@@ -172,40 +172,40 @@ impl Access {
 /// Finds the files, then reads, parses and models them unit by unit, handing each unit to
 /// `work`, which returns one result per file of the unit, in its order.
 pub fn run<T: Send>(
-    args: &FileArgs,
+    inputs: Inputs,
+    options: &Options,
     repo_models: RepoModels,
     access: Access,
+    observer: &dyn Observer,
     work: impl Fn(&Unit<'_>) -> Vec<T> + Sync,
-) -> Result<Run<T>, String> {
-    let mut timings = super::progress::Timings::start();
-    let resolver = ConfigResolver::new(args.config.as_deref())
-        .map_err(|e| format!("{}: {}", config_error_place(&e), e.message()))?;
-    let Inputs {
+) -> Result<Run<T>, Error> {
+    let resolver = ConfigResolver::new(options.config.as_deref()).map_err(Error::Config)?;
+    let Found {
         inputs,
         mut errors,
         mut notes,
         stdin_bytes,
         listings,
         reads_stdin,
-    } = find_inputs(args, access, &resolver, &mut timings)?;
-    timings.mark("discovery");
+    } = find_inputs(inputs, options, access, &resolver, observer)?;
+    observer.phase("discovery");
     let total = inputs.len();
     let units = into_units(inputs);
 
     let reader = Reader {
-        args,
+        options,
         resolver: &resolver,
         limits: Limits::default(),
         stdin_bytes,
     };
-    let progress = super::progress::Progress::new(total, "reading", args.quiet);
+    observer.reading(total);
     let done: Vec<UnitDone<T>> = units
         .into_par_iter()
         .map(|inputs| {
             let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
                 .into_par_iter()
                 .filter_map(|(index, input, location)| {
-                    progress.tick();
+                    observer.read_one();
                     reader.read(input, location).map(|loaded| (index, loaded))
                 })
                 .unzip();
@@ -221,7 +221,7 @@ pub fn run<T: Send>(
                 }
                 RepoModels::Skip => BTreeMap::new(),
             };
-            if args.verbose {
+            if options.notes {
                 done.scopes = scope_notes(&indices, &files);
             }
             let unit = Unit {
@@ -239,7 +239,7 @@ pub fn run<T: Send>(
             done
         })
         .collect();
-    drop(progress);
+    observer.reading_done();
 
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut scopes = Vec::new();
@@ -254,26 +254,26 @@ pub fn run<T: Send>(
     }
     scopes.sort_by_key(|(index, _)| *index);
     notes.extend(scopes.into_iter().map(|(_, note)| note));
-    timings.mark("read, parse, model and work");
+    observer.phase("read, parse, model and work");
     // Sized up front: collecting from `flatten` would grow the vector step by step, each step
     // a copy, to a capacity up to twice the file count.
     let mut results = Vec::with_capacity(slots.iter().filter(|slot| slot.is_some()).count());
     results.extend(slots.into_iter().flatten());
-    super::leak_at_exit(listings);
     Ok(Run {
         results,
         errors,
         notes,
         warnings,
         reads_stdin,
+        listings,
     })
 }
 
 /// The inputs of a run, sorted by their shown path, and what finding them said.
-struct Inputs {
+struct Found {
     inputs: Vec<Input>,
-    errors: Vec<(String, String)>,
-    notes: Vec<String>,
+    errors: Vec<PathError>,
+    notes: Vec<Note>,
     stdin_bytes: Option<Vec<u8>>,
     listings: Listings,
     reads_stdin: bool,
@@ -281,77 +281,82 @@ struct Inputs {
 
 /// Stdin, or the files the paths name and the walk finds.
 fn find_inputs(
-    args: &FileArgs,
+    inputs: Inputs,
+    options: &Options,
     access: Access,
     resolver: &ConfigResolver,
-    timings: &mut super::progress::Timings,
-) -> Result<Inputs, String> {
-    let mut found = Inputs {
+    observer: &dyn Observer,
+) -> Result<Found, Error> {
+    let paths = match inputs {
+        Inputs::Stdin {
+            mut source,
+            filename,
+        } => {
+            let mut bytes = Vec::new();
+            source.read_to_end(&mut bytes).map_err(Error::Stdin)?;
+            let logical = filename.clone().unwrap_or_else(|| PathBuf::from("-"));
+            return Ok(Found {
+                inputs: vec![Input {
+                    display_path: filename
+                        .as_deref()
+                        .map_or_else(|| "-".to_owned(), display_path),
+                    path: None,
+                    logical_path: absolute(&logical),
+                    explicit: true,
+                    config: None,
+                }],
+                errors: Vec::new(),
+                notes: Vec::new(),
+                stdin_bytes: Some(bytes),
+                listings: Listings::default(),
+                reads_stdin: true,
+            });
+        }
+        Inputs::Paths(paths) => paths,
+    };
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Error::StdinWithOtherPaths);
+    }
+    let mut found = Found {
         inputs: Vec::new(),
         errors: Vec::new(),
         notes: Vec::new(),
         stdin_bytes: None,
         listings: Listings::default(),
-        reads_stdin: args.paths.iter().any(|p| p.as_os_str() == "-"),
+        reads_stdin: false,
     };
-    if found.reads_stdin {
-        if args.paths.len() > 1 {
-            return Err("`-` (stdin) cannot be combined with other paths".to_owned());
-        }
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("stdin: {e}"))?;
-        found.stdin_bytes = Some(bytes);
-        let logical = args
-            .stdin_filename
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("-"));
-        found.inputs.push(Input {
-            display_path: args
-                .stdin_filename
-                .as_deref()
-                .map_or_else(|| "-".to_owned(), display_path),
-            path: None,
-            logical_path: absolute(&logical),
-            explicit: true,
-            config: None,
-        });
-        return Ok(found);
-    }
-    let options = DiscoverOptions {
-        symlinks: if args.follow_symlinks || access == Access::ReadOnly {
+    let discover_options = DiscoverOptions {
+        symlinks: if options.follow_symlinks || access == Access::ReadOnly {
             SymlinkPolicy::Follow
         } else {
             SymlinkPolicy::Refuse
         },
-        explicit_files: if args.force_exclude {
+        explicit_files: if options.force_exclude {
             ExplicitFilePolicy::ApplyExclude
         } else {
             ExplicitFilePolicy::Include
         },
         ..DiscoverOptions::default()
     };
-    let discovery = discover(&args.paths, &options, resolver);
-    timings.mark("walk");
+    let discovery = discover(&paths, &discover_options, resolver);
+    observer.phase("walk");
     found.listings = discovery.listings;
     for e in discovery.errors {
-        found.errors.push(match &e {
+        let error = match e {
             // A config error points into the config file, at its line and column.
-            DiscoverError::Config(config) => (config_error_place(config), config.message()),
-            other => match other.path() {
-                Some(path) => (
-                    display_path(path),
-                    super::without_path(&other.to_string(), path),
-                ),
-                None => (String::new(), other.to_string()),
+            DiscoverError::Config(config) => PathError {
+                path: Some(config.path().to_path_buf()),
+                error: FileError::Config(config),
             },
-        });
+            other => PathError {
+                path: other.path().map(Path::to_path_buf),
+                error: FileError::Discover(other),
+            },
+        };
+        found.errors.push(error);
     }
     for (path, reason) in discovery.skipped {
-        found
-            .notes
-            .push(format!("{}: skipped: {reason}", display_path(&path)));
+        found.notes.push(Note::Skipped { path, reason });
     }
     found.inputs = discovery
         .files
@@ -389,24 +394,31 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
         }
     }
     let mut units: Vec<Vec<Located>> = by_root.into_values().collect();
-    while !loose.is_empty() {
-        let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
-        units.push(std::mem::replace(&mut loose, rest));
+    // Batches taken one by one from the front: `split_off` would leave each batch the
+    // capacity of everything after it (quadratic memory over many loose files).
+    let mut loose = loose.into_iter();
+    loop {
+        let batch: Vec<Located> = loose.by_ref().take(LOOSE_BATCH).collect();
+        if batch.is_empty() {
+            break;
+        }
+        units.push(batch);
     }
     units
 }
 
 /// `-v`'s scope note for each parsed file, with its index in path order.
-fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, String)> {
+fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, Note)> {
     indices
         .iter()
         .zip(files)
         .filter_map(|(index, file)| {
             let parsed = file.outcome.as_ref().ok()?;
-            let note = format!(
-                "{}: scope {} ({})",
-                file.input.display_path, parsed.scope, parsed.scope_source
-            );
+            let note = Note::Scope {
+                display_path: file.input.display_path.clone(),
+                scope: parsed.scope,
+                source: parsed.scope_source.clone(),
+            };
             Some((*index, note))
         })
         .collect()
@@ -418,14 +430,14 @@ type Located = (usize, Input, PolicyLocation);
 /// What a unit gave, with each result's index in path order.
 struct UnitDone<T> {
     results: Vec<(usize, T)>,
-    scopes: Vec<(usize, String)>,
-    errors: Vec<(String, String)>,
-    warnings: Vec<String>,
+    scopes: Vec<(usize, Note)>,
+    errors: Vec<PathError>,
+    warnings: Vec<Warning>,
 }
 
 /// Reads and parses one input.
 struct Reader<'a> {
-    args: &'a FileArgs,
+    options: &'a Options,
     resolver: &'a ConfigResolver,
     limits: Limits,
     stdin_bytes: Option<Vec<u8>>,
@@ -445,11 +457,7 @@ impl Reader<'_> {
                     config,
                     original: Vec::new(),
                     repo_root: None,
-                    outcome: Err(FileError::Io(std::io::Error::other(format!(
-                        "its configuration is broken: {}: {}",
-                        config_error_place(&e),
-                        e.message()
-                    )))),
+                    outcome: Err(FileError::Config(e)),
                 });
             }
         };
@@ -465,7 +473,7 @@ impl Reader<'_> {
                     config,
                     original: Vec::new(),
                     repo_root: None,
-                    outcome: Err(FileError::Io(e)),
+                    outcome: Err(FileError::Read(e)),
                 });
             }
         };
@@ -477,7 +485,7 @@ impl Reader<'_> {
             Ok(doc) => {
                 repo_root = input.repo_root(&location);
                 let (scope, scope_source) = resolve_scope(
-                    self.args.scope,
+                    self.options.scope,
                     config.scope_for(&input.logical_path),
                     doc.root_kind(),
                     &location,
@@ -517,8 +525,8 @@ struct BuiltRepo {
 fn build_repos(
     entries: &[(&Loaded, Arc<Document>)],
     folders: &dyn Folders,
-    errors: &mut Vec<(String, String)>,
-    warnings: &mut Vec<String>,
+    errors: &mut Vec<PathError>,
+    warnings: &mut Vec<Warning>,
 ) -> Vec<BuiltRepo> {
     // One pass to group files by their root: comparing every file with every root is
     // quadratic on a bulk run of hundreds of repos.
@@ -528,7 +536,7 @@ fn build_repos(
             by_root.entry(root.as_path()).or_default().push(entry);
         }
     }
-    let built: Vec<Result<BuiltRepo, (String, String)>> = by_root
+    let built: Vec<Result<BuiltRepo, Box<PathError>>> = by_root
         .into_par_iter()
         .map(|(root, under)| {
             let configs = under
@@ -539,13 +547,18 @@ fn build_repos(
                 .iter()
                 .map(|(f, d)| (f.input.logical_path.clone(), Arc::clone(d)))
                 .collect();
-            Repo::load_with(root, docs, folders)
+            analyse::load_repo(root, docs, folders)
                 .map(|repo| BuiltRepo {
                     root: root.to_path_buf(),
                     repo,
                     configs,
                 })
-                .map_err(|e| (display_path(root), format!("repo model: {e}")))
+                .map_err(|e| {
+                    Box::new(PathError::new(
+                        Some(root),
+                        FileError::RepoModel(e.to_string()),
+                    ))
+                })
         })
         .collect();
     let mut repos = Vec::new();
@@ -558,25 +571,26 @@ fn build_repos(
                 for e in built.repo.errors() {
                     match e {
                         // Bad metadata loses product membership: an error, like a bad config.
-                        RepoError::Json { path, .. } => {
-                            errors.push((display_path(path), format!("repo model: {e}")))
-                        }
+                        RepoError::Json { path, .. } => errors.push(PathError::new(
+                            Some(path),
+                            FileError::RepoModel(e.to_string()),
+                        )),
                         // A policy file the run was not asked about: the model goes on
                         // without it, and says so.
                         RepoError::Io { path, .. } | RepoError::Syntax { path, .. }
                             if !built.configs.contains_key(path) =>
                         {
-                            warnings.push(format!(
-                                "warning: {}: the repo model leaves this file out: {e}",
-                                display_path(path)
-                            ));
+                            warnings.push(Warning::LeftOutOfRepoModel {
+                                path: path.clone(),
+                                error: e.to_string(),
+                            });
                         }
                         _ => {}
                     }
                 }
                 repos.push(built);
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(*e),
         }
     }
     repos
@@ -597,8 +611,7 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
             }
             let mut kept = Vec::new();
             for config in distinct {
-                let rules = &config.config.rules;
-                for finding in apimfix::rules::check_repo(&built.repo, rules) {
+                for finding in analyse::repo_findings(&built.repo, config) {
                     let path = absolute(&finding.path);
                     if built
                         .configs
@@ -638,10 +651,9 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
         .par_iter()
         .filter_map(|(file, _)| {
             let repo = file.repo_root.as_deref().and_then(|root| index.get(root))?;
-            let gates = file.config.config.rules.cors_first.options().gates();
             Some((
                 file.input.logical_path.clone(),
-                repo.facts_for(&file.input.logical_path, &gates),
+                analyse::facts(repo, &file.input.logical_path, &file.config),
             ))
         })
         .collect();
@@ -655,8 +667,8 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
 fn attach_repo_facts(
     files: &mut [Loaded],
     folders: &dyn Folders,
-    errors: &mut Vec<(String, String)>,
-    warnings: &mut Vec<String>,
+    errors: &mut Vec<PathError>,
+    warnings: &mut Vec<Warning>,
 ) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
     let entries: Vec<(&Loaded, Arc<Document>)> = files
         .iter()
@@ -672,9 +684,8 @@ fn attach_repo_facts(
         let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
             return;
         };
-        let gates = file.config.config.rules.cors_first.options().gates();
         if let Ok(parsed) = &mut file.outcome {
-            parsed.facts = repo.facts_for(&file.input.logical_path, &gates);
+            parsed.facts = analyse::facts(repo, &file.input.logical_path, &file.config);
         }
     });
     findings

@@ -1,0 +1,68 @@
+//! Every call the engine makes into the rules, the repo model and the fixer, each in one small
+//! function, so that a change of those APIs is ported here and nowhere else.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::LoadedConfig;
+use crate::diagnostic::Diagnostic;
+use crate::folders::Folders;
+use crate::repo::{Repo, RepoError, RepoFacts};
+use crate::rules::{Context, RepoFinding, drop_suppressed};
+use crate::rules::{FixError, FixMode, FixOutcome, fix_until_stable};
+use crate::scope::Scope;
+use crate::syntax::Document;
+
+/// The findings of the per-file rules on `doc` (the file at `path`, of `scope`, governed by
+/// `config`, with its repo's `facts`), less the config's per-file ignores.
+pub fn file_findings(
+    doc: &Document,
+    scope: Scope,
+    config: &LoadedConfig,
+    facts: &RepoFacts,
+    path: &Path,
+) -> Vec<Diagnostic> {
+    let ctx = Context::new(doc, scope, &config.config.rules, facts);
+    let mut diagnostics = crate::rules::check(&ctx);
+    diagnostics.retain(|d| !config.is_rule_ignored(path, d.rule));
+    diagnostics
+}
+
+/// The repo model of the APIOps repo at `root`, over the documents the run read.
+pub fn load_repo(
+    root: &Path,
+    docs: Vec<(PathBuf, Arc<Document>)>,
+    folders: &dyn Folders,
+) -> Result<Repo, RepoError> {
+    Repo::load_with(root, docs, folders)
+}
+
+/// The cross-scope findings of `repo`, judged with `config`.
+pub fn repo_findings(repo: &Repo, config: &LoadedConfig) -> Vec<RepoFinding> {
+    crate::rules::check_repo(repo, &config.config.rules)
+}
+
+/// What `repo` tells the rules about the file at `path`, governed by `config`.
+pub fn facts(repo: &Repo, path: &Path, config: &LoadedConfig) -> RepoFacts {
+    repo.facts_for(path, &config.config.rules.cors_first.options().gates())
+}
+
+/// Whether `config` reports a cross-scope finding in the file at `path`: its rule is on and
+/// not ignored there.
+pub fn keeps_repo_finding(d: &Diagnostic, config: &LoadedConfig, path: &Path) -> bool {
+    d.rule.is_enabled(&config.config.rules) && !config.is_rule_ignored(path, d.rule)
+}
+
+/// Drops the findings that `doc`'s suppression comments silence.
+pub fn drop_silenced(doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
+    drop_suppressed(doc, diagnostics);
+}
+
+/// Applies the fixes `check` finds on `doc` until none applies.
+pub fn fix(
+    doc: Document,
+    mode: FixMode,
+    check: impl FnMut(&Document) -> Vec<Diagnostic>,
+) -> Result<FixOutcome, FixError> {
+    fix_until_stable(doc, mode, check)
+}

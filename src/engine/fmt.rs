@@ -1,0 +1,90 @@
+//! `fmt`: formats each file, then writes it, lists it or makes its diff. Each file's diff,
+//! write or listing is done in its unit, so no run holds the texts of every file it changes.
+
+use rayon::prelude::*;
+
+use crate::report::diff::unified_diff;
+use crate::write::write_atomic;
+
+use super::error::FileError;
+use super::findings::{clone_error, text_of};
+use super::pipeline::{Loaded, Unit};
+use super::safety::verify;
+use super::{FileResult, Options};
+
+/// What formatting one file gave.
+#[derive(Debug)]
+pub enum Formatted {
+    /// Already formatted.
+    Unchanged {
+        /// For stdin (unless [`Options::list_only`]): the text, echoed.
+        output: Option<Vec<u8>>,
+    },
+    /// Formatting changes it.
+    Changed {
+        /// As shown to the user, for a listing.
+        display_path: String,
+        /// Its diff, or for stdin the new text; `None` when written or only listed.
+        output: Option<Vec<u8>>,
+    },
+    /// It could not be formatted (or written); the error says why.
+    Failed(Box<FileResult>),
+}
+
+pub fn format_unit(unit: &Unit<'_>, options: &Options) -> Vec<Formatted> {
+    unit.files
+        .par_iter()
+        .map(|file| format_one(file, options))
+        .collect()
+}
+
+/// The formatted text of `file`, `None` when it is formatted already.
+fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
+    let parsed = file.outcome.as_ref().map_err(clone_error)?;
+    let text = crate::format::format(&parsed.doc, &file.config.config.format);
+    if text == parsed.doc.source() {
+        return Ok(None);
+    }
+    verify(&parsed.doc, text.clone())
+        .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
+    Ok(Some(text))
+}
+
+fn format_one(file: &Loaded, options: &Options) -> Formatted {
+    let failed = |error: FileError, source: String| {
+        Formatted::Failed(Box::new(FileResult {
+            display_path: file.input.display_path.clone(),
+            path: file.input.path.clone(),
+            source,
+            diagnostics: Vec::new(),
+            error: Some(error),
+        }))
+    };
+    let old = file.original();
+    let new_text = match format_file(file) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            let stdin = file.input.path.is_none() && !options.list_only;
+            return Formatted::Unchanged {
+                output: stdin.then(|| old.to_vec()),
+            };
+        }
+        Err(e) => return failed(e, text_of(old)),
+    };
+    let output = match &file.input.path {
+        _ if options.list_only => None,
+        None => Some(new_text.into_bytes()),
+        Some(path) if options.write => match write_atomic(path, new_text.as_bytes(), old) {
+            Ok(()) => None,
+            Err(e) => return failed(FileError::Write(e), text_of(old)),
+        },
+        Some(_) => {
+            let old = text_of(old);
+            Some(unified_diff(&file.input.display_path, &old, &new_text).into_bytes())
+        }
+    };
+    Formatted::Changed {
+        display_path: file.input.display_path.clone(),
+        output,
+    }
+}
