@@ -103,13 +103,14 @@ impl fmt::Display for SkipReason {
     }
 }
 
-/// A path that could not be used. Discovery goes on with the others.
+/// A path that could not be used. Discovery goes on with the others. Display says what went
+/// wrong; [`DiscoverError::path`] says where.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
     /// A path on the command line that does not exist or cannot be read.
-    #[error("{}: {error}", path.display())]
+    #[error("{error}")]
     Io { path: PathBuf, error: io::Error },
-    #[error("{}: is a symbolic link; pass --follow-symlinks to fix its target", path.display())]
+    #[error("is a symbolic link; pass --follow-symlinks to fix its target")]
     SymlinkNotFollowed { path: PathBuf },
     /// An error while walking a folder (unreadable folder, broken ignore file, ...).
     #[error("{error}")]
@@ -316,7 +317,7 @@ impl Found {
         let mut seen_config_errors = Vec::new();
         errors.retain(|error| match error {
             DiscoverError::Config(config_error) => {
-                let key = config_error.to_string();
+                let key = (config_error.path().to_owned(), config_error.to_string());
                 if seen_config_errors.contains(&key) {
                     false
                 } else {

@@ -116,10 +116,6 @@ fn write_message(e: &WriteError) -> String {
 /// What a discovery error says, without the path it concerns.
 fn discover_message(e: &DiscoverError) -> String {
     match e {
-        DiscoverError::Io { error, .. } => error.to_string(),
-        DiscoverError::SymlinkNotFollowed { .. } => {
-            "is a symbolic link; pass --follow-symlinks to fix its target".into()
-        }
         DiscoverError::Walk { path, error } => {
             let mut inner = error;
             while let ignore::Error::WithDepth { err, .. } = inner {
@@ -132,6 +128,6 @@ fn discover_message(e: &DiscoverError) -> String {
                 _ => error.to_string(),
             }
         }
-        DiscoverError::Config(e) => e.message(),
+        other => other.to_string(),
     }
 }

@@ -12,6 +12,19 @@ use apimfix::rules::cors_origins::CorsOriginsOptions;
 use apimfix::rules::{Rule, Toggle};
 use apimfix::scope::Scope;
 
+/// The error as the CLI shows it, `path[:line:col]: error: message`; checks on the way that
+/// the error's own Display says only what is wrong.
+fn shown(err: &ConfigError) -> String {
+    let message = err.to_string();
+    assert_eq!(message, err.message());
+    assert!(!message.contains(": error: "), "{message}");
+    let place = match err.location() {
+        Some(at) => format!("{}:{}:{}", err.path().display(), at.line, at.column),
+        None => err.path().display().to_string(),
+    };
+    format!("{place}: error: {message}")
+}
+
 fn load(text: &str) -> LoadedConfig {
     match LoadedConfig::from_str(text, Path::new("/repo/rules.yaml")) {
         Ok(loaded) => loaded,
@@ -77,7 +90,7 @@ fn unknown_nested_key_reports_its_line_and_column() {
         }
         other => panic!("expected a parse error, got {other:?}"),
     }
-    let rendered = err.to_string();
+    let rendered = shown(&err);
     assert!(
         rendered.starts_with(
             "/repo/rules.yaml:5:5: error: rules.cors-first: unknown field `extend-gatez`"
@@ -92,14 +105,12 @@ fn unknown_nested_key_reports_its_line_and_column() {
 fn unknown_rule_key_and_top_level_key_are_rejected_with_lines() {
     let err = load_err("format:\n  indent-width: 2\nrules:\n  base-mising: false\n");
     assert!(
-        err.to_string()
-            .starts_with("/repo/rules.yaml:4:3: error: rules: unknown field `base-mising`"),
+        shown(&err).starts_with("/repo/rules.yaml:4:3: error: rules: unknown field `base-mising`"),
         "{err}"
     );
     let err = load_err("unsafe-fixes: true\nexlude: [a]\n");
     assert!(
-        err.to_string()
-            .starts_with("/repo/rules.yaml:2:1: error: unknown field `exlude`"),
+        shown(&err).starts_with("/repo/rules.yaml:2:1: error: unknown field `exlude`"),
         "{err}"
     );
 }
@@ -117,8 +128,7 @@ fn yaml_syntax_error_has_a_position() {
 fn yes_is_not_a_boolean() {
     let err = load_err("rules:\n  cors-first: yes\n");
     assert!(
-        err.to_string()
-            .contains("expected `true`, `false` or a map of options"),
+        shown(&err).contains("expected `true`, `false` or a map of options"),
         "{err}"
     );
 }
@@ -225,7 +235,7 @@ fn relative_paths_are_taken_from_the_current_directory() {
 #[test]
 fn unknown_rule_in_per_file_ignores_lists_known_rules() {
     let err = load_err("per-file-ignores:\n  'a/*.xml':\n    - base-missing\n    - cors-frist\n");
-    let rendered = err.to_string();
+    let rendered = shown(&err);
     assert!(
         rendered.starts_with("/repo/rules.yaml:4:7: error: "),
         "{rendered}"
@@ -241,21 +251,18 @@ fn unknown_rule_in_per_file_ignores_lists_known_rules() {
 fn invalid_glob_is_rejected_with_its_position() {
     let err = load_err("exclude:\n  - ok/\n  - 'apis/{a,b'\n");
     assert!(
-        err.to_string().starts_with("/repo/rules.yaml:3:5: error: "),
+        shown(&err).starts_with("/repo/rules.yaml:3:5: error: "),
         "{err}"
     );
-    assert!(
-        err.to_string().contains("invalid glob `apis/{a,b`"),
-        "{err}"
-    );
+    assert!(shown(&err).contains("invalid glob `apis/{a,b`"), "{err}");
     let err = load_err("scopes:\n  '[x': api\n");
     assert!(
-        err.to_string().starts_with("/repo/rules.yaml:2:3: error: "),
+        shown(&err).starts_with("/repo/rules.yaml:2:3: error: "),
         "{err}"
     );
     let err = load_err("scopes:\n  '!x.xml': api\n");
     assert!(
-        err.to_string().contains("only has a meaning in `exclude`"),
+        shown(&err).contains("only has a meaning in `exclude`"),
         "{err}"
     );
 }
@@ -336,7 +343,7 @@ fn missing_file_is_an_io_error_naming_it() {
     assert!(matches!(err, ConfigError::Io { .. }));
     assert_eq!(err.path(), Path::new("/nonexistent/apimfix/rules.yaml"));
     assert!(
-        err.to_string()
+        shown(&err)
             .starts_with("/nonexistent/apimfix/rules.yaml: error: cannot read config file: "),
         "{err}"
     );
@@ -469,7 +476,7 @@ fn broken_config_is_reported_for_the_files_it_governs() {
             .for_path(&root.join("x/p.xml"))
             .expect_err("broken config");
         assert_eq!(err.path(), root.join("x/rules.yaml"));
-        assert!(err.to_string().contains(":2:16: error: "), "{err}");
+        assert!(shown(&err).contains(":2:16: error: "), "{err}");
     }
     assert_eq!(
         width(&resolver, &root.join("a/p.xml")),

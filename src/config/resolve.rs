@@ -1,316 +1,19 @@
-//! `rules.yaml`: which rules run, with which options, on which files.
-//!
-//! The types here are the schema. Unknown keys are rejected, so a typo never silently turns
-//! into a default. [`LoadedConfig`] is one parsed file with its globs compiled, and
-//! [`ConfigResolver`] finds the file that governs a given policy file, the way ruff does:
+//! Which config governs a file: [`LoadedConfig`] is one parsed file with its globs compiled,
+//! and [`ConfigResolver`] finds the file that governs a given policy file, the way ruff does:
 //! the nearest config file above it wins, and files are never merged.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::io;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+use ignore::gitignore::Gitignore;
 
-use crate::format::FormatOptions;
-use crate::rules::{Rule, RuleSettings};
+use super::error::ConfigError;
+use super::schema::{Config, GlobUse, compile_globs};
+use crate::rules::Rule;
 use crate::scope::Scope;
-
-/// A whole configuration file.
-///
-/// Every glob is gitignore-style and relative to the config file's folder: a glob without a
-/// `/` (other than a trailing one) matches at any depth, one with a `/` is anchored, a
-/// trailing `/` matches folders only, and a glob that matches a folder matches everything
-/// below it.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(
-    rename_all = "kebab-case",
-    deny_unknown_fields,
-    default,
-    expecting = "a map of configuration keys (`rules`, `format`, `exclude`, ...)"
-)]
-pub struct Config {
-    pub rules: RuleSettings,
-    pub format: FormatOptions,
-    /// Globs (gitignore-style, relative to the config file's folder) of files never read.
-    /// `!glob` re-includes, as in `.gitignore`.
-    #[serde(deserialize_with = "de_exclude")]
-    pub exclude: Vec<String>,
-    /// Globs mapped to rule names that are not reported for matching files.
-    #[serde(deserialize_with = "de_per_file_ignores")]
-    pub per_file_ignores: std::collections::BTreeMap<String, Vec<String>>,
-    /// Globs mapped to the scope of matching files, for layouts the path rules do not know.
-    /// When several globs match, the longest glob wins, and between globs of equal length
-    /// the one that sorts first; the order in the file does not matter (it is not kept).
-    #[serde(deserialize_with = "de_scopes")]
-    pub scopes: std::collections::BTreeMap<String, Scope>,
-    /// Apply fixes that change what the gateway does (see each rule's "Fix safety").
-    pub unsafe_fixes: bool,
-}
-
-// Globs and rule names are checked while deserializing, not afterwards, so that an error
-// carries the line and column of the offending key or item.
-
-/// A glob as written in `exclude`, checked while parsing.
-struct ExcludeGlob(String);
-
-/// A glob as written as a key of `per-file-ignores` or `scopes`, checked while parsing.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct MatchGlob(String);
-
-/// A rule name in `per-file-ignores`, checked while parsing.
-struct RuleName(String);
-
-/// Deserializes a string and checks it with `check`, inside the string's own
-/// `deserialize_str` call so that the format stamps the error with the string's position.
-fn de_checked_str<'de, D, T>(
-    deserializer: D,
-    what: &'static str,
-    check: fn(String) -> Result<T, String>,
-) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    struct CheckedVisitor<T> {
-        what: &'static str,
-        check: fn(String) -> Result<T, String>,
-    }
-
-    impl<T> Visitor<'_> for CheckedVisitor<T> {
-        type Value = T;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.what)
-        }
-
-        fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
-            (self.check)(value.to_owned()).map_err(E::custom)
-        }
-    }
-
-    deserializer.deserialize_str(CheckedVisitor { what, check })
-}
-
-impl<'de> Deserialize<'de> for ExcludeGlob {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        de_checked_str(deserializer, "a glob", |glob| {
-            check_glob(&glob, GlobUse::Exclude).map(|()| ExcludeGlob(glob))
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for MatchGlob {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        de_checked_str(deserializer, "a glob", |glob| {
-            check_glob(&glob, GlobUse::Match).map(|()| MatchGlob(glob))
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for RuleName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        de_checked_str(deserializer, "a rule name", |name| {
-            Rule::from_str(&name)
-                .map(|_| RuleName(name))
-                .map_err(|e| e.to_string())
-        })
-    }
-}
-
-fn de_exclude<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    let globs = Vec::<ExcludeGlob>::deserialize(deserializer)?;
-    Ok(globs.into_iter().map(|g| g.0).collect())
-}
-
-fn de_per_file_ignores<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
-    let map = BTreeMap::<MatchGlob, Vec<RuleName>>::deserialize(deserializer)?;
-    Ok(map
-        .into_iter()
-        .map(|(glob, names)| (glob.0, names.into_iter().map(|n| n.0).collect()))
-        .collect())
-}
-
-fn de_scopes<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<BTreeMap<String, Scope>, D::Error> {
-    let map = BTreeMap::<MatchGlob, Scope>::deserialize(deserializer)?;
-    Ok(map
-        .into_iter()
-        .map(|(glob, scope)| (glob.0, scope))
-        .collect())
-}
-
-/// Where a glob is used: only `exclude` has a use for `!` (re-include).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GlobUse {
-    Exclude,
-    Match,
-}
-
-/// Compiles globs into one matcher with gitignore semantics (later globs override earlier
-/// ones, so `!` re-includes), rooted at `base_dir`. The error names the offending glob.
-fn compile_globs<'a>(
-    base_dir: &Path,
-    globs: impl IntoIterator<Item = &'a String>,
-    glob_use: GlobUse,
-) -> Result<Gitignore, (String, String)> {
-    let mut builder = GitignoreBuilder::new(base_dir);
-    // Unclosed `[` is taken literally by git; a config is written by hand, so say so instead.
-    builder.allow_unclosed_class(false);
-    for glob in globs {
-        check_glob_text(glob, glob_use).map_err(|message| (glob.clone(), message))?;
-        builder
-            .add_line(None, glob)
-            .map_err(|err| (glob.clone(), glob_error_message(&err)))?;
-    }
-    builder
-        .build()
-        .map_err(|err| (String::new(), glob_error_message(&err)))
-}
-
-fn check_glob(glob: &str, glob_use: GlobUse) -> Result<(), String> {
-    compile_globs(Path::new("."), [&glob.to_owned()], glob_use)
-        .map(|_| ())
-        .map_err(|(_, message)| message)
-}
-
-/// Rejects what gitignore would silently take as something else.
-fn check_glob_text(glob: &str, glob_use: GlobUse) -> Result<(), String> {
-    if glob.trim().is_empty() {
-        return Err("empty glob".to_owned());
-    }
-    if glob.starts_with('#') {
-        return Err(format!(
-            "glob `{glob}` starts with `#`, which gitignore syntax reads as a comment; write `\\{glob}`"
-        ));
-    }
-    if glob_use == GlobUse::Match && glob.starts_with('!') {
-        return Err(format!(
-            "glob `{glob}`: `!` (re-include) only has a meaning in `exclude`"
-        ));
-    }
-    Ok(())
-}
-
-fn glob_error_message(err: &ignore::Error) -> String {
-    match err {
-        ignore::Error::Glob {
-            glob: Some(glob),
-            err,
-        } => format!("invalid glob `{glob}`: {err}"),
-        other => format!("invalid glob: {other}"),
-    }
-}
-
-/// A position in a config file, 1-based.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
-}
-
-/// Why a config file could not be used. Cloneable so that one broken file can be reported
-/// for every policy file it governs without being parsed again.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{}: error: cannot read config file: {error}", path.display())]
-    Io {
-        path: PathBuf,
-        error: Arc<io::Error>,
-    },
-    /// Not YAML, or YAML that does not fit the schema (unknown key, wrong type, bad glob or
-    /// rule name in the file).
-    #[error("{}: error: {message}", located(path, *location))]
-    Parse {
-        path: PathBuf,
-        location: Option<Location>,
-        message: String,
-    },
-    /// A glob that does not compile, in a [`Config`] built in code.
-    #[error("{}: error: invalid glob `{glob}`: {message}", path.display())]
-    InvalidGlob {
-        path: PathBuf,
-        glob: String,
-        message: String,
-    },
-    /// An unknown rule name in `per-file-ignores`, in a [`Config`] built in code.
-    #[error("{}: error: per-file-ignores `{glob}`: {message}", path.display())]
-    UnknownRule {
-        path: PathBuf,
-        glob: String,
-        name: String,
-        message: String,
-    },
-}
-
-impl ConfigError {
-    /// Where in the config file, when known.
-    pub fn location(&self) -> Option<Location> {
-        match self {
-            ConfigError::Parse { location, .. } => *location,
-            _ => None,
-        }
-    }
-
-    /// What is wrong, without the file and position (see [`ConfigError::path`] and
-    /// [`ConfigError::location`]), for callers that show those their own way.
-    pub fn message(&self) -> String {
-        match self {
-            ConfigError::Io { error, .. } => format!("cannot read config file: {error}"),
-            ConfigError::Parse { message, .. } => message.clone(),
-            ConfigError::InvalidGlob { glob, message, .. } => {
-                format!("invalid glob `{glob}`: {message}")
-            }
-            ConfigError::UnknownRule { glob, message, .. } => {
-                format!("per-file-ignores `{glob}`: {message}")
-            }
-        }
-    }
-
-    /// The config file concerned.
-    pub fn path(&self) -> &Path {
-        match self {
-            ConfigError::Io { path, .. }
-            | ConfigError::Parse { path, .. }
-            | ConfigError::InvalidGlob { path, .. }
-            | ConfigError::UnknownRule { path, .. } => path,
-        }
-    }
-
-    fn parse(path: &Path, err: &yaml_serde::Error) -> Self {
-        let location = err.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        });
-        let mut message = err.to_string();
-        // The location is printed as `PATH:LINE:COLUMN`; drop yaml_serde's own copy of it.
-        if let Some(Location { line, column }) = location {
-            let suffix = format!(" at line {line} column {column}");
-            if let Some(start) = message.find(&suffix) {
-                message.replace_range(start..start + suffix.len(), "");
-            }
-        }
-        ConfigError::Parse {
-            path: path.to_owned(),
-            location,
-            message,
-        }
-    }
-}
-
-fn located(path: &Path, location: Option<Location>) -> String {
-    match location {
-        Some(Location { line, column }) => format!("{}:{line}:{column}", path.display()),
-        None => path.display().to_string(),
-    }
-}
 
 /// Whether a path names a file or a folder, which matters for globs ending in `/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -496,44 +199,6 @@ fn glob_matches(matcher: &Gitignore, relative: &Path) -> bool {
     )
 }
 
-/// `path` made absolute against the current directory, with `.` and `..` removed
-/// lexically (symlinks are not resolved: globs match the path the user sees).
-pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        return normalize(path);
-    }
-    match std::env::current_dir() {
-        Ok(cwd) => absolute_in(path, &cwd),
-        // Without a current directory a relative path can still be matched as written.
-        Err(_) => normalize(path),
-    }
-}
-
-/// `path` made absolute against `cwd`, with `.` and `..` removed lexically.
-pub fn absolute_in(path: &Path, cwd: &Path) -> PathBuf {
-    normalize(&cwd.join(path))
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                // `..` at the root stays at the root, as the OS does.
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                // A relative path climbing above its start keeps its `..`.
-                None | Some(Component::ParentDir | Component::CurDir) => out.push(".."),
-            },
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The config file names looked for in each folder, the first found winning.
 ///
 /// `.apimfix.yaml` comes first so that a repository can keep an unrelated `rules.yaml`
@@ -704,6 +369,44 @@ fn looks_like_ours(path: &Path) -> bool {
         }),
         _ => true,
     }
+}
+
+/// `path` made absolute against the current directory, with `.` and `..` removed
+/// lexically (symlinks are not resolved: globs match the path the user sees).
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return normalize(path);
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => absolute_in(path, &cwd),
+        // Without a current directory a relative path can still be matched as written.
+        Err(_) => normalize(path),
+    }
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` removed lexically.
+pub fn absolute_in(path: &Path, cwd: &Path) -> PathBuf {
+    normalize(&cwd.join(path))
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `..` at the root stays at the root, as the OS does.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                // A relative path climbing above its start keeps its `..`.
+                None | Some(Component::ParentDir | Component::CurDir) => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
