@@ -22,9 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
-use crate::repo::{
-    Chain, ChainEvents, Event, EventKind, FileId, Gates, Level, Loc, Repo, Template,
-};
+use crate::repo::{Chain, ChainEvents, Event, EventKind, FileId, Level, Loc, Repo, Template};
 use crate::rules::{Rule, RuleSettings};
 use crate::syntax::ElementRef;
 use crate::text::TextRange;
@@ -71,7 +69,6 @@ pub fn check_repo(repo: &Repo, settings: &RuleSettings) -> Vec<RepoFinding> {
         repo,
         cors_runs,
         settings,
-        gates: &gates,
     };
     super::check_repo_enabled(settings, &whole, &mut out);
     out.finish(repo)
@@ -128,8 +125,6 @@ pub struct RepoCheck<'a> {
     /// Whether a `<cors>` runs in any chain.
     pub(crate) cors_runs: bool,
     pub(crate) settings: &'a RuleSettings,
-    #[allow(dead_code)] // For rules that look at gates repo-wide.
-    pub(crate) gates: &'a Gates,
 }
 
 /// A finding being collected: its messages, each with the chains it was seen in. One root
