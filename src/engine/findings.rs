@@ -52,8 +52,9 @@ pub fn rule_diagnostics_with(
     )
 }
 
-/// Per-file findings plus the repo's cross-scope findings pointing into this file, without
-/// duplicates (a cross-scope finding the file's own rule already reports is dropped).
+/// Per-file findings plus the repo's cross-scope findings pointing into this file. The two
+/// never name one root cause twice: each rule's cross-scope check reports only what its
+/// per-file check cannot see (see `rules::cross_scope`).
 pub fn file_diagnostics(
     file: &Loaded,
     parsed: &Parsed,
