@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use apimfix::layout::Scope;
 use apimfix::report::OutputFormat;
-use apimfix::scope::Scope;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Auto-fixer and formatter for Azure API Management policy files.

@@ -12,8 +12,8 @@ use ignore::gitignore::Gitignore;
 
 use super::error::ConfigError;
 use super::schema::{Config, GlobUse, compile_globs};
+use crate::layout::Scope;
 use crate::rules::Rule;
-use crate::scope::Scope;
 
 /// Whether a path names a file or a folder, which matters for globs ending in `/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

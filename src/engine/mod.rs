@@ -34,7 +34,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::SkipReason;
-use crate::scope::{Scope, ScopeSource};
+use crate::layout::{Scope, ScopeSource};
 
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;

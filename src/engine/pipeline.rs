@@ -23,10 +23,10 @@ use crate::discover::{
     DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
 };
 use crate::folders::{Folders, Listings};
+use crate::layout::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use crate::repo::RepoFacts;
 use crate::repo::{Repo, RepoError};
 use crate::rules::RepoFinding;
-use crate::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;

@@ -8,7 +8,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::effective::{Event, Loc, Template};
 use super::{Chain, FileId, Gates, Level, Repo, RepoFacts, Section};
-use crate::scope::Scope;
+use crate::layout::Scope;
 
 /// What [`Repo::facts_for`] reports of the fragments one container sees.
 #[derive(Debug, Default)]

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::Gates;
 use super::{Chain, FileId, Level, Repo, RepoError};
-use crate::scope::Scope;
+use crate::layout::Scope;
 use crate::syntax::{ElementRef, NodeId};
 use crate::text::{Ranged, TextRange};
 

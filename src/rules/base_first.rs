@@ -165,7 +165,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 mod tests {
     use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     const PRODUCT: &str = "<policies>\r\n\t<inbound>\r\n\t\t<rate-limit calls=\"5\" renewal-period=\"60\" />\r\n\t\t<quota calls=\"100\" renewal-period=\"604800\" />\r\n\t\t<base />\r\n\t</inbound>\r\n</policies>\r\n";
 

@@ -1,8 +1,8 @@
 //! What a rule sees: one document, its scope, the rule settings and the repo facts.
 
+use crate::layout::Scope;
 use crate::repo::RepoFacts;
 use crate::rules::RuleSettings;
-use crate::scope::Scope;
 use crate::syntax::{Document, ElementRef, RootKind};
 
 pub struct Context<'a> {

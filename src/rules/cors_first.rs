@@ -155,7 +155,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::{findings, fix_all, fix_with};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     const GATED: &str = "<policies>\n    <inbound>\n        <base />\n        <rate-limit calls=\"100\" renewal-period=\"60\" />\n        <set-header name=\"x-a\" exists-action=\"override\"><value>a</value></set-header>\n        <!-- the SPA calls from here -->\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://app.contoso.com</origin>\n            </allowed-origins>\n        </cors>\n        <quota calls=\"1000\" renewal-period=\"3600\" />\n    </inbound>\n</policies>\n";
 

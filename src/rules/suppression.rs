@@ -123,8 +123,8 @@ impl Suppressions {
 
 #[cfg(test)]
 mod tests {
+    use crate::layout::Scope;
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
 
     const SRC: &str = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <cors />\n  </inbound>\n  <outbound />\n</policies>";
 
