@@ -3,7 +3,7 @@
 //!
 //! This module is the front door: [`locate`] asks each layout in turn, [`resolve_scope`]
 //! weighs the path's answer against the flag, the configuration and the root element. Each
-//! layout is a module: [`apiops`] (APIOps artifacts folders) and `resource_kit`
+//! layout is a module: `apiops` (APIOps artifacts folders) and `resource_kit`
 //! (devops-resource-kit file names).
 //!
 //! # The order of scopes
