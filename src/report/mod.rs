@@ -8,7 +8,7 @@
 //! one [`OutputFormat`]. The machine formats (JSON, SARIF, GitHub, rdjson) write the report and
 //! nothing else; the human summary line ([`text::write_summary`]) is a separate call, so the
 //! caller decides where it goes (after the text report, on stderr, or nowhere). The unified diff
-//! of a fix lives in [`diff`].
+//! of a fix lives in [`diff`]; the effective policy of `apimfix effective`, in [`effective`].
 //!
 //! Positions: every format derives lines and columns from byte offsets through the file's
 //! [`LineIndex`], in one place ([`Position`]). Lines are 1-based everywhere. Columns are 1-based
@@ -17,6 +17,7 @@
 //! [`FileReport::display_path`].
 
 pub mod diff;
+pub mod effective;
 pub mod github;
 pub mod json;
 pub mod rdjson;
