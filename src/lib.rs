@@ -22,7 +22,7 @@ pub mod folders;
 pub mod format;
 pub mod layout;
 pub mod origin;
-mod paths;
+pub mod paths;
 pub mod policy;
 pub mod registry;
 pub mod repo;

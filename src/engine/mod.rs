@@ -36,10 +36,11 @@ use crate::diagnostic::Diagnostic;
 use crate::discover::SkipReason;
 use crate::layout::{Scope, ScopeSource};
 
+pub use crate::paths::display_path;
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
 pub use fmt::Formatted;
-pub use pipeline::{Run, display_path};
+pub use pipeline::Run;
 
 /// The inputs of a run.
 pub enum Inputs {

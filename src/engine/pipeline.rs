@@ -11,6 +11,7 @@
 //! Output order never depends on threads: files are sorted by path after discovery, and
 //! results are put back in that order.
 
+use crate::paths::{display_path, file_identity};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -115,31 +116,6 @@ pub struct Run<T> {
 /// How many files outside any repo make one unit: enough to keep both cores busy without
 /// holding many documents.
 const LOOSE_BATCH: usize = 64;
-
-/// The working directory, read once: a bulk run asks for it twice per file.
-fn cwd() -> Option<&'static Path> {
-    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
-}
-
-/// `path` as shown to the user: relative to the working directory when below it,
-/// `/`-separated.
-pub fn display_path(path: &Path) -> String {
-    let shown = cwd()
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path);
-    let s = shown.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    // Joined to the cached working directory first, so that `absolute` needs no `getcwd`.
-    let joined = match cwd() {
-        Some(cwd) if path.is_relative() => cwd.join(path),
-        _ => path.to_path_buf(),
-    };
-    std::path::absolute(&joined).unwrap_or(joined)
-}
 
 /// Whether a command needs the repo models: rules do (cross-scope facts and findings), the
 /// formatter does not.
@@ -301,7 +277,7 @@ fn find_inputs(
                         .as_deref()
                         .map_or_else(|| "-".to_owned(), display_path),
                     path: None,
-                    logical_path: absolute(&logical),
+                    logical_path: file_identity(&logical),
                     explicit: true,
                     config: None,
                 }],
@@ -363,7 +339,7 @@ fn find_inputs(
         .into_par_iter()
         .map(|f| Input {
             display_path: display_path(&f.path),
-            logical_path: absolute(&f.path),
+            logical_path: file_identity(&f.path),
             path: Some(f.path),
             explicit: f.explicit,
             config: f.config,
@@ -612,7 +588,7 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
             let mut kept = Vec::new();
             for config in distinct {
                 for finding in analyse::repo_findings(&built.repo, config) {
-                    let path = absolute(&finding.path);
+                    let path = file_identity(&finding.path);
                     if built
                         .configs
                         .get(&path)
