@@ -34,7 +34,7 @@ pub(crate) use analysis::ChainEvents;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
-pub use facts::{Gates, RepoFacts};
+pub use facts::{Gates, RepoFacts, may_reject};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
