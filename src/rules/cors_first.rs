@@ -179,6 +179,16 @@ impl GateOptions {
     }
 }
 
+/// What a gate ends, as the subject of `plural`/`singular`: "calls it rejects get", or "the
+/// response it returns gets" for the policies that answer the call themselves.
+pub(crate) fn what_it_ends(gate: &str, plural: &str, singular: &str) -> String {
+    if gate.eq_ignore_ascii_case("return-response") || gate.eq_ignore_ascii_case("mock-response") {
+        format!("the response it returns {singular}")
+    } else {
+        format!("calls it rejects {plural}")
+    }
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for list in ctx.inbound_lists() {
         let children: Vec<_> = list.child_elements().collect();
@@ -212,8 +222,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         };
         let (insert, delete) = move_before(ctx.doc, cors, gate);
         let message = format!(
-            "`<{}>` runs before `<cors>`: calls it rejects get no CORS headers, and the browser reports a CORS error",
-            gate.name()
+            "`<{}>` runs before `<cors>`: {} no CORS headers, and the browser reports a CORS error",
+            gate.name(),
+            what_it_ends(gate.name(), "get", "gets")
         );
         out.push(
             Diagnostic::new(Rule::CorsFirst, gate.start_tag(), message).with_fix(
