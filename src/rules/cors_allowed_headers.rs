@@ -60,8 +60,12 @@ names the header each API expects.
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Elements": `allowed-headers`
   is required; "allowed-headers elements": at least one `header`)
-- https://learn.microsoft.com/azure/api-management/api-management-subscriptions (the key goes
-  in the `Ocp-Apim-Subscription-Key` header or the `subscription-key` query parameter)
+- https://learn.microsoft.com/azure/api-management/api-management-subscriptions and
+  https://learn.microsoft.com/training/modules/explore-api-management/6-secure-access-api-subscriptions
+  (the key goes in a request header or the query string; "the default header name is
+  Ocp-Apim-Subscription-Key, and the default query string is subscription-key")
+- The policy reference does not say that the subscription-key header must be listed: that
+  follows from the Fetch standard below, so this part of the rule is apimfix's inference
 - https://fetch.spec.whatwg.org/#cors-safelisted-request-header
 "#;
 

@@ -8,7 +8,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::policy::Section;
-use crate::repo::Gates;
+use crate::repo::{FileId, Gates};
 use crate::rules::context::Context;
 use crate::rules::{ChainCheck, NoOptions, RepoFindings, Rule, RuleImpl};
 use crate::syntax::ElementRef;
@@ -81,13 +81,23 @@ impl RuleImpl for CorsDuplicateHeaders {
             return;
         };
         let repo = chain.repo;
-        let writes = |file: crate::repo::FileId| {
-            cors_header_setters(repo.file(file).doc.root())
-                .next()
-                .is_some()
-        };
-        let in_levels = chain.levels().iter().filter_map(|l| l.file).any(writes);
-        if !in_levels && !repo.file_ids().filter(|f| repo.file(*f).scope == crate::scope::Scope::Fragment).any(writes) {
+        // Composing the chain's sections costs; most chains have no such header anywhere.
+        let writes = |file: FileId| cors_header_setters(repo.file(file).doc.root()).next().is_some();
+        let any_writer = chain.levels().iter().any(|level| {
+            level.file.is_some_and(|file| {
+                writes(file)
+                    || repo
+                        .file(file)
+                        .doc
+                        .root()
+                        .descendants()
+                        .filter(|e| e.is("include-fragment"))
+                        .filter_map(|e| e.attr("fragment-id"))
+                        .filter_map(|id| repo.fragment(level.workspace.as_deref(), id))
+                        .any(writes)
+            })
+        });
+        if !any_writer {
             return;
         }
         let cors = &chain.events()[first];
