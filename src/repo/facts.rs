@@ -59,7 +59,13 @@ impl Gates {
 ///   is `ignore` or `detect`: only `prevent` blocks the request ("Actions", content validation
 ///   policies); an expression might return `prevent`, so it counts;
 /// - `validate-client-certificate ignore-error="true"`, which proceeds on a failed validation.
+///
+/// And a gate inside a `<when>` that runs only for `OPTIONS` calls is a hand-written preflight
+/// answer, on purpose before `<cors>` (as in dynamic-CORS fragments): it does not count.
 pub fn may_reject(el: ElementRef<'_>) -> bool {
+    if answers_preflight(el) {
+        return false;
+    }
     let name = el.name();
     if name.eq_ignore_ascii_case("validate-client-certificate") {
         return !el
@@ -81,6 +87,15 @@ pub fn may_reject(el: ElementRef<'_>) -> bool {
             let value = doc.slice(a.value).trim();
             value.eq_ignore_ascii_case("prevent") || value.contains('@') || value.contains("{{")
         })
+}
+
+/// Whether `el` sits in a `<when>` whose condition selects `OPTIONS` calls
+/// (`context.Request.Method == "OPTIONS"`), not their negation.
+fn answers_preflight(el: ElementRef<'_>) -> bool {
+    std::iter::successors(el.parent(), |e| e.parent())
+        .filter(|e| e.is("when"))
+        .filter_map(|e| e.attr("condition"))
+        .any(|c| c.contains("OPTIONS") && !c.contains("!=") && !c.contains("!context"))
 }
 
 /// The content validation policies, whose actions decide whether they block.

@@ -29,7 +29,7 @@ The default gates, and what each one answers without CORS headers when it runs f
 | `validate-client-certificate` | an error when the client certificate fails validation (not with `ignore-error="true"`) |
 | `check-header` | `failed-check-httpcode` when the header is missing or has an unexpected value |
 | `ip-filter` | an error for callers outside the allowed addresses |
-| `return-response`, `mock-response` | their own response, which ends the pipeline before `<cors>` runs |
+| `return-response`, `mock-response` | their own response, which ends the pipeline before `<cors>` runs. Inside a `<when>` that selects `OPTIONS` calls (`context.Request.Method == "OPTIONS"`) they answer preflights by hand, on purpose, and do not count. |
 | `validate-content`, `validate-parameters`, `validate-headers` | an error when an action is `prevent`. With only `detect`/`ignore` actions they never block, so they do not count. |
 
 Adjust the list in `rules.yaml`: `cors-first.gates` replaces it, `extend-gates` adds to it and
@@ -285,6 +285,14 @@ mod tests {
             let src = format!("<policies><inbound><{gate}{attrs} /><cors /></inbound></policies>");
             assert_eq!(findings(&src, Scope::Global, "cors-first").len(), 1, "{gate}");
         }
+    }
+
+    #[test]
+    fn a_hand_written_preflight_answer_is_not_a_gate() {
+        let src = "<policies><inbound><choose><when condition=\"@(context.Request.Method == &quot;OPTIONS&quot;)\"><return-response><set-status code=\"204\" /></return-response></when></choose><cors /></inbound></policies>";
+        assert!(findings(src, Scope::Global, "cors-first").is_empty());
+        let negated = src.replace("==", "!=");
+        assert_eq!(findings(&negated, Scope::Global, "cors-first").len(), 1);
     }
 
     #[test]
