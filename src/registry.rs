@@ -49,6 +49,7 @@ macro_rules! rule_table {
             CorsAllowedHeaders, cors_allowed_headers, "cors-allowed-headers", Warning, "A `<cors>` without `<allowed-headers>`, or without the subscription-key header its API expects";
             CorsDuplicateHeaders, cors_duplicate_headers, "cors-duplicate-headers", Warning, "A `<set-header>` of an `Access-Control-*` header where `<cors>` writes it too";
             CorsVersioningHeader, cors_versioning_header, "cors-versioning-header", Warning, "`<cors>` at API scope of an API versioned by header, which preflight calls never carry";
+            CorsElementOrder, cors_element_order, "cors-element-order", Info, "The children of `<cors>` are not in the order of the policy statement";
         }
     };
 }

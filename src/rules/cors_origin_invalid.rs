@@ -20,7 +20,9 @@ Flags an `<origin>` of `<cors>` that no browser ever sends as its `Origin` heade
 - an origin with a path, query or fragment (`https://app.contoso.com/app`);
 - an origin without a scheme (`app.contoso.com`);
 - a wildcard subdomain (`https://*.contoso.com`);
-- an origin wrapped in quotation marks (`"https://app.contoso.com"`).
+- an origin wrapped in quotation marks (`"https://app.contoso.com"`);
+- `<origin>*</origin>` beside other origins (the reference allows either a single `*` or a
+  list of origins).
 
 Named values (`{{frontend-origin}}`), policy expressions (`@(...)`) and template placeholders
 (`${origin}`, `{origin}`, `#{origin}#`, `[ADD YOUR ORIGINS]`) are replaced before APIM reads
@@ -98,13 +100,28 @@ enum Problem {
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let doc = ctx.doc;
     for cors in doc.root().descendants().filter(|e| e.is("cors")) {
-        let origins = cors
+        let origins: Vec<ElementRef<'_>> = cors
             .child_elements()
             .filter(|e| e.is("allowed-origins"))
             .flat_map(|a| a.child_elements())
-            .filter(|o| o.is("origin"));
-        for origin in origins {
-            check_origin(ctx, origin, out);
+            .filter(|o| o.is("origin"))
+            .collect();
+        for origin in &origins {
+            check_origin(ctx, *origin, out);
+        }
+        // "either a single `origin` element that specifies `*` ..., or one or more `origin`
+        // elements that contain a URI".
+        if origins.len() > 1 {
+            let star = origins
+                .iter()
+                .find(|o| doc.slice(o.inner_range()).trim() == "*");
+            if let Some(star) = star {
+                out.push(Diagnostic::new(
+                    Rule::CorsOriginInvalid,
+                    star.start_tag(),
+                    "`<origin>*</origin>` beside other origins: `<allowed-origins>` takes either one `*` or a list of origins",
+                ));
+            }
         }
     }
 }
@@ -262,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn a_star_beside_other_origins() {
+        let src = policy(&["https://ok.contoso.com", "*"]);
+        assert_eq!(
+            findings(&src, Scope::Global, "cors-origin-invalid"),
+            ["6:13 `<origin>*</origin>` beside other origins: `<allowed-origins>` takes either one `*` or a list of origins"]
+        );
+        assert!(findings(&policy(&["*"]), Scope::Global, "cors-origin-invalid").is_empty());
+    }
+
+    #[test]
     fn placeholders_are_never_judged() {
         let src = policy(&[
             "{{frontend-origin}}",
@@ -272,7 +299,6 @@ mod tests {
             "[ADD YOUR ORIGINS]",
             "__FRONTEND_ORIGIN__",
             "https://{{host}}/",
-            "*",
             "",
         ]);
         assert!(findings(&src, Scope::Global, "cors-origin-invalid").is_empty());
