@@ -42,6 +42,16 @@ pub(crate) const PRODUCT_API_FILES: [&str; 2] =
 /// Older extractors' product membership list: a JSON array of `{ "name": ... }`.
 pub(crate) const PRODUCT_APIS_LIST: &str = "apis.json";
 
+/// APIOps' API metadata file, and its snake_case variant.
+pub(crate) const API_INFO_FILES: [&str; 2] = ["apiInformation.json", "api_information.json"];
+/// APIOps' version set folders (v6/v7, apiops-cli, snake_case) and metadata files.
+pub(crate) const VERSION_SET_DIRS: [&str; 3] = ["version sets", "versionSets", "version_sets"];
+pub(crate) const VERSION_SET_FILES: [&str; 3] = [
+    "versionSetInformation.json",
+    "apiVersionSetInformation.json",
+    "version_set_information.json",
+];
+
 /// Folders whose presence beside a `policy.xml` makes that folder an APIOps artifacts root.
 const ROOT_MARKERS: [&str; 7] = [
     APIS_DIR,

@@ -81,7 +81,7 @@ impl Repo {
         let mut sets = FragmentSets::default();
         for (name, fragment) in self.visible_fragments(workspace) {
             let root = self.file(fragment).doc.root();
-            if root.descendants().any(|d| gates.is_gate(d.name())) {
+            if root.descendants().any(|d| gates.rejects(d)) {
                 sets.gate.insert(name.to_owned());
             }
             if root.child_elements().any(|c| c.is("cors")) {

@@ -396,12 +396,12 @@ impl Composer<'_> {
                     };
                     let root = repo.file(fragment).doc.root();
                     for d in root.descendants() {
-                        if self.gates.is_gate(d.name()) {
+                        if self.gates.rejects(d) {
                             self.push(EventKind::Gate, fragment, d, Some(include), i);
                         }
                     }
                 }
-            } else if self.gates.is_gate(name) {
+            } else if self.gates.rejects(nested) {
                 self.push(EventKind::Gate, file, nested, None, i);
             }
         }
@@ -414,7 +414,7 @@ impl Composer<'_> {
         }
         self.push_self_event(i, file, element, include);
         for nested in element.descendants() {
-            if self.gates.is_gate(nested.name()) {
+            if self.gates.rejects(nested) {
                 self.push(EventKind::Gate, file, nested, include, i);
             }
         }
@@ -430,7 +430,7 @@ impl Composer<'_> {
         let name = element.name();
         if name.eq_ignore_ascii_case("cors") {
             self.push(EventKind::Cors, file, element, include, i);
-        } else if self.gates.is_gate(name) {
+        } else if self.gates.rejects(element) {
             self.push(EventKind::Gate, file, element, include, i);
         }
     }

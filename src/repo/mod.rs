@@ -34,7 +34,7 @@ pub(crate) use analysis::ChainEvents;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
-pub use facts::{Gates, RepoFacts};
+pub use facts::{Gates, RepoFacts, may_reject};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -44,8 +44,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::folders::{Disk, Folders, Listing};
 use crate::layout::apiops::{
-    self, APIS_DIR, FRAGMENT_DIRS, OPERATIONS_DIR, POLICY_FILE, PRODUCT_API_FILES,
-    PRODUCT_APIS_LIST, PRODUCTS_DIR, WORKSPACES_DIR,
+    self, API_INFO_FILES, APIS_DIR, FRAGMENT_DIRS, OPERATIONS_DIR, POLICY_FILE, PRODUCT_API_FILES,
+    PRODUCT_APIS_LIST, PRODUCTS_DIR, VERSION_SET_DIRS, VERSION_SET_FILES, WORKSPACES_DIR,
 };
 use crate::layout::{self, Scope, Slot};
 use crate::paths::{normal_components, slash_path};
@@ -108,12 +108,78 @@ struct Container {
     apis: BTreeMap<String, ApiNode>,
     products: BTreeMap<String, ProductNode>,
     fragments: BTreeMap<String, Option<FileId>>,
+    /// Version sets by name.
+    version_sets: BTreeMap<String, VersionSet>,
 }
 
 #[derive(Debug, Default)]
 struct ApiNode {
     policy: Option<FileId>,
     operations: BTreeMap<String, Option<FileId>>,
+    /// What `apiInformation.json` says, when the API folder has one that parses.
+    info: Option<ApiInfo>,
+}
+
+/// The few facts of an API's metadata (`apiInformation.json`) that the rules read. Metadata
+/// that is missing or does not parse tells nothing: the rules that need it stay silent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ApiInfo {
+    /// `subscriptionRequired`, when written.
+    pub(crate) subscription_required: Option<bool>,
+    /// `subscriptionKeyParameterNames.header`, when written.
+    pub(crate) key_header: Option<String>,
+    /// The version set's name: the last segment of `apiVersionSetId`.
+    pub(crate) version_set: Option<String>,
+}
+
+/// The facts of a version set (`version sets/<name>/versionSetInformation.json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct VersionSet {
+    /// `versioningScheme`: `Segment`, `Query` or `Header`.
+    pub(crate) scheme: String,
+    /// `versionHeaderName`, when written.
+    pub(crate) header: Option<String>,
+}
+
+/// The `properties` object of a metadata file, when it reads as JSON.
+fn read_properties(dir: &Dir, names: &[&str]) -> Option<serde_json::Value> {
+    let name = names.iter().find(|n| dir.has_file(n))?;
+    let bytes = std::fs::read(dir.path.join(name)).ok()?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(
+        value
+            .get_mut("properties")
+            .map(serde_json::Value::take)
+            .unwrap_or(value),
+    )
+}
+
+fn read_api_info(dir: &Dir) -> Option<ApiInfo> {
+    let props = read_properties(dir, &API_INFO_FILES)?;
+    Some(ApiInfo {
+        subscription_required: props.get("subscriptionRequired").and_then(|v| v.as_bool()),
+        key_header: props
+            .pointer("/subscriptionKeyParameterNames/header")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        version_set: props
+            .get("apiVersionSetId")
+            .and_then(|v| v.as_str())
+            .and_then(|id| id.trim_end_matches('/').rsplit('/').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+fn read_version_set(dir: &Dir) -> Option<VersionSet> {
+    let props = read_properties(dir, &VERSION_SET_FILES)?;
+    Some(VersionSet {
+        scheme: props.get("versioningScheme")?.as_str()?.to_owned(),
+        header: props
+            .get("versionHeaderName")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+    })
 }
 
 #[derive(Debug, Default)]
@@ -405,6 +471,7 @@ impl Repo {
                 &api_dir,
             );
             let node = container.apis.entry(api.clone()).or_default();
+            node.info = read_api_info(&api_dir);
             let operations_dir = api_dir.child(folders, OPERATIONS_DIR);
             for op in operations_dir.subdirs() {
                 note(
@@ -430,6 +497,14 @@ impl Repo {
                 .or_default()
                 .apis
                 .extend(members);
+        }
+        for sets_dir in VERSION_SET_DIRS {
+            let sets_dir = dir.child(folders, sets_dir);
+            for set in sets_dir.subdirs() {
+                if let Some(info) = read_version_set(&sets_dir.subdir(folders, &set)) {
+                    container.version_sets.insert(set, info);
+                }
+            }
         }
         for fragments_dir in FRAGMENT_DIRS {
             let fragments_dir_listed = dir.child(folders, fragments_dir);
@@ -573,6 +648,30 @@ impl Repo {
             }
         }
         out
+    }
+
+    /// The metadata of the API whose policy (or operation policy) `id` is.
+    pub(crate) fn api_info_of(&self, id: FileId) -> Option<&ApiInfo> {
+        let file = self.file(id);
+        let api = match &file.slot {
+            Slot::Api(api) | Slot::Operation(api, _) => api,
+            _ => return None,
+        };
+        self.api_info(file.workspace.as_deref(), api)
+    }
+
+    /// The metadata of `api` (a folder name, `;rev=N` included) in `workspace`.
+    pub(crate) fn api_info(&self, workspace: Option<&str>, api: &str) -> Option<&ApiInfo> {
+        self.container(workspace)?.apis.get(api)?.info.as_ref()
+    }
+
+    /// The version set `name` as seen from `workspace`: the workspace's own first, then the
+    /// service's.
+    pub(crate) fn version_set(&self, workspace: Option<&str>, name: &str) -> Option<&VersionSet> {
+        let own = workspace
+            .and_then(|ws| self.workspaces.get(ws))
+            .and_then(|c| c.version_sets.get(name));
+        own.or_else(|| self.service.version_sets.get(name))
     }
 
     /// The products of the API's container that hold `api`.

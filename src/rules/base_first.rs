@@ -143,8 +143,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let gate = children[gate_at];
     let message = format!(
-        "`<{}>` runs before `<base />`: calls it rejects miss the inherited `<cors>`, and the browser reports a CORS error",
-        gate.name()
+        "`<{}>` runs before `<base />`: {} the inherited `<cors>`, and the browser reports a CORS error",
+        gate.name(),
+        crate::rules::cors_first::what_it_ends(gate.name(), "miss", "misses")
     );
     let diagnostic = Diagnostic::new(Rule::BaseFirst, gate.start_tag(), message);
     match children[gate_at..].iter().copied().find(|c| is_base(*c)) {

@@ -52,7 +52,7 @@ impl<'a> Context<'a> {
     pub fn is_gate(&self, el: ElementRef<'_>) -> bool {
         let gates = self.settings.cors_first.options();
         let direct = |e: ElementRef<'_>| {
-            gates.is_gate(e.name())
+            (gates.is_gate(e.name()) && crate::repo::may_reject(e))
                 || (e.is("include-fragment")
                     && e.attr("fragment-id")
                         .is_some_and(|id| self.facts.gate_fragments.contains(id)))
