@@ -155,15 +155,20 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
     }
 }
 
-/// `message` without a leading `path: ` (an error that names its file, shown after it).
+/// `message` without a leading `path: ` or `` `path` `` (an error that names its file, shown
+/// after it), and with the path shown as the reports show it elsewhere.
 fn strip_path_prefix(message: &str, path: &std::path::Path) -> String {
-    let full = format!("{}: ", path.display());
-    let shown = format!("{}: ", engine::display_path(path));
-    message
-        .strip_prefix(&full)
-        .or_else(|| message.strip_prefix(&shown))
-        .unwrap_or(message)
-        .to_owned()
+    let full = path.display().to_string();
+    let shown = engine::display_path(path);
+    let rest = [
+        format!("{full}: "),
+        format!("`{full}` "),
+        format!("{shown}: "),
+    ]
+    .iter()
+    .find_map(|prefix| message.strip_prefix(prefix.as_str()))
+    .unwrap_or(message);
+    rest.replace(&full, &shown)
 }
 
 /// `s` after a count that is not one.

@@ -807,7 +807,18 @@ fn attach_repo_facts(
         .iter()
         .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, Arc::clone(&p.doc))))
         .collect();
-    let repos = build_repos(&entries, folders, errors, warnings);
+    let mut found_warnings = Vec::new();
+    let repos = build_repos(&entries, folders, errors, &mut found_warnings);
+    // A file the run read itself reports its own error (once): the model's word on it is not
+    // repeated as a warning, even when it did not parse.
+    let read: std::collections::HashSet<&Path> = files
+        .iter()
+        .map(|f| f.input.logical_path.as_path())
+        .collect();
+    warnings.extend(found_warnings.into_iter().filter(|w| match w {
+        Warning::LeftOutOfRepoModel { path, .. } => !read.contains(path.as_path()),
+        _ => true,
+    }));
     let findings = findings_of(&repos);
     let index: HashMap<&Path, &Repo> = repos
         .iter()

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cli_commands;
+mod cli_conventions;
 mod cli_errors;
 mod cli_fix;
 mod cli_review;
