@@ -601,3 +601,23 @@ fn fix_writes_a_markdown_summary_per_rule() {
     );
     std::fs::remove_file(summary).unwrap();
 }
+
+#[test]
+fn paths_in_messages_are_relative_like_the_report_paths() {
+    let t = TestDir::new();
+    t.write("policy.xml", "<policies>\n  <inbound>\n    <cors><allowed-origins><origin>https://a</origin></allowed-origins></cors>\n  </inbound>\n</policies>\n");
+    t.write("apis/orders/policy.xml", "<policies>\n  <inbound>\n    <cors><allowed-origins><origin>https://b</origin></allowed-origins></cors>\n    <base />\n  </inbound>\n</policies>\n");
+    let run = crate::common::Run::from(
+        apimfix()
+            .current_dir(t.path().join("apis"))
+            .args(["check", "../policy.xml", "orders"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        run.stdout.contains("../policy.xml:3:5: cors-shadowed")
+            && run.stdout.contains("(orders/policy.xml:3)"),
+        "{}",
+        run.stdout
+    );
+}
