@@ -2,6 +2,7 @@
 //! file, and shared helpers compiled once.
 
 mod architecture;
+mod bulk_recipe;
 mod cli_commands;
 mod cli_conventions;
 mod cli_errors;
