@@ -621,3 +621,74 @@ fn paths_in_messages_are_relative_like_the_report_paths() {
         run.stdout
     );
 }
+
+// ---- The README says what each command accepts ----
+
+/// The option names of `apimfix <command> --help`.
+fn options_of(command: &str) -> Vec<String> {
+    let out = apimfix().args([command, "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let mut names = Vec::new();
+    for line in help.lines() {
+        let line = line.trim_start();
+        if !line.starts_with('-') {
+            continue;
+        }
+        for word in line.split([' ', ',']) {
+            if word.starts_with('-') {
+                names.push(word.to_owned());
+            } else if !word.is_empty() {
+                break;
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_readme_options_table_matches_each_command() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        !readme.contains("apimfix format"),
+        "there is no `apimfix format` command"
+    );
+    assert!(
+        readme.contains("if: success() || failure()"),
+        "the SARIF upload runs on exit 2"
+    );
+    let table = readme
+        .split("### Options\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    let commands = ["check", "fix", "fmt"];
+    let options: Vec<Vec<String>> = commands.iter().map(|c| options_of(c)).collect();
+    let mut rows = 0;
+    for row in table.lines().skip(2) {
+        // `\|` inside a cell is an escaped bar, not a column.
+        let row = row.replace("\\|", "/");
+        let cells: Vec<&str> = row.split('|').skip(1).map(str::trim).collect();
+        let flags: Vec<&str> = cells[0]
+            .split('`')
+            .filter_map(|part| part.split(' ').next())
+            .filter(|f| f.starts_with('-'))
+            .collect();
+        assert!(!flags.is_empty(), "{row}");
+        for (i, command) in commands.iter().enumerate() {
+            let ticked = cells[1 + i].contains('✔');
+            for flag in &flags {
+                assert_eq!(
+                    options[i].iter().any(|o| o == flag),
+                    ticked,
+                    "README says `{command} {flag}` is {}accepted",
+                    if ticked { "" } else { "not " }
+                );
+            }
+        }
+        rows += 1;
+    }
+    assert!(rows >= 15, "{table}");
+}
