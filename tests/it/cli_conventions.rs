@@ -692,3 +692,25 @@ fn the_readme_options_table_matches_each_command() {
     }
     assert!(rows >= 15, "{table}");
 }
+
+#[test]
+fn a_config_error_names_keys_not_rust_types() {
+    let t = TestDir::new();
+    t.write("apis/a/policy.xml", CLEAN_API);
+    for (yaml, says) in [
+        ("rules: [1]\n", "rules: invalid type: sequence"),
+        ("rulez: {}\n", "unknown field `rulez`"),
+        ("format: 3\n", "format: invalid type"),
+    ] {
+        t.write(".apimfix.yaml", yaml);
+        let run = t.run(&["check", "."]);
+        assert_eq!(run.code, 2, "{yaml}");
+        assert!(
+            run.stderr.contains(".apimfix.yaml:1:"),
+            "{yaml}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(says), "{yaml}: {}", run.stderr);
+        assert!(!run.stderr.contains("struct "), "{yaml}: {}", run.stderr);
+    }
+}
