@@ -31,6 +31,8 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut run = engine::fmt(super::engine_inputs(&args.files)?, &options, &shown)
         .map_err(super::run_error)?;
     super::leak_at_exit(std::mem::take(&mut run.listings));
+    // The formatter does not look at scopes: a file of unknown scope is formatted like any.
+    run.unknown_scope.clear();
     print_notes(&run, &args.files);
     super::warn_if_nothing_read(
         run.results.len(),

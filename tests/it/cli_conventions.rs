@@ -714,3 +714,12 @@ fn a_config_error_names_keys_not_rust_types() {
         assert!(!run.stderr.contains("struct "), "{yaml}: {}", run.stderr);
     }
 }
+
+#[test]
+fn fmt_says_nothing_about_scopes() {
+    let t = TestDir::new();
+    t.write("misc/thing.xml", CLEAN_API);
+    let run = t.run(&["fmt", "--check", "."]);
+    assert_eq!(run.code, 0);
+    assert!(!run.stderr.contains("unknown scope"), "{}", run.stderr);
+}
