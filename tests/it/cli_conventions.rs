@@ -720,6 +720,6 @@ fn fmt_says_nothing_about_scopes() {
     let t = TestDir::new();
     t.write("misc/thing.xml", CLEAN_API);
     let run = t.run(&["fmt", "--check", "."]);
-    assert_eq!(run.code, 0);
+    assert_eq!(run.code, 1, "2-space indents are reformatted");
     assert!(!run.stderr.contains("unknown scope"), "{}", run.stderr);
 }
