@@ -78,7 +78,7 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                 // error, once).
                 engine::Warning::LeftOutOfRepoModel { path, error } => eprintln!(
                     "warning: {}: the repo model leaves this file out: {}",
-                    engine::display_path(path),
+                    shown_path(path),
                     strip_path_prefix(error, path)
                 ),
                 engine::Warning::UnknownRuleInComment {
@@ -153,6 +153,34 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
             }
         }
     }
+}
+
+/// `path` relative to the working directory, with `..` when it lies beside it (a repo's
+/// sibling file, run from a subfolder): as a path the user typed would be shown.
+fn shown_path(path: &std::path::Path) -> String {
+    use std::path::{Component, PathBuf};
+    let shown = engine::display_path(path);
+    let (Ok(cwd), true) = (std::env::current_dir(), path.is_absolute()) else {
+        return shown;
+    };
+    if path.starts_with(&cwd) {
+        return shown;
+    }
+    let ours: Vec<Component> = cwd.components().collect();
+    let theirs: Vec<Component> = path.components().collect();
+    let common = ours.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+    // Only the root in common: an unrelated place, shown as it is.
+    if common <= 1 {
+        return shown;
+    }
+    let mut relative = PathBuf::new();
+    for _ in common..ours.len() {
+        relative.push("..");
+    }
+    for c in &theirs[common..] {
+        relative.push(c);
+    }
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// `message` without a leading `path: ` or `` `path` `` (an error that names its file, shown
