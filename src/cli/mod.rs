@@ -128,9 +128,13 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                 engine::Note::Skipped { path, reason } => {
                     eprintln!("{}: skipped: {reason}", engine::display_path(path))
                 }
-                engine::Note::Ignored { path } => eprintln!(
-                    "{}: skipped: ignored by `.gitignore`, `.apimfixignore` or a git exclude file",
-                    engine::display_path(path)
+                engine::Note::Ignored { path, file } => eprintln!(
+                    "{}: skipped: ignored by {}",
+                    engine::display_path(path),
+                    match file {
+                        Some(file) => shown_path(file),
+                        None => "a git exclude file or a global gitignore".to_owned(),
+                    }
                 ),
                 engine::Note::Scope {
                     display_path,

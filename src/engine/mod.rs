@@ -159,9 +159,13 @@ pub enum Note {
         source: ScopeSource,
         config: Option<PathBuf>,
     },
-    /// A `*.xml` file below a folder given, left out by `.gitignore`, `.apimfixignore` or
-    /// a git exclude file (only with [`Options::notes`]).
-    Ignored { path: PathBuf },
+    /// A `*.xml` file below a folder given, left out by an ignore file: `file` is the
+    /// `.apimfixignore`, `.ignore` or `.gitignore` that matched it, `None` when none of those
+    /// did (a git exclude file, a global gitignore). Only with [`Options::notes`].
+    Ignored {
+        path: PathBuf,
+        file: Option<PathBuf>,
+    },
 }
 
 /// What a run could not take into account.

@@ -434,8 +434,32 @@ fn ignored_files(
     ignored.dedup();
     ignored
         .into_iter()
-        .map(|path| Note::Ignored { path })
+        .map(|path| Note::Ignored {
+            file: ignoring_file(&path),
+            path,
+        })
         .collect()
+}
+
+/// The nearest `.apimfixignore`, `.ignore` or `.gitignore` (in that order in one folder) whose
+/// patterns ignore `path`, looking in its folder and every folder above.
+fn ignoring_file(path: &Path) -> Option<PathBuf> {
+    let path = absolute(path);
+    for dir in path.ancestors().skip(1) {
+        for name in [".apimfixignore", ".ignore", ".gitignore"] {
+            let file = dir.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let (matcher, _) = ignore::gitignore::Gitignore::new(&file);
+            match matcher.matched_path_or_any_parents(&path, false) {
+                ignore::Match::Ignore(_) => return Some(file),
+                ignore::Match::Whitelist(_) => return None,
+                ignore::Match::None => {}
+            }
+        }
+    }
+    None
 }
 
 /// The inputs grouped into units: one per APIOps repo, whose model needs all its files at
