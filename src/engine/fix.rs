@@ -82,7 +82,8 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
         };
     }
     let mut document = outcome.document;
-    if options.format_after_fix {
+    // Only a file the fixes changed is formatted: `fix --format` is not `fmt`.
+    if options.format_after_fix && document.source() != start.source() {
         let text = crate::format::format(&document, &file.config.config.format);
         if text != document.source() {
             match verify(&document, text) {
