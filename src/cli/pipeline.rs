@@ -388,9 +388,11 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
         }
     }
     let mut units: Vec<Vec<Located>> = by_root.into_values().collect();
-    while !loose.is_empty() {
-        let rest = loose.split_off(loose.len().min(LOOSE_BATCH));
-        units.push(std::mem::replace(&mut loose, rest));
+    // Taken off one iterator: `split_off` left each batch the capacity of all the rest, so
+    // memory grew with the square of the loose file count.
+    let mut loose = loose.into_iter().peekable();
+    while loose.peek().is_some() {
+        units.push(loose.by_ref().take(LOOSE_BATCH).collect());
     }
     units
 }

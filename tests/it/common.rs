@@ -137,3 +137,10 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
     );
     out
 }
+
+/// The built binary as a plain `std` command, for tests that spawn and wait themselves.
+pub fn apimfix_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("apimfix"));
+    cmd.env_remove("APIMFIX_CORPUS").env("NO_COLOR", "1");
+    cmd
+}

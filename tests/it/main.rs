@@ -23,6 +23,7 @@ mod report_rdjson;
 mod report_sarif;
 mod report_support;
 mod report_text;
+mod resource_bounds;
 mod rules_proptest;
 mod syntax_constructs;
 mod syntax_errors;
