@@ -19,6 +19,7 @@ pub mod discover;
 pub mod fix;
 pub mod folders;
 pub mod format;
+pub mod paths;
 pub mod repo;
 pub mod report;
 pub mod rules;

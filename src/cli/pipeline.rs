@@ -127,7 +127,7 @@ pub fn display_path(path: &Path) -> String {
     let shown = cwd()
         .and_then(|cwd| path.strip_prefix(cwd).ok())
         .unwrap_or(path);
-    let s = shown.to_string_lossy().replace('\\', "/");
+    let s = apimfix::paths::escape_for_display(shown);
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 

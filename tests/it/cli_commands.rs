@@ -1,6 +1,5 @@
 //! End-to-end: the commands besides `fix`, and the options every file command shares.
 
-
 use crate::common::{TestDir, apimfix};
 
 const MESSY: &str = "<policies>\n<inbound>\n  <base/>\n      <set-header name=\"a\"   exists-action=\"override\"><value>@(context.Request.Headers.GetValueOrDefault(\"x\", \"\"))</value></set-header>\n\n\n</inbound>\n    <backend><base /></backend>\n</policies>";

@@ -1,7 +1,6 @@
 //! End-to-end: bad input gets a clear error with `path:line:column`, exit 2, the file is left
 //! untouched, and the files beside it are still processed.
 
-
 use crate::common::TestDir;
 
 const NEEDS_BASE: &str = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n  </inbound>\n</policies>\n";

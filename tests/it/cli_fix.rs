@@ -1,6 +1,5 @@
 //! End-to-end: `apimfix fix` on the bundled example repos (all four seed scenarios).
 
-
 use crate::common::{TestDir, git};
 
 #[test]

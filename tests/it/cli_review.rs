@@ -1,6 +1,5 @@
 //! Regressions from the adversarial review: each test reproduces a reported defect.
 
-
 use crate::common::TestDir;
 
 const GLOBAL_CORS: &str = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://global.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n  <backend>\n    <forward-request />\n  </backend>\n</policies>\n";

@@ -4,7 +4,6 @@
 //! Runs over `$APIMFIX_CORPUS` when set (CI sets it to `../shared/corpus`), else over the
 //! bundled examples.
 
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 

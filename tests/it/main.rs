@@ -13,6 +13,7 @@ mod format_invariants;
 mod format_layout;
 mod format_proptest;
 mod integrations;
+mod paths_display;
 mod repo_corpus;
 mod repo_findings;
 mod repo_model;

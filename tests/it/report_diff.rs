@@ -1,14 +1,13 @@
 //! The unified diff: every case must go through `git apply --check` and `git apply` and give
 //! the new text back byte for byte.
 
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::report_support::*;
 use apimfix::fix::apply_edits;
 use apimfix::report::diff::unified_diff;
 use proptest::prelude::*;
-use crate::report_support::*;
 
 /// A throwaway git repository.
 struct Repo {

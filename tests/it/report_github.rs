@@ -1,11 +1,10 @@
 //! GitHub workflow commands.
 
-
+use crate::report_support::*;
 use apimfix::diagnostic::{Diagnostic, Severity};
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use crate::report_support::*;
 
 fn github(files: &[FileReport]) -> String {
     render(OutputFormat::Github, files, &ReportOptions::default())

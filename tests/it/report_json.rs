@@ -1,9 +1,8 @@
 //! The JSON report.
 
-
+use crate::report_support::*;
 use apimfix::report::{OutputFormat, ReportOptions};
 use apimfix::syntax;
-use crate::report_support::*;
 use serde_json::Value;
 
 fn json(files: &[apimfix::report::FileReport]) -> String {

@@ -1,12 +1,11 @@
 //! reviewdog's rdjson.
 
-
+use crate::report_support::*;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{Edit, Fix, apply_edits};
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use crate::report_support::*;
 use serde_json::Value;
 
 fn rdjson(files: &[FileReport]) -> Value {

@@ -1,12 +1,11 @@
 //! The SARIF report: the official schema accepts it, GitHub's required fields are there, and
 //! fingerprints survive line shifts.
 
-
+use crate::report_support::*;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::report::{FileReport, OutputFormat, ReportOptions};
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use crate::report_support::*;
 use serde_json::Value;
 
 fn sarif(files: &[FileReport]) -> String {

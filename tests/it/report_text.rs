@@ -1,6 +1,6 @@
 //! The text report and the summary line.
 
-
+use crate::report_support::*;
 use apimfix::diagnostic::Diagnostic;
 use apimfix::fix::{Edit, Fix};
 use apimfix::report::text::write_summary;
@@ -9,7 +9,6 @@ use apimfix::report::{
 };
 use apimfix::rules::Rule;
 use apimfix::text::TextRange;
-use crate::report_support::*;
 
 fn text(files: &[FileReport], options: ReportOptions) -> String {
     render(OutputFormat::Text, files, &options)

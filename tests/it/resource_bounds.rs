@@ -43,5 +43,8 @@ fn loose_files_memory_stays_linear() {
     let (code, kib) = peak_rss_kib(&mut cmd);
     assert!(code <= 1, "exit {code}");
     // The fixed run peaks near 60 MB; the quadratic one passed 700 MB.
-    assert!(kib < 200 * 1024, "peak RSS {kib} KiB for 20,000 loose files");
+    assert!(
+        kib < 200 * 1024,
+        "peak RSS {kib} KiB for 20,000 loose files"
+    );
 }

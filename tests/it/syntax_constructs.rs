@@ -2,12 +2,11 @@
 //! (§6.4), XML's own corners, templating languages, encodings and line endings, and the
 //! `Document` helpers. Each asserts the tree, not just that parsing succeeds.
 
-
+use crate::syntax_support::{check_lossless, element_names, expression_texts};
 use apimfix::syntax::{
     Document, ElementRef, Expression, LineEnding, NodeId, NodeKind, RootKind, parse,
 };
 use apimfix::text::{Ranged, TextRange};
-use crate::syntax_support::{check_lossless, element_names, expression_texts};
 
 /// Parses `text`, which must succeed and round-trip.
 fn parse_ok(text: &str) -> Document {

@@ -1,11 +1,10 @@
 //! One test per `SyntaxErrorKind`: the kind, where `range.start()` points (1-based
 //! line:column) and what the message says was expected.
 
-
+use crate::syntax_support::{check_lossless, line_col};
 use apimfix::syntax::{
     Limits, SyntaxError, SyntaxErrorKind as Kind, parse, parse_bytes, parse_with,
 };
-use crate::syntax_support::{check_lossless, line_col};
 
 /// The error `text` must produce, with its start as `line:column`.
 fn error(text: &str) -> (SyntaxError, String) {

@@ -2,9 +2,8 @@
 //! mutations of the fixtures never make the parser panic; whatever parses prints back byte
 //! for byte and tiles; errors point inside the input. See `fuzz/README.md` for real fuzzing.
 
-
-use apimfix::syntax::{Limits, parse_bytes};
 use crate::syntax_support::{check_lossless, fixtures};
+use apimfix::syntax::{Limits, parse_bytes};
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutations.
 struct Rng(u64);

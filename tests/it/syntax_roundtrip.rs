@@ -6,12 +6,11 @@
 //! Run with the public corpus: `APIMFIX_CORPUS=/work/shared/corpus cargo test --test
 //! syntax_roundtrip -- --nocapture` (CI sets `APIMFIX_CORPUS=../shared/corpus`).
 
-
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use apimfix::syntax::{Document, Limits, NodeKind, parse_bytes};
 use crate::syntax_support::{check_lossless, elements, fixture_dir, xml_files};
+use apimfix::syntax::{Document, Limits, NodeKind, parse_bytes};
 
 /// What both trees must agree on, in document order.
 #[derive(Debug, PartialEq, Eq)]
