@@ -20,6 +20,7 @@ pub mod fix;
 pub mod folders;
 pub mod format;
 pub mod paths;
+pub mod read;
 pub mod repo;
 pub mod report;
 pub mod rules;

@@ -456,7 +456,9 @@ impl Reader<'_> {
         };
         let bytes = match &input.path {
             None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
-            Some(p) => std::fs::read(p),
+            Some(p) => {
+                apimfix::read::read_policy_file(p, self.limits.max_size).map_err(FileError::from)
+            }
         };
         let bytes = match bytes {
             Ok(b) => b,
@@ -466,7 +468,7 @@ impl Reader<'_> {
                     config,
                     original: Vec::new(),
                     repo_root: None,
-                    outcome: Err(FileError::Io(e)),
+                    outcome: Err(e),
                 });
             }
         };
