@@ -11,6 +11,7 @@ mod corpus_fix;
 mod discover_walk;
 mod format_invariants;
 mod format_layout;
+mod format_limits;
 mod format_proptest;
 mod integrations;
 mod paths_display;
