@@ -9,7 +9,7 @@ use apimfix::fix::{FixMode, fix_until_stable};
 use apimfix::report::{FileError, FileReport, OutputFormat, diff::unified_diff};
 use apimfix::rules::{RepoFacts, Rule};
 use apimfix::syntax::Document;
-use apimfix::write::write_atomic;
+use apimfix::write::{WriteBatch, WriteError};
 use rayon::prelude::*;
 
 use super::args::FixArgs;
@@ -315,22 +315,34 @@ fn fix_unit(unit: &Unit<'_>, args: &FixArgs) -> Vec<FixedFile> {
         }
     }
     let repo_after = after.findings;
-    files
+    // Written together: one sync for the unit, not one per file.
+    let batch = WriteBatch::new();
+    let mut done: Vec<FixedFile> = files
         .par_iter()
         .zip(fixes)
         .zip(facts)
-        .map(|((file, fix), facts)| finish_file(unit, file, fix, &facts, &repo_after, args))
-        .collect()
+        .map(|((file, fix), facts)| finish_file(unit, file, fix, &facts, &repo_after, args, &batch))
+        .collect();
+    for e in batch.commit() {
+        let at = files
+            .iter()
+            .position(|f| f.input.path.as_deref() == Some(e.path()));
+        if let Some(i) = at {
+            not_written(&mut done[i], unit, &files[i], &e);
+        }
+    }
+    done
 }
 
 /// One fixed file's report, and its write or diff.
-fn finish_file(
+fn finish_file<'a>(
     unit: &Unit<'_>,
-    file: &Loaded,
+    file: &'a Loaded,
     fix: FileFix,
     facts: &RepoFacts,
     repo_after: &BTreeMap<std::path::PathBuf, Vec<apimfix::repo::RepoFinding>>,
     args: &FixArgs,
+    batch: &WriteBatch<'a>,
 ) -> FixedFile {
     let reads_stdin = file.input.path.is_none();
     let shown = if fix.error.is_some() {
@@ -393,24 +405,29 @@ fn finish_file(
         return done;
     }
     if let Some(path) = &file.input.path
-        && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
+        && let Err(e) = batch.stage(path, new_text.as_bytes(), file.original())
     {
-        // Not written: nothing was fixed, and the file's findings remain.
-        done.write_failed = true;
-        done.applied.clear();
-        done.changed = false;
-        done.report = FileReport {
-            diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
-            ..FileReport::new(
-                file.input.display_path.clone(),
-                file.input.path.clone(),
-                parsed.doc.source().to_owned(),
-            )
-        };
-        done.report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
-            &e.to_string(),
-            path,
-        ))));
+        not_written(&mut done, unit, file, &e);
     }
     done
+}
+
+/// Not written: nothing was fixed, and the file's findings remain.
+fn not_written(done: &mut FixedFile, unit: &Unit<'_>, file: &Loaded, e: &WriteError) {
+    let Ok(parsed) = &file.outcome else { return };
+    done.write_failed = true;
+    done.applied.clear();
+    done.changed = false;
+    done.report = FileReport {
+        diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
+        ..FileReport::new(
+            file.input.display_path.clone(),
+            file.input.path.clone(),
+            parsed.doc.source().to_owned(),
+        )
+    };
+    done.report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
+        &e.to_string(),
+        e.path(),
+    ))));
 }

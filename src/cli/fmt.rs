@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use apimfix::report::{FileError, FileReport, diff::unified_diff};
-use apimfix::write::write_atomic;
+use apimfix::write::{WriteBatch, WriteError};
 use rayon::prelude::*;
 
 use super::args::FmtArgs;
@@ -37,7 +37,7 @@ enum Formatted {
     Failed(Box<FileReport>),
 }
 
-fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
+fn format_one<'a>(file: &'a Loaded, args: &FmtArgs, batch: &WriteBatch<'a>) -> Formatted {
     let failed = |error: FileError, text: String| {
         let mut report = FileReport::new(
             file.input.display_path.clone(),
@@ -63,15 +63,9 @@ fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
         None if args.check => listed(),
         None => Some(new_text.into_bytes()),
         Some(_) if args.check => listed(),
-        Some(path) if args.write => match write_atomic(path, new_text.as_bytes(), old) {
+        Some(path) if args.write => match batch.stage(path, new_text.as_bytes(), old) {
             Ok(()) => None,
-            Err(e) => {
-                let error = FileError::Io(std::io::Error::other(super::without_path(
-                    &e.to_string(),
-                    path,
-                )));
-                return failed(error, super::findings::text_of(old));
-            }
+            Err(e) => return not_written(file, &e),
         },
         Some(_) => {
             let old = super::findings::text_of(old);
@@ -81,16 +75,43 @@ fn format_one(file: &Loaded, args: &FmtArgs) -> Formatted {
     Formatted::Changed { output }
 }
 
+/// A file whose write was refused: its error, the file unchanged.
+fn not_written(file: &Loaded, e: &WriteError) -> Formatted {
+    let mut report = FileReport::new(
+        file.input.display_path.clone(),
+        file.input.path.clone(),
+        super::findings::text_of(file.original()),
+    );
+    report.error = Some(FileError::Io(std::io::Error::other(super::without_path(
+        &e.to_string(),
+        e.path(),
+    ))));
+    Formatted::Failed(Box::new(report))
+}
+
 pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let run = pipeline::run(
         &args.files,
         RepoModels::Skip,
         Access::from_write(args.write),
         |unit| {
-            unit.files
+            // Written together: one sync for the unit, not one per file.
+            let batch = WriteBatch::new();
+            let mut done: Vec<Formatted> = unit
+                .files
                 .par_iter()
-                .map(|file| format_one(file, args))
-                .collect()
+                .map(|file| format_one(file, args, &batch))
+                .collect();
+            for e in batch.commit() {
+                let at = unit
+                    .files
+                    .iter()
+                    .position(|f| f.input.path.as_deref() == Some(e.path()));
+                if let Some(i) = at {
+                    done[i] = not_written(&unit.files[i], &e);
+                }
+            }
+            done
         },
     )
     .map_err(anyhow::Error::msg)?;

@@ -34,3 +34,4 @@ mod syntax_proptest;
 mod syntax_roundtrip;
 mod syntax_support;
 mod write_atomic;
+mod write_concurrent;
