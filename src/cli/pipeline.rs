@@ -186,6 +186,7 @@ pub fn run<T: Send>(
         stdin_bytes,
         listings,
         reads_stdin,
+        warnings: mut input_warnings,
     } = find_inputs(args, access, &resolver, &mut timings)?;
     timings.mark("discovery");
     let total = inputs.len();
@@ -242,7 +243,7 @@ pub fn run<T: Send>(
 
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut scopes = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = std::mem::take(&mut input_warnings);
     for unit in done {
         for (index, result) in unit.results {
             slots[index] = Some(result);
@@ -276,6 +277,7 @@ struct Inputs {
     stdin_bytes: Option<Vec<u8>>,
     listings: Listings,
     reads_stdin: bool,
+    warnings: Vec<String>,
 }
 
 /// Stdin, or the files the paths name and the walk finds.
@@ -292,6 +294,7 @@ fn find_inputs(
         stdin_bytes: None,
         listings: Listings::default(),
         reads_stdin: args.paths.iter().any(|p| p.as_os_str() == "-"),
+        warnings: Vec::new(),
     };
     if found.reads_stdin {
         if args.paths.len() > 1 {
@@ -347,6 +350,9 @@ fn find_inputs(
             },
         });
     }
+    for path in discovery.stray_temps {
+        found.warnings.push(stray_temp_warning(&path, access));
+    }
     for (path, reason) in discovery.skipped {
         found
             .notes
@@ -367,6 +373,23 @@ fn find_inputs(
         .inputs
         .par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
     Ok(found)
+}
+
+/// What is said of a temporary file a killed run left: a writing run removes it (when no
+/// run is using it), another names it.
+fn stray_temp_warning(path: &Path, access: Access) -> String {
+    let shown = display_path(path);
+    let left = "a temporary file left by an interrupted apimfix run";
+    match access {
+        Access::Write => match apimfix::write::remove_stray_temp(path) {
+            Ok(true) => format!("warning: {shown}: removed {left}"),
+            Ok(false) => format!("warning: {shown}: {left}, or in use by a running one; kept"),
+            Err(e) => format!("warning: {shown}: {left}; cannot remove it: {e}"),
+        },
+        Access::ReadOnly => format!(
+            "warning: {shown}: {left}; `apimfix fmt --write` or `fix --write` on its folder removes it"
+        ),
+    }
 }
 
 /// The inputs grouped into units: one per APIOps repo, whose model needs all its files at

@@ -143,6 +143,9 @@ pub struct Discovery {
     pub skipped: Vec<(PathBuf, SkipReason)>,
     /// The listings of the folders walked, by absolute path, for the repo model.
     pub listings: crate::folders::Listings,
+    /// Temporary files of apimfix's that the walk met (see
+    /// [`crate::write::is_stray_temp_name`]): left by a run that was killed. Sorted.
+    pub stray_temps: Vec<PathBuf>,
 }
 
 /// Finds the policy files under `paths`.
@@ -259,9 +262,14 @@ struct Found {
     files: Mutex<Vec<DiscoveredFile>>,
     errors: Mutex<Vec<DiscoverError>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+    stray_temps: Mutex<Vec<PathBuf>>,
 }
 
 impl Found {
+    fn stray_temp(&self, path: PathBuf) {
+        lock(&self.stray_temps).push(path);
+    }
+
     fn file(&self, path: PathBuf, explicit: bool) {
         lock(&self.files).push(DiscoveredFile {
             path,
@@ -330,12 +338,16 @@ impl Found {
 
         skipped.sort_by(|a, b| a.0.cmp(&b.0));
         skipped.dedup_by(|a, b| a.0 == b.0);
+        let mut stray_temps = into_inner(self.stray_temps);
+        stray_temps.sort();
+        stray_temps.dedup();
 
         Discovery {
             listings: self.listings,
             files,
             errors,
             skipped,
+            stray_temps,
         }
     }
 }

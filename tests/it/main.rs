@@ -35,3 +35,4 @@ mod syntax_roundtrip;
 mod syntax_support;
 mod write_atomic;
 mod write_concurrent;
+mod write_interrupted;
