@@ -36,3 +36,4 @@ mod syntax_support;
 mod write_atomic;
 mod write_concurrent;
 mod write_interrupted;
+mod write_metadata;
