@@ -665,8 +665,6 @@ impl TempFile {
         let mut last = None;
         for _ in 0..32 {
             let path = dir.join(format!("{TEMP_PREFIX}{}{TEMP_SUFFIX}", random_name()));
-            // Known to the handler before it exists, so no signal can leave it behind.
-            let registered = interrupt::register(&path)?;
             let mut options = fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
@@ -674,8 +672,8 @@ impl TempFile {
                 use std::os::unix::fs::OpenOptionsExt;
                 options.mode(0o600);
             }
-            match options.open(&path) {
-                Ok(file) => {
+            match interrupt::create(&path, || options.open(&path)) {
+                Ok((file, registered)) => {
                     // Locked while it lives, so that another run does not take it for a
                     // leftover (see `remove_stray_temp`).
                     let _ = try_lock(&file);
@@ -761,7 +759,13 @@ mod interrupt {
         }
     }
 
-    pub(super) fn register(path: &Path) -> io::Result<Registered> {
+    /// Creates the file at `path` with `create` and registers it, holding the registry's
+    /// lock throughout: a signal's cleanup then runs before (and no file is made) or after
+    /// (and removes it), never in between.
+    pub(super) fn create<T>(
+        path: &Path,
+        create: impl FnOnce() -> io::Result<T>,
+    ) -> io::Result<(T, Registered)> {
         install();
         let mut registry = super::lock(&REGISTRY);
         if registry.dying {
@@ -770,8 +774,9 @@ mod interrupt {
                 "interrupted by a signal",
             ));
         }
+        let made = create()?;
         registry.paths.push(path.to_owned());
-        Ok(Registered(path.to_owned()))
+        Ok((made, Registered(path.to_owned())))
     }
 
     #[cfg(target_os = "linux")]

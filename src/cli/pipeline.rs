@@ -325,7 +325,7 @@ fn find_inputs(
         symlinks: if args.follow_symlinks || access == Access::ReadOnly {
             SymlinkPolicy::Follow
         } else {
-            SymlinkPolicy::Refuse
+            SymlinkPolicy::RefuseInPath
         },
         explicit_files: if args.force_exclude {
             ExplicitFilePolicy::ApplyExclude
@@ -349,6 +349,11 @@ fn find_inputs(
                 None => (String::new(), other.to_string()),
             },
         });
+    }
+    if !args.follow_symlinks {
+        for path in &discovery.through_links {
+            apimfix::report::hide_source_below(path);
+        }
     }
     for path in discovery.stray_temps {
         found.warnings.push(stray_temp_warning(&path, access));

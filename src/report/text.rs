@@ -112,6 +112,9 @@ impl Printer<'_> {
             self.paint(FIX_MARK_STYLE, "[*]")?;
         }
         writeln!(self.out, ": {}", clean(&diagnostic.message))?;
+        if super::source_hidden(file.path.as_deref()) {
+            return self.write_source_hidden();
+        }
 
         let excerpt = Excerpt::new(file, &[range]);
         let mut group = Group::with_level(severity_level(diagnostic.severity)).element(
@@ -190,6 +193,9 @@ impl Printer<'_> {
         self.out.write_all(b" ")?;
         self.paint(ERROR_STYLE, "error")?;
         writeln!(self.out, ": {}", clean(&error.message))?;
+        if super::source_hidden(file.path.as_deref()) {
+            return self.write_source_hidden();
+        }
 
         let related = error
             .related
@@ -212,6 +218,14 @@ impl Printer<'_> {
             );
         }
         self.write_rendered(&[Group::with_level(Level::ERROR).element(snippet)])
+    }
+
+    /// What stands for the snippet of a file whose source must not be shown.
+    fn write_source_hidden(&mut self) -> io::Result<()> {
+        self.out.write_all(
+            b"  = note: source not shown: the file was reached through a symbolic link \
+              (pass --follow-symlinks to show it)\n\n",
+        )
     }
 
     /// Writes a rendered snippet group and the blank line that ends a block.

@@ -27,6 +27,7 @@ mod report_support;
 mod report_text;
 mod resource_bounds;
 mod rules_proptest;
+mod symlink_safety;
 mod syntax_constructs;
 mod syntax_errors;
 mod syntax_mutations;
