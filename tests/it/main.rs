@@ -29,6 +29,7 @@ mod resource_bounds;
 mod rules_proptest;
 mod symlink_safety;
 mod syntax_constructs;
+mod syntax_error_positions;
 mod syntax_errors;
 mod syntax_mutations;
 mod syntax_proptest;
