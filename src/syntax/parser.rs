@@ -409,9 +409,7 @@ impl Parser<'_, '_> {
     fn gave_up_in_value(&self, suspect: Suspect, found_at: usize) -> Option<SyntaxError> {
         let name = self.str(suspect.attribute?);
         let between = &self.src[suspect.at..found_at.clamp(suspect.at, self.src.len())];
-        if memchr::memchr2(b'\n', b'\r', between).is_none() {
-            return None;
-        }
+        memchr::memchr2(b'\n', b'\r', between)?;
         let opened = TextRange::new(suspect.at, suspect.at + 2);
         let bracket = self.str(opened);
         match suspect.why {
