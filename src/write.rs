@@ -315,7 +315,8 @@ fn commit(staged: Vec<Staged<'_>>, before_rename: impl Fn(&Path)) -> Vec<WriteEr
     }
     let mut errors = Vec::new();
     let synced = sync_temps(&staged);
-    let mut folders: Vec<PathBuf> = Vec::new();
+    // Each folder renamed into, with its file system.
+    let mut folders: Vec<(u64, PathBuf)> = Vec::new();
     for (mut file, sync) in staged.into_iter().zip(synced) {
         if let Err(error) = sync {
             errors.push(WriteError::TempFile {
@@ -337,15 +338,36 @@ fn commit(staged: Vec<Staged<'_>>, before_rename: impl Fn(&Path)) -> Vec<WriteEr
             continue;
         }
         let folder = folder_of(&file.path);
-        if !folders.iter().any(|f| f == folder) {
-            folders.push(folder.to_owned());
+        if !folders.iter().any(|(_, f)| f == folder) {
+            folders.push((file.identity.dev, folder.to_owned()));
         }
         // The lock goes with `file.target`, after the rename.
     }
-    for folder in folders {
-        sync_dir(&folder);
-    }
+    sync_folders(&folders);
     errors
+}
+
+/// Makes the renames into `folders` durable: one `syncfs` per file system when there are
+/// several folders (an APIOps repo keeps each policy in a folder of its own, so a sync per
+/// folder would be a sync per file), else a sync of the folder. Best effort: the files are
+/// already replaced, so failing here would report an error for a write that happened.
+fn sync_folders(folders: &[(u64, PathBuf)]) {
+    #[cfg(target_os = "linux")]
+    if folders.len() > 1 {
+        let mut done: Vec<u64> = Vec::new();
+        for (dev, folder) in folders {
+            if !done.contains(dev)
+                && let Ok(handle) = File::open(folder)
+            {
+                let _ = syncfs(&handle);
+                done.push(*dev);
+            }
+        }
+        return;
+    }
+    for (_, folder) in folders {
+        sync_dir(folder);
+    }
 }
 
 /// The check right before the rename: same identity (no rename, delete, or write in
