@@ -11,6 +11,7 @@
 #   BENCH_WARMUP     untimed runs per command before timing (default 2)
 #   BENCH_RESULTS    where to write the markdown results (default bench/results.md)
 #   BENCH_KEEP=1     keep the generated tree (its path is printed) instead of deleting it
+#   BENCH_TREE_ONLY=1  with BENCH_KEEP=1: only build the tree and print its path (bench/write.sh)
 #   BENCH_NO_HYPERFINE=1  time with the bash loop even when hyperfine is installed
 #
 # The script installs nothing. It uses hyperfine when it is installed, or else a bash loop
@@ -156,6 +157,12 @@ rm -rf "$templates"
 n_files=$(find "$tree" -name '*.xml' | wc -l)
 n_bytes=$(find "$tree" -name '*.xml' -print0 | xargs -0 cat | wc -c)
 say "bench: $n_files files ($((n_bytes / 1024 / 1024)) MiB) in $n_repos repos under $tree"
+
+# BENCH_TREE_ONLY=1 (with BENCH_KEEP=1): print the tree's path and stop, for bench/write.sh.
+if [[ ${BENCH_TREE_ONLY:-0} == 1 ]]; then
+    printf '%s\n' "$tree"
+    exit 0
+fi
 
 # Warm the page cache (twice: the second pass should be all hits).
 for _ in 1 2; do

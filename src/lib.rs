@@ -24,6 +24,7 @@ pub mod layout;
 pub mod origin;
 pub mod paths;
 pub mod policy;
+pub mod read;
 pub mod registry;
 pub mod repo;
 pub mod report;

@@ -116,12 +116,19 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
-    /// Indexes `text`. A line ends after `\n`; a lone `\r` is not a line break (as in git).
+    /// Indexes `text`. A line ends after `\n`, `\r\n` or a lone `\r`: files saved with
+    /// old Mac line endings are many lines to every editor, and an error in one must not
+    /// be reported on line 1 of a single huge line.
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         // Real policy lines average about 50 bytes: reserving for 32 spares most regrowth.
         let mut line_starts = Vec::with_capacity(text.len() / 32 + 2);
         line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', bytes)
+                .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+                .map(|i| i + 1),
+        );
         Self { line_starts }
     }
 
@@ -200,6 +207,24 @@ mod tests {
             index.line_column(text, text.len()),
             LineColumn { line: 3, column: 5 }
         );
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let text = "one\rtwo\r\nthree\nfour\r";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 5);
+        assert_eq!(
+            index.line_column(text, text.find("two").unwrap()),
+            LineColumn { line: 2, column: 1 }
+        );
+        assert_eq!(
+            index.line_column(text, text.find("four").unwrap()),
+            LineColumn { line: 4, column: 1 }
+        );
+        assert_eq!(&text[index.line_range(text, 0).to_std()], "one");
+        assert_eq!(&text[index.line_range(text, 1).to_std()], "two");
+        assert_eq!(&text[index.line_range(text, 3).to_std()], "four");
     }
 
     #[test]

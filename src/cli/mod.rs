@@ -81,6 +81,22 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                     shown_path(path),
                     strip_path_prefix(error, path)
                 ),
+                engine::Warning::StrayTempFile { path, outcome } => {
+                    let shown = shown_path(path);
+                    let left = "a temporary file left by an interrupted apimfix run";
+                    match outcome {
+                        engine::StrayTemp::Removed => eprintln!("warning: {shown}: removed {left}"),
+                        engine::StrayTemp::Kept => {
+                            eprintln!("warning: {shown}: {left}, or in use by a running one; kept")
+                        }
+                        engine::StrayTemp::CannotRemove(e) => {
+                            eprintln!("warning: {shown}: {left}; cannot remove it: {e}")
+                        }
+                        engine::StrayTemp::Found => eprintln!(
+                            "warning: {shown}: {left}; `apimfix fmt --write` or `fix --write` on its folder removes it"
+                        ),
+                    }
+                }
                 engine::Warning::UnknownRuleInComment {
                     display_path,
                     line,

@@ -26,6 +26,10 @@ pub enum SymlinkPolicy {
     /// Report it as an error.
     #[default]
     Refuse,
+    /// Report it as an error, and also a named path whose folder part goes through a link
+    /// (`linkdir/policy.xml`): what a writing run needs, so as to write only where the path
+    /// says.
+    RefuseInPath,
     /// Resolve it once and use its target.
     Follow,
 }
@@ -112,6 +116,12 @@ pub enum DiscoverError {
     Io { path: PathBuf, error: io::Error },
     #[error("is a symbolic link; pass --follow-symlinks to fix its target")]
     SymlinkNotFollowed { path: PathBuf },
+    /// A path on the command line whose folder part goes through a symbolic link.
+    #[error(
+        "goes through the symbolic link {}; pass --follow-symlinks to fix what it leads to",
+        crate::paths::escape_for_display(link)
+    )]
+    SymlinkInPath { path: PathBuf, link: PathBuf },
     /// An error while walking a folder (unreadable folder, broken ignore file, ...).
     #[error("{error}")]
     Walk {
@@ -127,9 +137,9 @@ impl DiscoverError {
     /// The path concerned, if known.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            DiscoverError::Io { path, .. } | DiscoverError::SymlinkNotFollowed { path } => {
-                Some(path)
-            }
+            DiscoverError::Io { path, .. }
+            | DiscoverError::SymlinkNotFollowed { path }
+            | DiscoverError::SymlinkInPath { path, .. } => Some(path),
             DiscoverError::Walk { path, .. } => path.as_deref(),
             DiscoverError::Config(error) => Some(error.path()),
         }
@@ -144,6 +154,12 @@ pub struct Discovery {
     pub skipped: Vec<(PathBuf, SkipReason)>,
     /// The listings of the folders walked, by absolute path, for the repo model.
     pub listings: crate::folders::Listings,
+    /// Temporary files of apimfix's that the walk met (see
+    /// [`crate::write::is_stray_temp_name`]): left by a run that was killed. Sorted.
+    pub stray_temps: Vec<PathBuf>,
+    /// Files and walked folders that were reached through a symbolic link (named, or in
+    /// the folder part of a path): what is below them was reached through a link too.
+    pub through_links: Vec<PathBuf>,
 }
 
 /// Finds the policy files under `paths`.
@@ -154,8 +170,19 @@ pub fn discover(
 ) -> Discovery {
     let found = Found::default();
     let mut roots = Vec::new();
+    let mut through_links = Vec::new();
 
     for path in paths {
+        // Checking the last component alone would let `--write linkdir/policy.xml` write
+        // wherever `linkdir` leads.
+        let link_in_path = folder_link(path);
+        if let (Some(link), SymlinkPolicy::RefuseInPath) = (&link_in_path, options.symlinks) {
+            found.error(DiscoverError::SymlinkInPath {
+                path: path.clone(),
+                link: link.clone(),
+            });
+            continue;
+        }
         let metadata = match fs::symlink_metadata(path) {
             Ok(metadata) => metadata,
             Err(error) => {
@@ -168,7 +195,7 @@ pub fn discover(
         };
         let (path, is_dir) = if metadata.file_type().is_symlink() {
             match options.symlinks {
-                SymlinkPolicy::Refuse => {
+                SymlinkPolicy::Refuse | SymlinkPolicy::RefuseInPath => {
                     found.error(DiscoverError::SymlinkNotFollowed { path: path.clone() });
                     continue;
                 }
@@ -195,6 +222,9 @@ pub fn discover(
         } else {
             (path.clone(), metadata.is_dir())
         };
+        if link_in_path.is_some() || metadata.file_type().is_symlink() {
+            through_links.push(path.clone());
+        }
         if is_dir {
             roots.push(path);
         } else if options.explicit_files == ExplicitFilePolicy::ApplyExclude {
@@ -212,7 +242,25 @@ pub fn discover(
     }
     // One walked folder and nothing else cannot name a file twice.
     let one_source = paths.len() == 1;
-    found.finish(one_source)
+    let mut discovery = found.finish(one_source);
+    discovery.through_links = through_links;
+    discovery
+}
+
+/// The first folder in `path`, as written, that is a symbolic link (`a` in `a/b/c.xml`).
+/// The working directory and what leads to it are not looked at.
+fn folder_link(path: &Path) -> Option<PathBuf> {
+    let mut prefix = PathBuf::new();
+    let components: Vec<_> = path.components().collect();
+    for component in components.iter().take(components.len().saturating_sub(1)) {
+        prefix.push(component);
+        if matches!(component, std::path::Component::Normal(_))
+            && fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Some(prefix);
+        }
+    }
+    None
 }
 
 /// The ignore file (`.apimfixignore`, and `.gitignore` when respected) that ignores `path`,
@@ -260,9 +308,14 @@ struct Found {
     files: Mutex<Vec<DiscoveredFile>>,
     errors: Mutex<Vec<DiscoverError>>,
     skipped: Mutex<Vec<(PathBuf, SkipReason)>>,
+    stray_temps: Mutex<Vec<PathBuf>>,
 }
 
 impl Found {
+    fn stray_temp(&self, path: PathBuf) {
+        lock(&self.stray_temps).push(path);
+    }
+
     fn file(&self, path: PathBuf, explicit: bool) {
         lock(&self.files).push(DiscoveredFile {
             path,
@@ -331,12 +384,17 @@ impl Found {
 
         skipped.sort_by(|a, b| a.0.cmp(&b.0));
         skipped.dedup_by(|a, b| a.0 == b.0);
+        let mut stray_temps = into_inner(self.stray_temps);
+        stray_temps.sort();
+        stray_temps.dedup();
 
         Discovery {
             listings: self.listings,
             files,
             errors,
             skipped,
+            stray_temps,
+            through_links: Vec::new(),
         }
     }
 }

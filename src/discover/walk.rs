@@ -297,6 +297,11 @@ impl<'a> Walk<'a> {
         let mut files = Vec::new();
         for (name, kind) in &entries {
             let path = dir.join(name);
+            // Reported whatever the ignore files say: ours, and left by a killed run.
+            if *kind == EntryKind::File && crate::write::is_stray_temp_name(name) {
+                self.found.stray_temp(path);
+                continue;
+            }
             let is_dir = *kind == EntryKind::Dir;
             let absolute = || root.resolved_path(&path);
             let decided = ignores

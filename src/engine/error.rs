@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ConfigError;
 use crate::discover::DiscoverError;
-use crate::syntax::SyntaxError;
+use crate::read::ReadError;
+use crate::syntax::{SyntaxError, SyntaxErrorKind};
+use crate::text::TextRange;
 use crate::write::WriteError;
 
 /// An error that stops a whole run before any file is read.
@@ -57,7 +59,7 @@ impl fmt::Display for FileError {
                 config_place(e),
                 e.message()
             ),
-            FileError::Write(e) => f.write_str(&write_message(e)),
+            FileError::Write(e) => write!(f, "{e}"),
             FileError::Discover(e) => f.write_str(&discover_message(e)),
             FileError::RepoModel(e) => write!(f, "repo model: {e}"),
             FileError::Internal(message) => f.write_str(message),
@@ -66,6 +68,22 @@ impl fmt::Display for FileError {
 }
 
 impl std::error::Error for FileError {}
+
+/// A file too large is a syntax error at its start, as when the parser finds it (the report
+/// shows where and why); anything else could not be read.
+impl From<ReadError> for FileError {
+    fn from(e: ReadError) -> FileError {
+        match e {
+            ReadError::Io { error, .. } => FileError::Read(error),
+            ReadError::NotRegular { .. } => FileError::Read(io::Error::other(e.to_string())),
+            ReadError::TooLarge { size, limit, .. } => FileError::Syntax(SyntaxError::new(
+                SyntaxErrorKind::TooLarge,
+                TextRange::empty(0),
+                crate::read::too_large_message(size, limit),
+            )),
+        }
+    }
+}
 
 /// A file error with the path it concerns: a file of the run, a path it was given, the root
 /// of a repo, or a metadata file. `None` when no path is known.
@@ -94,22 +112,6 @@ pub fn config_place(e: &ConfigError) -> String {
             at.column
         ),
         None => super::display_path(e.path()),
-    }
-}
-
-/// What a write error says, without the path it concerns.
-fn write_message(e: &WriteError) -> String {
-    match e {
-        WriteError::Read { error, .. } => format!("cannot read before writing: {error}"),
-        WriteError::ChangedOnDisk { .. } => "changed on disk since it was read; not written".into(),
-        WriteError::ReadOnly { .. } => "is read-only; not written".into(),
-        WriteError::Symlink { .. } => "is a symbolic link; not written".into(),
-        WriteError::TempFile { error, .. } => {
-            format!("cannot write a temporary file next to it: {error}")
-        }
-        WriteError::Replace { error, .. } => {
-            format!("cannot replace it with the new contents: {error}")
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::rules::RepoFinding;
 use crate::rules::Rule;
 use crate::rules::{BrokenFix, FixMode};
 use crate::syntax::Document;
-use crate::write::write_atomic;
+use crate::write::{WriteBatch, WriteError};
 
 use super::analyse;
 use super::error::FileError;
@@ -236,22 +236,36 @@ pub fn fix_unit(unit: &Unit<'_>, options: &Options) -> Vec<FixedFile> {
         }
     }
     let repo_after = after.findings;
-    files
+    // Written together: one sync for the unit, not one per file.
+    let batch = WriteBatch::new();
+    let mut done: Vec<FixedFile> = files
         .par_iter()
         .zip(fixes)
         .zip(facts)
-        .map(|((file, fix), facts)| finish_file(unit, file, fix, &facts, &repo_after, options))
-        .collect()
+        .map(|((file, fix), facts)| {
+            finish_file(unit, file, fix, &facts, &repo_after, options, &batch)
+        })
+        .collect();
+    for e in batch.commit() {
+        let at = files
+            .iter()
+            .position(|f| f.input.path.as_deref() == Some(e.path()));
+        if let Some(i) = at {
+            not_written(&mut done[i], unit, &files[i], e);
+        }
+    }
+    done
 }
 
 /// One fixed file's report, and its write or diff.
-fn finish_file(
+fn finish_file<'a>(
     unit: &Unit<'_>,
-    file: &Loaded,
+    file: &'a Loaded,
     fix: FileFix,
     facts: &RepoFacts,
     repo_after: &BTreeMap<PathBuf, Vec<RepoFinding>>,
     options: &Options,
+    batch: &WriteBatch<'a>,
 ) -> FixedFile {
     let reads_stdin = file.input.path.is_none();
     let shown = if fix.error.is_some() {
@@ -314,19 +328,24 @@ fn finish_file(
         return done;
     }
     if let Some(path) = &file.input.path
-        && let Err(e) = write_atomic(path, new_text.as_bytes(), file.original())
+        && let Err(e) = batch.stage(path, new_text.as_bytes(), file.original())
     {
-        // Not written: nothing was fixed, and the file's findings remain.
-        done.write_failed = true;
-        done.applied.clear();
-        done.changed = false;
-        done.result = FileResult {
-            display_path: file.input.display_path.clone(),
-            path: file.input.path.clone(),
-            source: parsed.doc.source().to_owned(),
-            diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
-            error: Some(FileError::Write(e)),
-        };
+        not_written(&mut done, unit, file, e);
     }
     done
+}
+
+/// Not written: nothing was fixed, and the file's findings remain.
+fn not_written(done: &mut FixedFile, unit: &Unit<'_>, file: &Loaded, e: WriteError) {
+    let Ok(parsed) = &file.outcome else { return };
+    done.write_failed = true;
+    done.applied.clear();
+    done.changed = false;
+    done.result = FileResult {
+        display_path: file.input.display_path.clone(),
+        path: file.input.path.clone(),
+        source: parsed.doc.source().to_owned(),
+        diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
+        error: Some(FileError::Write(e)),
+    };
 }

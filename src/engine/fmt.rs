@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::report::diff::unified_diff;
-use crate::write::write_atomic;
+use crate::write::WriteBatch;
 
 use super::error::FileError;
 use super::findings::{clone_error, text_of};
@@ -32,10 +32,30 @@ pub enum Formatted {
 }
 
 pub fn format_unit(unit: &Unit<'_>, options: &Options) -> Vec<Formatted> {
-    unit.files
+    // Written together: one sync for the unit, not one per file.
+    let batch = WriteBatch::new();
+    let mut done: Vec<Formatted> = unit
+        .files
         .par_iter()
-        .map(|file| format_one(file, options))
-        .collect()
+        .map(|file| format_one(file, options, &batch))
+        .collect();
+    for e in batch.commit() {
+        let at = unit
+            .files
+            .iter()
+            .position(|f| f.input.path.as_deref() == Some(e.path()));
+        if let Some(i) = at {
+            let file = &unit.files[i];
+            done[i] = Formatted::Failed(Box::new(FileResult {
+                display_path: file.input.display_path.clone(),
+                path: file.input.path.clone(),
+                source: text_of(file.original()),
+                diagnostics: Vec::new(),
+                error: Some(FileError::Write(e)),
+            }));
+        }
+    }
+    done
 }
 
 /// The formatted text of `file`, `None` when it is formatted already.
@@ -50,7 +70,7 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
     Ok(Some(text))
 }
 
-fn format_one(file: &Loaded, options: &Options) -> Formatted {
+fn format_one<'a>(file: &'a Loaded, options: &Options, batch: &WriteBatch<'a>) -> Formatted {
     let failed = |error: FileError, source: String| {
         Formatted::Failed(Box::new(FileResult {
             display_path: file.input.display_path.clone(),
@@ -74,7 +94,7 @@ fn format_one(file: &Loaded, options: &Options) -> Formatted {
     let output = match &file.input.path {
         _ if options.list_only => None,
         None => Some(new_text.into_bytes()),
-        Some(path) if options.write => match write_atomic(path, new_text.as_bytes(), old) {
+        Some(path) if options.write => match batch.stage(path, new_text.as_bytes(), old) {
             Ok(()) => None,
             Err(e) => return failed(FileError::Write(e), text_of(old)),
         },

@@ -183,6 +183,20 @@ pub enum Warning {
         column: usize,
         name: String,
     },
+    /// A temporary file that an interrupted apimfix run left beside a policy file.
+    StrayTempFile { path: PathBuf, outcome: StrayTemp },
+}
+
+/// What a run did with a temporary file an interrupted run left: a writing run removes it
+/// (unless a running apimfix holds it), a reading run only names it.
+#[derive(Clone, Debug)]
+pub enum StrayTemp {
+    Removed,
+    /// In use by a running apimfix, or too recent to be sure it is stray.
+    Kept,
+    CannotRemove(String),
+    /// Found by a run that does not write.
+    Found,
 }
 
 /// One file's result: what is shown for it.

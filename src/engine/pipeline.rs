@@ -11,7 +11,6 @@
 //! Output order never depends on threads: files are sorted by path after discovery, and
 //! results are put back in that order.
 
-use crate::paths::{display_path, file_identity};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,6 +24,7 @@ use crate::discover::{
 };
 use crate::folders::{Folders, Listings};
 use crate::layout::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
+use crate::paths::{display_path, file_identity};
 use crate::repo::RepoFacts;
 use crate::repo::{Repo, RepoError};
 use crate::rules::RepoFinding;
@@ -32,7 +32,7 @@ use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;
 use super::error::{Error, FileError, PathError};
-use super::{Inputs, Note, Observer, Options, Warning};
+use super::{Inputs, Note, Observer, Options, StrayTemp, Warning};
 
 /// One input: a file on disk or stdin.
 pub struct Input {
@@ -163,6 +163,7 @@ pub fn run<T: Send>(
         inputs,
         mut errors,
         mut notes,
+        warnings: found_warnings,
         stdin_bytes,
         listings,
         reads_stdin,
@@ -246,6 +247,7 @@ pub fn run<T: Send>(
     let unknown_scope = unknown_scope.into_iter().map(|(_, path)| path).collect();
     comment_warnings.sort_by_key(|(index, _)| *index);
     warnings.splice(0..0, comment_warnings.into_iter().map(|(_, w)| w));
+    warnings.splice(0..0, found_warnings);
     observer.phase("read, parse, model and work");
     // Sized up front: collecting from `flatten` would grow the vector step by step, each step
     // a copy, to a capacity up to twice the file count.
@@ -267,6 +269,8 @@ struct Found {
     inputs: Vec<Input>,
     errors: Vec<PathError>,
     notes: Vec<Note>,
+    /// What discovery found to warn about (stray temporary files).
+    warnings: Vec<Warning>,
     stdin_bytes: Option<Vec<u8>>,
     listings: Listings,
     reads_stdin: bool,
@@ -300,6 +304,7 @@ fn find_inputs(
                 }],
                 errors: Vec::new(),
                 notes: Vec::new(),
+                warnings: Vec::new(),
                 stdin_bytes: Some(bytes),
                 listings: Listings::default(),
                 reads_stdin: true,
@@ -314,6 +319,7 @@ fn find_inputs(
         inputs: Vec::new(),
         errors: Vec::new(),
         notes: Vec::new(),
+        warnings: Vec::new(),
         stdin_bytes: None,
         listings: Listings::default(),
         reads_stdin: false,
@@ -322,7 +328,7 @@ fn find_inputs(
         symlinks: if options.follow_symlinks || access == Access::ReadOnly {
             SymlinkPolicy::Follow
         } else {
-            SymlinkPolicy::Refuse
+            SymlinkPolicy::RefuseInPath
         },
         explicit_files: if options.force_exclude {
             ExplicitFilePolicy::ApplyExclude
@@ -355,6 +361,24 @@ fn find_inputs(
     }
     for (path, reason) in discovery.skipped {
         found.notes.push(Note::Skipped { path, reason });
+    }
+    if !options.follow_symlinks {
+        for path in &discovery.through_links {
+            crate::report::hide_source_below(path);
+        }
+    }
+    for path in discovery.stray_temps {
+        let outcome = match access {
+            Access::Write => match crate::write::remove_stray_temp(&path) {
+                Ok(true) => StrayTemp::Removed,
+                Ok(false) => StrayTemp::Kept,
+                Err(e) => StrayTemp::CannotRemove(e.to_string()),
+            },
+            Access::ReadOnly => StrayTemp::Found,
+        };
+        found
+            .warnings
+            .push(Warning::StrayTempFile { path, outcome });
     }
     found.inputs = discovery
         .files
@@ -596,7 +620,9 @@ impl Reader<'_> {
         };
         let bytes = match &input.path {
             None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
-            Some(p) => std::fs::read(p),
+            Some(p) => {
+                crate::read::read_policy_file(p, self.limits.max_size).map_err(FileError::from)
+            }
         };
         let bytes = match bytes {
             Ok(b) => b,
@@ -606,7 +632,7 @@ impl Reader<'_> {
                     config,
                     original: Vec::new(),
                     repo_root: None,
-                    outcome: Err(FileError::Read(e)),
+                    outcome: Err(e),
                 });
             }
         };

@@ -5,7 +5,13 @@
 use crate::syntax::{Document, Limits, parse_with};
 
 pub fn verify(before: &Document, after: String) -> Result<Document, String> {
-    let doc = parse_with(after, &Limits::default())
+    // The output may be many times the input (indentation): bounded in proportion to it.
+    let limits = Limits::default();
+    let limits = Limits {
+        max_size: limits.max_size.max(crate::format::max_output_len(before)),
+        ..limits
+    };
+    let doc = parse_with(after, &limits)
         .map_err(|e| format!("the rewritten file does not parse ({})", e.message))?;
     let expressions = |d: &Document| {
         let mut v: Vec<String> = d

@@ -140,6 +140,44 @@ fn write(
     w.finish()
 }
 
+/// The most bytes [`format`] can write for `doc`, whatever the options: a bound in
+/// proportion to the input, for the check that reads the output back (the input size limit
+/// would refuse valid input whose layout adds much indentation).
+///
+/// Every line written holds at least one byte of the source (a tag, an attribute, a line
+/// break kept as a blank line), so there are at most `len + 2` lines; each gets at most the
+/// deepest nesting times the widest indentation unit (16), a two-byte line ending and the
+/// space of `<x />`.
+pub fn max_output_len(doc: &Document) -> usize {
+    const WIDEST_INDENT: usize = 16;
+    let len = doc.source().len();
+    let per_line = max_depth(doc)
+        .saturating_add(1)
+        .saturating_mul(WIDEST_INDENT)
+        .saturating_add(3);
+    len.saturating_add(2)
+        .saturating_mul(per_line)
+        .saturating_add(len)
+}
+
+/// The deepest nesting of any node, the root element's children at 1.
+fn max_depth(doc: &Document) -> usize {
+    // A node's parent comes before it in the arena, so one pass in order suffices.
+    let mut depths: Vec<u16> = Vec::with_capacity(doc.nodes.len());
+    let mut deepest = 0;
+    for (_, node) in doc.nodes() {
+        let depth = match node.parent {
+            Some(parent) => depths
+                .get(parent.index())
+                .map_or(u16::MAX, |d| d.saturating_add(1)),
+            None => 0,
+        };
+        deepest = deepest.max(depth);
+        depths.push(depth);
+    }
+    usize::from(deepest)
+}
+
 /// Parses `source` and formats it; a file that does not parse is returned as its error.
 pub fn format_source(source: &str, options: &FormatOptions) -> Result<String, SyntaxError> {
     crate::syntax::parse(source).map(|doc| format(&doc, options))

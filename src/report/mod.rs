@@ -327,3 +327,26 @@ pub fn write_report(
         OutputFormat::Rdjson => rdjson::write(out, files),
     }
 }
+
+/// Paths whose files' source lines no report shows: files reached through a symbolic link
+/// that the user did not ask to follow. A link added in a pull request can point at any file
+/// the CI runner can read, and the run must not print it into a public log.
+///
+/// Process-wide, because the decision is made where the files are found, and reports are
+/// built in many places after that.
+static HIDDEN_SOURCES: std::sync::RwLock<Vec<PathBuf>> = std::sync::RwLock::new(Vec::new());
+
+/// No report shows the source of `path` or of any file below it.
+pub fn hide_source_below(path: &std::path::Path) {
+    HIDDEN_SOURCES
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_owned());
+}
+
+/// Whether the source of the file at `path` may be shown.
+pub fn source_hidden(path: Option<&std::path::Path>) -> bool {
+    let Some(path) = path else { return false };
+    let hidden = HIDDEN_SOURCES.read().unwrap_or_else(|e| e.into_inner());
+    hidden.iter().any(|below| path.starts_with(below))
+}

@@ -112,6 +112,9 @@ impl Printer<'_> {
             self.paint(FIX_MARK_STYLE, "[*]")?;
         }
         writeln!(self.out, ": {}", clean(&diagnostic.message))?;
+        if super::source_hidden(file.path.as_deref()) {
+            return self.write_source_hidden();
+        }
 
         let excerpt = Excerpt::new(file, &[range]);
         let mut group = Group::with_level(severity_level(diagnostic.severity)).element(
@@ -194,6 +197,9 @@ impl Printer<'_> {
         self.out.write_all(b" ")?;
         self.paint(ERROR_STYLE, "error")?;
         writeln!(self.out, ": {}", clean(&error.message))?;
+        if super::source_hidden(file.path.as_deref()) {
+            return self.write_source_hidden();
+        }
 
         let related = error
             .related
@@ -218,6 +224,14 @@ impl Printer<'_> {
         self.write_rendered(&[Group::with_level(Level::ERROR).element(snippet)])
     }
 
+    /// What stands for the snippet of a file whose source must not be shown.
+    fn write_source_hidden(&mut self) -> io::Result<()> {
+        self.out.write_all(
+            b"  = note: source not shown: the file was reached through a symbolic link \
+              (pass --follow-symlinks to show it)\n\n",
+        )
+    }
+
     /// Writes a rendered snippet group and the blank line that ends a block.
     fn write_rendered(&mut self, groups: &[Group<'_>]) -> io::Result<()> {
         let rendered = self.renderer.render(groups);
@@ -235,7 +249,9 @@ impl Printer<'_> {
 
 /// The whole lines of a file that some ranges cover, as annotate-snippets wants them.
 struct Excerpt<'a> {
-    text: &'a str,
+    /// Lone `\r` line breaks made `\n` (same length, so offsets hold): annotate-snippets
+    /// splits lines at `\n` only, and the line numbers count lone `\r` as breaks.
+    text: std::borrow::Cow<'a, str>,
     /// Byte offset of `text` in the file.
     start: usize,
     /// 1-based number of the first line.
@@ -259,15 +275,26 @@ impl<'a> Excerpt<'a> {
             .unwrap_or(0);
         let start = index.line_start(first);
         let end = index.line_range(&file.source, last).end().max(start);
+        let text = &file.source[start..end];
+        let bytes = text.as_bytes();
+        let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+        let text = if memchr::memchr_iter(b'\r', bytes).any(lone_cr) {
+            let fixed: Vec<u8> = (0..bytes.len())
+                .map(|i| if lone_cr(i) { b'\n' } else { bytes[i] })
+                .collect();
+            std::borrow::Cow::Owned(String::from_utf8(fixed).unwrap_or_else(|_| text.to_owned()))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         Excerpt {
-            text: &file.source[start..end],
+            text,
             start,
             first_line: first + 1,
         }
     }
 
-    fn snippet(&self) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
-        Snippet::source(self.text)
+    fn snippet(&self) -> Snippet<'_, annotate_snippets::Annotation<'_>> {
+        Snippet::source(&*self.text)
             .line_start(self.first_line)
             .fold(true)
     }

@@ -164,6 +164,8 @@ struct Suspect {
     /// The `@`.
     at: usize,
     why: Unbalanced,
+    /// The name of the attribute whose value holds it; `None` in text.
+    attribute: Option<TextRange>,
 }
 
 #[derive(Clone, Copy)]
@@ -320,7 +322,8 @@ impl Parser<'_, '_> {
                     "unclosed element `<{name}>`: expected `</{name}>` before the end of the file"
                 ),
             )
-            .with_label(label));
+            .with_label(label)
+            .with_related(self.at_the_end().0, self.at_the_end().1));
         }
         Ok(())
     }
@@ -395,8 +398,57 @@ impl Parser<'_, '_> {
         )
     }
 
+    /// The error to report instead of one met after an attribute value whose policy
+    /// expression, read as C#, runs to the end of the file or closes where no quote follows:
+    /// read as plain XML, the value ended at the first quote inside the expression, and the
+    /// error found next lies inside the expression's lines, far from the cause. Reported
+    /// where the C# reading gave up, with where the expression opened.
+    ///
+    /// Only when the error found next, at `found_at`, is on a later line than the `@`: on the
+    /// same line it is close to the cause already (`value="@(f("a)" />`).
+    fn gave_up_in_value(&self, suspect: Suspect, found_at: usize) -> Option<SyntaxError> {
+        let name = self.str(suspect.attribute?);
+        let between = &self.src[suspect.at..found_at.clamp(suspect.at, self.src.len())];
+        memchr::memchr2(b'\n', b'\r', between)?;
+        let opened = TextRange::new(suspect.at, suspect.at + 2);
+        let bracket = self.str(opened);
+        match suspect.why {
+            Unbalanced::Eof => Some(
+                SyntaxError::new(
+                    Kind::UnterminatedExpression,
+                    TextRange::empty(self.src.len()),
+                    format!(
+                        "unterminated policy expression in the value of attribute `{name}`: `{bracket}` is never closed before the end of the file; is a bracket or a string in it left open?"
+                    ),
+                )
+                .with_label("the file ends here, inside the expression")
+                .with_related(opened, format!("`{bracket}` opens here")),
+            ),
+            Unbalanced::EndsEarly(end) => Some(
+                SyntaxError::new(
+                    Kind::UnterminatedAttribute,
+                    self.char_at(end),
+                    format!(
+                        "unterminated value of attribute `{name}`: its policy expression closes before this, and no closing quote follows it; is the closing quote missing?"
+                    ),
+                )
+                .with_label("expected the value's closing quote here")
+                .with_related(opened, format!("`{bracket}` opens the value here")),
+            ),
+            Unbalanced::Mismatch(_) => None,
+        }
+    }
+
+    /// "the file ends here", the second place of an error about something never closed.
+    fn at_the_end(&self) -> (TextRange, &'static str) {
+        (TextRange::empty(self.src.len()), "the file ends here")
+    }
+
     /// Points an error at the unbalanced expression that probably caused it.
     fn explain(&self, error: SyntaxError, suspect: Option<Suspect>) -> SyntaxError {
+        if let Some(instead) = suspect.and_then(|s| self.gave_up_in_value(s, error.range.start())) {
+            return instead;
+        }
         match suspect {
             Some(suspect) => {
                 let label = format!(
@@ -422,6 +474,7 @@ impl Parser<'_, '_> {
                     "unterminated comment: expected `-->`",
                 )
                 .with_label("comment opened here")
+                .with_related(self.at_the_end().0, self.at_the_end().1)
             })? + 3;
             self.push(NodeKind::Comment, TextRange::new(start, end));
             self.pos = end;
@@ -433,6 +486,7 @@ impl Parser<'_, '_> {
                     "unterminated CDATA section: expected `]]>`",
                 )
                 .with_label("CDATA opened here")
+                .with_related(self.at_the_end().0, self.at_the_end().1)
             })? + 3;
             // `<![CDATA[@{ ... }]]>` is an expression too: APIM sees the text inside.
             let reading = self.read_plain(start + 9, end - 3, false, false);
@@ -632,6 +686,9 @@ impl Parser<'_, '_> {
         let name = TextRange::new(start, self.name_end(start));
         let eq = self.skip_space(name.end());
         if self.src.get(eq) != Some(&b'=') {
+            if let Some(instead) = self.suspect.and_then(|s| self.gave_up_in_value(s, eq)) {
+                return Err(instead);
+            }
             // `name="a value="b"`: the value of `name` lacks its closing quote, so it took the
             // next attribute's opening quote, and `b` reads as a name. Say so.
             let error = SyntaxError::new(
@@ -760,7 +817,8 @@ impl Parser<'_, '_> {
                     quote as char
                 ),
             )
-            .with_label("the value opens here and never closes"));
+            .with_label("the value opens here and never closes")
+            .with_related(self.at_the_end().0, self.at_the_end().1));
         };
         let Some(at) = self.first_expression(open + 1, plain_close) else {
             return Ok(plain_close);
@@ -797,7 +855,11 @@ impl Parser<'_, '_> {
             }
             Err(ScanError::Eof) => Unbalanced::Eof,
         };
-        self.suspect = Some(Suspect { at, why });
+        self.suspect = Some(Suspect {
+            at,
+            why,
+            attribute: Some(name),
+        });
         self.expressions.extend(plain.expressions);
         Ok(plain_close)
     }
@@ -949,13 +1011,18 @@ impl Parser<'_, '_> {
                                     self.str(TextRange::new(at, at + 2))
                                 ),
                             )
-                            .with_label("the expression starts here; its brackets never balance before the end of the file"));
+                            .with_label("the expression starts here; its brackets never balance before the end of the file")
+                            .with_related(self.at_the_end().0, self.at_the_end().1));
                         }
                         Err(ScanError::Mismatch(m)) => Some(Unbalanced::Mismatch(m)),
                     }
                 };
                 if let Some(why) = why {
-                    let suspect = Suspect { at, why };
+                    let suspect = Suspect {
+                        at,
+                        why,
+                        attribute: None,
+                    };
                     self.suspect = Some(suspect);
                     self.suspects_in_text.insert(plain_end, suspect);
                 }

@@ -177,3 +177,10 @@ pub fn corpus_or_fixtures() -> (PathBuf, bool) {
         ),
     }
 }
+
+/// The built binary as a plain `std` command, for tests that spawn and wait themselves.
+pub fn apimfix_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("apimfix"));
+    cmd.env_remove("APIMFIX_CORPUS").env("NO_COLOR", "1");
+    cmd
+}
