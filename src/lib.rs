@@ -27,6 +27,7 @@ pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scope;
+pub mod server;
 pub mod syntax;
 pub mod text;
 pub mod write;
