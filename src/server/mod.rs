@@ -24,7 +24,9 @@
 mod convert;
 mod session;
 
-use lsp_server::Connection;
+use std::io::Write;
+
+use lsp_server::{Connection, Message};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, HoverProviderCapability,
     InitializeParams, InitializeResult, OneOf, PositionEncodingKind, SaveOptions,
@@ -41,12 +43,46 @@ pub const FIX_ALL_KIND: &str = "source.fixAll.apimfix";
 /// Why the server stopped other than by `shutdown` and `exit`.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Runs the server on stdin and stdout until the client sends `shutdown` and `exit`.
-pub fn run() -> Result<(), Error> {
-    let (connection, io_threads) = Connection::stdio();
-    serve(connection)?;
-    io_threads.join()?;
-    Ok(())
+/// Runs the server on stdin and `out` (the process's stdout) until the client sends
+/// `shutdown` and `exit`.
+///
+/// Messages are written by the calling thread, through `out`: the binary holds the stdout
+/// lock for its whole run, so a writer thread of its own (as `Connection::stdio` starts)
+/// would wait for it forever. The session runs on a thread of its own; stdin is read by a
+/// third, which ends with the `exit` notification or the end of input.
+pub fn run(out: &mut dyn Write) -> Result<(), Error> {
+    let (to_client, outgoing) = crossbeam_channel::unbounded::<Message>();
+    let (from_client, incoming) = crossbeam_channel::unbounded::<Message>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        while let Ok(Some(message)) = Message::read(&mut stdin) {
+            let exit = matches!(&message, Message::Notification(n) if n.method == "exit");
+            if from_client.send(message).is_err() || exit {
+                break;
+            }
+        }
+    });
+    let connection = Connection {
+        sender: to_client,
+        receiver: incoming,
+    };
+    std::thread::scope(|scope| {
+        let session = scope.spawn(move || serve(connection));
+        let mut written = Ok(());
+        // Ends when the session ends and drops its sender.
+        for message in &outgoing {
+            if let Err(e) = message.write(&mut &mut *out) {
+                written = Err(e);
+                break;
+            }
+        }
+        // Unread messages are dropped: the client has gone.
+        drop(outgoing);
+        let served = session
+            .join()
+            .unwrap_or_else(|_| Err("the server's session panicked".into()));
+        served.and(written.map_err(Error::from))
+    })
 }
 
 /// The server's capabilities.

@@ -258,13 +258,12 @@ impl<'a> Session<'a> {
                 doc.version = params.text_document.version;
                 self.dirty.insert(key);
             }
-            DidSaveTextDocument::METHOD | DidChangeWatchedFiles::METHOD => {
+            DidSaveTextDocument::METHOD
+            | DidChangeWatchedFiles::METHOD
+            | DidChangeConfiguration::METHOD => {
                 // A saved or changed file can be a config, product metadata or another
                 // policy of a repo: every open document is checked again.
-                self.dirty.extend(self.docs.keys().cloned());
-            }
-            DidChangeConfiguration::METHOD => {
-                self.dirty.extend(self.docs.keys().cloned());
+                self.recheck_all();
             }
             DidCloseTextDocument::METHOD => {
                 let Ok(params) = parse::<DidCloseTextDocumentParams>(notification.params) else {
@@ -278,6 +277,14 @@ impl<'a> Session<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Forgets every check: what is on disk (configs, the repo) has changed.
+    fn recheck_all(&mut self) {
+        for (key, doc) in &mut self.docs {
+            doc.checked = None;
+            self.dirty.insert(key.clone());
         }
     }
 

@@ -28,6 +28,8 @@ mod report_support;
 mod report_text;
 mod rule_table;
 mod rules_proptest;
+mod server;
+mod server_support;
 mod syntax_constructs;
 mod syntax_errors;
 mod syntax_mutations;
