@@ -29,6 +29,7 @@ mod report_text;
 mod rule_table;
 mod rules_proptest;
 mod server;
+mod server_nvim;
 mod server_support;
 mod syntax_constructs;
 mod syntax_errors;
