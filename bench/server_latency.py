@@ -10,7 +10,8 @@ Measures, each as the time from `didOpen` (or `didChange`) to the matching
 - one generated API policy of about 1 MB (thousands of `<set-header>`, a finding in it):
   open, then a change of one character, then whole-document formatting;
 - one generated APIOps repo of 2,400+ policy files (400 APIs of 5 operations each, 10
-  products): an operation's policy, whose check builds the model of the whole repo;
+  products; --apis 3400 makes it 20,000+): an operation's policy, then the global policy,
+  each check building the model of the whole repo from disk;
 - with --tree, a file of a tree made by `BENCH_KEEP=1 bench/run.sh` (20,000 files in
   repos of 43): the server checks the open document's repo only, never the workspace.
 """
@@ -171,6 +172,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=str(ROOT / "target" / "release" / "apimfix"))
     parser.add_argument("--tree", help="a tree made by BENCH_KEEP=1 bench/run.sh")
+    parser.add_argument("--apis", type=int, default=400, help="APIs of the generated repo")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="apimfix-lsp-bench."))
     try:
@@ -206,7 +208,7 @@ def main():
         print(f"1 MB document: formatting {(time.perf_counter() - start) * 1000:.0f} ms")
         server.close()
 
-        repo, n = big_repo(work)
+        repo, n = big_repo(work, apis=args.apis)
         server = Server(args.bin, repo)
         target = repo / "apis/api-7/operations/op-3/policy.xml"
         t, found = timed_open(server, target)
