@@ -247,14 +247,6 @@ pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>
     )
 }
 
-/// Whether the element's start tag or content holds a policy expression.
-pub fn has_expression(doc: &Document, el: ElementRef<'_>) -> bool {
-    let range = el.range();
-    doc.expressions()
-        .iter()
-        .any(|e| range.contains_range(e.range))
-}
-
 /// Whether an element's expressions mention `context.Variables` (a coarse test: enough to
 /// decide that moving the element past a `set-variable` may change what it reads).
 pub fn reads_variables(doc: &Document, el: ElementRef<'_>) -> bool {

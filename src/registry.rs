@@ -45,6 +45,11 @@ macro_rules! rule_table {
             CorsOutsideInbound, cors_outside_inbound, "cors-outside-inbound", Error, "`<cors>` outside `<inbound>`, where APIM does not allow it";
             CorsShadowed, cors_shadowed, "cors-shadowed", Warning, "A `<cors>` that never applies because an earlier `<cors>` in the chain wins";
             CorsProductScope, cors_product_scope, "cors-product-scope", Warning, "`<cors>` at product scope works only when the subscription key is in the query string";
+            CorsOriginInvalid, cors_origin_invalid, "cors-origin-invalid", Warning, "An `<origin>` no browser sends: a path, a trailing slash, no scheme, a wildcard subdomain";
+            CorsAllowedHeaders, cors_allowed_headers, "cors-allowed-headers", Warning, "A `<cors>` without `<allowed-headers>`, or without the subscription-key header its API expects";
+            CorsDuplicateHeaders, cors_duplicate_headers, "cors-duplicate-headers", Warning, "A `<set-header>` of an `Access-Control-*` header where `<cors>` writes it too";
+            CorsVersioningHeader, cors_versioning_header, "cors-versioning-header", Warning, "`<cors>` at API scope of an API versioned by header, which preflight calls never carry";
+            CorsElementOrder, cors_element_order, "cors-element-order", Info, "The children of `<cors>` are not in the order of the policy statement";
         }
     };
 }

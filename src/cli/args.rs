@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use apimfix::layout::Scope;
 use apimfix::report::OutputFormat;
-use apimfix::scope::Scope;
+use apimfix::rules::Rule;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Auto-fixer and formatter for Azure API Management policy files.
@@ -14,6 +15,46 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour the output: `auto` colours a terminal unless `NO_COLOR` is set
+    /// (`FORCE_COLOR` colours a pipe too).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--scope`: the scopes a file can be given (`unknown`, hidden, turns the scope-dependent
+/// rules off).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScopeArg {
+    Global,
+    Workspace,
+    Product,
+    Api,
+    Operation,
+    Fragment,
+    #[value(hide = true)]
+    Unknown,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::Global => Scope::Global,
+            ScopeArg::Workspace => Scope::Workspace,
+            ScopeArg::Product => Scope::Product,
+            ScopeArg::Api => Scope::Api,
+            ScopeArg::Operation => Scope::Operation,
+            ScopeArg::Fragment => Scope::Fragment,
+            ScopeArg::Unknown => Scope::Unknown,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -26,7 +67,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print the effective policy of one chain (operation, API, product, global) of a repo.
     Effective(EffectiveArgs),
-    /// Explain a rule.
+    /// Explain a rule, or one of the pseudo-rules reports use for files (`syntax-error`,
+    /// `io-error`, `internal-error`).
     Rule {
         /// The rule's name, e.g. `base-missing`.
         name: String,
@@ -40,18 +82,18 @@ pub enum Command {
 }
 
 /// Options every file command shares.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FileArgs {
     /// Files or directories (walked recursively, .gitignore respected); `-` reads stdin.
-    #[arg(default_value = ".")]
+    /// Default: the current directory, or stdin with `--stdin-filename`.
     pub paths: Vec<PathBuf>,
     /// Use this configuration file instead of the nearest `rules.yaml` / `.apimfix.yaml`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The scope of every file, overriding what the path says.
-    #[arg(long, value_parser = parse_scope)]
-    pub scope: Option<Scope>,
-    /// The path to report for stdin (it also decides the scope and the config).
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// Read stdin and report it under this path (which also decides its scope and config).
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
     /// Fix or format the target of a symbolic link named on the command line.
@@ -64,9 +106,26 @@ pub struct FileArgs {
     /// Only print errors and the report itself.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Say which files were read or skipped, their scope and why.
+    /// Print nothing at all; only the exit code tells (as ruff's `-s`).
+    #[arg(short, long, conflicts_with_all = ["verbose", "quiet"])]
+    pub silent: bool,
+    /// Say which files were read or skipped (by `.gitignore`, `.apimfixignore`, `exclude`),
+    /// their scope and config, and why.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Check only these rules (comma-separated names), overriding the config's toggles.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Option<Vec<Rule>>,
+    /// Check these rules too, even when the config turns them off.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub extend_select: Vec<Rule>,
+    /// Do not check these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<Rule>,
+    /// Print the configuration that governs the first file, with the command-line overrides,
+    /// and exit.
+    #[arg(long)]
+    pub show_settings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -82,9 +141,21 @@ pub struct CheckArgs {
     /// Count fixes that may change what the gateway does as fixable.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// Print the number of findings per rule.
+    /// Print the number of findings per rule (on stderr with a machine format).
     #[arg(long)]
     pub statistics: bool,
+    /// Apply the fixes in place: the same as `apimfix fix --write`.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+    /// Print the fixes as a unified diff instead: the same as `apimfix fix`.
+    #[arg(long)]
+    pub diff: bool,
+    /// With `--fix`: list the fixes applied, per file.
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// With `--fix`: also format the files it fixes.
+    #[arg(long, requires = "fix")]
+    pub format: bool,
 }
 
 #[derive(Debug, Args)]
@@ -92,23 +163,34 @@ pub struct FixArgs {
     #[command(flatten)]
     pub files: FileArgs,
     /// Write the fixed files in place instead of printing a diff.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff")]
     pub write: bool,
-    /// Also format the files it fixes.
+    /// Print the fixes as a unified diff (the default without `--write`).
+    #[arg(long)]
+    pub diff: bool,
+    /// Also format the files it fixes (only those: a file no fix changes is left as it is).
     #[arg(long)]
     pub format: bool,
     /// Also apply fixes that may change what the gateway does.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// Report the findings left after fixing in this format on stdout (with --write).
+    /// Report the findings left after fixing in this format on stdout (needs `--write`:
+    /// without it, stdout is the diff).
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
     /// Exit 0 even when findings remain or a diff was printed (errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
-    /// Print the number of fixes per rule.
+    /// Print the number of fixes per rule (on stderr).
     #[arg(long)]
     pub statistics: bool,
+    /// List the fixes applied (or that would be), per file, on stderr.
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// Write a Markdown summary of the run (fixes and remaining findings per rule, files
+    /// with errors) to FILE, to paste into a tracking issue.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +203,13 @@ pub struct FmtArgs {
     /// List the files that would change, and exit 1 if any would.
     #[arg(long)]
     pub check: bool,
+    /// Print the formatting changes as a unified diff (the default).
+    #[arg(long, conflicts_with_all = ["write", "check"])]
+    pub diff: bool,
+    /// With `--check`: list the unformatted files in this format (`json`, `github`
+    /// annotations, `sarif`, `rdjson`) instead of one path per line.
+    #[arg(long, value_enum, requires = "check")]
+    pub output_format: Option<OutputFormat>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -144,8 +233,4 @@ pub struct EffectiveArgs {
     pub product: Option<String>,
     #[arg(long, value_enum, default_value_t = EffectiveFormat::Xml)]
     pub format: EffectiveFormat,
-}
-
-fn parse_scope(s: &str) -> Result<Scope, String> {
-    s.parse()
 }

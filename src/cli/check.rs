@@ -9,17 +9,43 @@ use apimfix::report::{FileReport, OutputFormat, text::write_summary};
 use apimfix::rules::Rule;
 use rayon::prelude::*;
 
-use super::args::CheckArgs;
+use super::args::{CheckArgs, FileArgs, FixArgs};
 use super::{
     Outcome, Stream, eprint_reports, path_error_reports, print_notes, report_of, report_options,
     write_findings,
 };
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    // `check --fix` and `check --diff`, as ruff users type them: `fix --write` and `fix`.
+    if args.fix || args.diff {
+        let fix_args = FixArgs {
+            files: args.files.clone(),
+            write: args.fix,
+            diff: args.diff,
+            format: args.format,
+            unsafe_fixes: args.unsafe_fixes,
+            output_format: (args.output_format != OutputFormat::Text || args.fix)
+                .then_some(args.output_format),
+            exit_zero: args.exit_zero,
+            statistics: args.statistics,
+            show_fixes: args.show_fixes,
+            summary: None,
+        };
+        return super::fix::run(&fix_args, out);
+    }
+    if args.files.show_settings {
+        return show_settings(&args.files, out);
+    }
     let options = super::engine_options(&args.files);
-    let shown = super::progress::Shown::start(args.files.quiet);
-    let mut run = engine::check(super::engine_inputs(&args.files), &options, &shown)
+    let shown = super::progress::Shown::start(args.files.hushed());
+    let mut run = engine::check(super::engine_inputs(&args.files)?, &options, &shown)
         .map_err(super::run_error)?;
+    super::warn_if_nothing_read(
+        run.results.len(),
+        run.reads_stdin,
+        run.errors.len(),
+        &args.files,
+    );
     super::leak_at_exit(std::mem::take(&mut run.listings));
     print_notes(&run, &args.files);
     let mut timings = super::progress::Timings::start();
@@ -35,13 +61,25 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let options = report_options(Stream::Stdout, args.unsafe_fixes);
     // File errors always go to stderr; the text report on stdout holds only findings, the
     // machine formats carry the errors too (their consumers read only stdout).
-    eprint_reports(reports.iter());
-    write_findings(args.output_format, out, &reports, &options)?;
-    if args.output_format == OutputFormat::Text && !args.files.quiet {
-        write_summary(out, &reports, &options)?;
+    if !args.files.silent {
+        eprint_reports(reports.iter());
     }
-    if args.statistics {
+    write_findings(args.output_format, out, &reports, &options)?;
+    let text = args.output_format == OutputFormat::Text;
+    // Statistics are for people: after a text report on stdout, else on stderr, so that a
+    // machine format's stdout stays one document.
+    if args.statistics && text {
         write_statistics(out, reports.iter().flat_map(|r| &r.diagnostics))?;
+    } else if args.statistics && !args.files.silent {
+        out.flush()?;
+        write_statistics(
+            &mut std::io::stderr(),
+            reports.iter().flat_map(|r| &r.diagnostics),
+        )?;
+    }
+    // The summary comes last, after the report and the statistics.
+    if text && !args.files.hushed() {
+        write_summary(out, &reports, &options)?;
     }
     timings.mark("report");
     let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();
@@ -54,6 +92,52 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// `--show-settings`: the config that governs the first path (for a folder, a policy file in
+/// it), with the command line's rule selection applied, as YAML.
+pub fn show_settings(args: &FileArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    use apimfix::config::ConfigResolver;
+    use apimfix::paths::absolute;
+    let resolver = ConfigResolver::new(args.config.as_deref())
+        .map_err(|e| super::run_error(engine::Error::Config(e)))?;
+    let first = match (&args.stdin_filename, args.paths.first()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(path)) if path.as_os_str() != "-" => path.clone(),
+        _ => ".".into(),
+    };
+    let probe = if first.is_dir() {
+        first.join("policy.xml")
+    } else {
+        first.clone()
+    };
+    let config = resolver
+        .for_path(&absolute(&probe))
+        .map_err(|e| super::run_error(engine::Error::Config(e)))?;
+    let options = super::engine_options(args);
+    let mut settings = config.config.clone();
+    settings.rules = options.rules.apply(&settings.rules);
+    writeln!(out, "# Settings for {}", first.display())?;
+    match &config.source {
+        Some(source) => writeln!(out, "# config file: {}", engine::display_path(source))?,
+        None => writeln!(out, "# config file: none (the built-in defaults)")?,
+    }
+    writeln!(
+        out,
+        "# globs (exclude, per-file-ignores, scopes) are relative to: {}",
+        config.base_dir.display()
+    )?;
+    if let Some(scope) = options.scope {
+        writeln!(out, "# --scope: {scope}")?;
+    }
+    let enabled: Vec<&str> = Rule::ALL
+        .iter()
+        .filter(|r| r.is_enabled(&settings.rules))
+        .map(|r| r.name())
+        .collect();
+    writeln!(out, "# rules on: {}", enabled.join(", "))?;
+    out.write_all(yaml_serde::to_string(&settings)?.as_bytes())?;
+    Ok(Outcome::Clean)
 }
 
 /// `--statistics`: findings per rule, most frequent first.

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use apimfix::repo::Repo;
+use apimfix::report::effective::{to_json, to_xml};
 
 use super::Outcome;
 use super::args::{EffectiveArgs, EffectiveFormat};
@@ -15,9 +16,9 @@ pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome>
         args.product.as_deref(),
     )?;
     match args.format {
-        EffectiveFormat::Xml => out.write_all(effective.to_xml().as_bytes())?,
+        EffectiveFormat::Xml => out.write_all(to_xml(&effective).as_bytes())?,
         EffectiveFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &effective.to_json())?;
+            serde_json::to_writer_pretty(&mut *out, &to_json(&effective))?;
             writeln!(out)?;
         }
     }

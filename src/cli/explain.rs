@@ -7,7 +7,20 @@ use apimfix::rules::{FixAvailability, Kind, Rule};
 use super::Outcome;
 
 pub fn rule(name: &str, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let rule: Rule = name.parse().map_err(anyhow::Error::msg)?;
+    if let Some(pseudo) = apimfix::report::pseudo_rule(name) {
+        writeln!(out, "# {}\n", pseudo.id)?;
+        writeln!(out, "{}\n", pseudo.summary)?;
+        writeln!(
+            out,
+            "Not a rule: the id reports (SARIF, rdjson, GitHub) give a file that could not be \
+             checked. Always an error; it cannot be turned off.\n"
+        )?;
+        write!(out, "{}", pseudo.doc)?;
+        return Ok(Outcome::Clean);
+    }
+    let rule: Rule = name.parse().map_err(|e: apimfix::rules::UnknownRule| {
+        anyhow::anyhow!("{e}; the reports also use `syntax-error`, `io-error` and `internal-error`")
+    })?;
     writeln!(out, "# {}\n", rule.name())?;
     writeln!(out, "{}\n", rule.summary())?;
     writeln!(

@@ -12,7 +12,5 @@ mod resolve;
 mod schema;
 
 pub use error::{ConfigError, Location};
-pub use resolve::{
-    CONFIG_FILE_NAMES, ConfigResolver, LoadedConfig, PathKind, absolute, absolute_in,
-};
+pub use resolve::{CONFIG_FILE_NAMES, ConfigResolver, LoadedConfig, PathKind};
 pub use schema::Config;

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+
+use crate::paths::{absolute, absolute_in, normalize};
 use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -12,8 +14,8 @@ use ignore::gitignore::Gitignore;
 
 use super::error::ConfigError;
 use super::schema::{Config, GlobUse, compile_globs};
+use crate::layout::Scope;
 use crate::rules::Rule;
-use crate::scope::Scope;
 
 /// Whether a path names a file or a folder, which matters for globs ending in `/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -371,44 +373,6 @@ fn looks_like_ours(path: &Path) -> bool {
     }
 }
 
-/// `path` made absolute against the current directory, with `.` and `..` removed
-/// lexically (symlinks are not resolved: globs match the path the user sees).
-pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        return normalize(path);
-    }
-    match std::env::current_dir() {
-        Ok(cwd) => absolute_in(path, &cwd),
-        // Without a current directory a relative path can still be matched as written.
-        Err(_) => normalize(path),
-    }
-}
-
-/// `path` made absolute against `cwd`, with `.` and `..` removed lexically.
-pub fn absolute_in(path: &Path, cwd: &Path) -> PathBuf {
-    normalize(&cwd.join(path))
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                // `..` at the root stays at the root, as the OS does.
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                // A relative path climbing above its start keeps its `..`.
-                None | Some(Component::ParentDir | Component::CurDir) => out.push(".."),
-            },
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,18 +403,6 @@ mod tests {
         assert!(
             fresh.for_path(&repo.join("alerts/policy.xml")).is_err(),
             "ours, with an error, is reported"
-        );
-    }
-
-    #[test]
-    fn normalize_removes_dots_lexically() {
-        assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
-        assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
-        assert_eq!(normalize(Path::new("../../a/./b")), Path::new("../../a/b"));
-        assert_eq!(normalize(Path::new("a/../../b")), Path::new("../b"));
-        assert_eq!(
-            absolute_in(Path::new("./x/../y.xml"), Path::new("/w")),
-            Path::new("/w/y.xml")
         );
     }
 }

@@ -12,8 +12,8 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::format::FormatOptions;
+use crate::layout::Scope;
 use crate::rules::{Rule, RuleSettings};
-use crate::scope::Scope;
 
 /// A whole configuration file.
 ///

@@ -346,7 +346,7 @@ impl Found {
 fn unique(files: Vec<DiscoveredFile>) -> Vec<DiscoveredFile> {
     let mut unique: HashMap<PathBuf, DiscoveredFile> = HashMap::new();
     for file in files {
-        let key = config::absolute(&file.path);
+        let key = crate::paths::absolute(&file.path);
         match unique.get_mut(&key) {
             None => {
                 unique.insert(key, file);

@@ -21,7 +21,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use super::{
     DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_xml,
 };
-use crate::config::{self, ConfigError, ConfigResolver, LoadedConfig, PathKind};
+use crate::config::{ConfigError, ConfigResolver, LoadedConfig, PathKind};
 use crate::folders::{EntryKind, Listing, read_entries};
 
 type ConfigResult = Result<Arc<LoadedConfig>, ConfigError>;
@@ -191,7 +191,8 @@ struct Root {
 impl Root {
     fn new(given: &Path) -> Root {
         let absolute = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
-        let resolved = std::fs::canonicalize(given).unwrap_or_else(|_| config::absolute(given));
+        let resolved =
+            std::fs::canonicalize(given).unwrap_or_else(|_| crate::paths::absolute(given));
         Root {
             given: given.to_path_buf(),
             absolute,
@@ -203,7 +204,7 @@ impl Root {
         match path.strip_prefix(&self.given) {
             Ok(below) if below.as_os_str().is_empty() => base.to_path_buf(),
             Ok(below) => base.join(below),
-            Err(_) => config::absolute(path),
+            Err(_) => crate::paths::absolute(path),
         }
     }
 

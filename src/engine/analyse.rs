@@ -7,10 +7,10 @@ use std::sync::Arc;
 use crate::config::LoadedConfig;
 use crate::diagnostic::Diagnostic;
 use crate::folders::Folders;
+use crate::layout::Scope;
 use crate::repo::{Repo, RepoError, RepoFacts};
 use crate::rules::{Context, RepoFinding, drop_suppressed};
 use crate::rules::{FixError, FixMode, FixOutcome, fix_until_stable};
-use crate::scope::Scope;
 use crate::syntax::Document;
 
 /// The findings of the per-file rules on `doc` (the file at `path`, of `scope`, governed by

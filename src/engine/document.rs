@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ConfigResolver;
 use crate::folders::Disk;
+use crate::layout::locate;
+use crate::paths::{display_path, file_identity};
 use crate::rules::RepoFinding;
-use crate::scope::locate;
 use crate::syntax::Limits;
 
 use super::error::{Error, PathError};
 use super::findings::{check_unit, result_for};
 use super::fix::{FixedFile, fix_unit};
 use super::fmt::{Formatted, format_unit};
-use super::pipeline::{Input, Loaded, Reader, Unit, absolute, attach_repo_facts, display_path};
+use super::pipeline::{Input, Loaded, Reader, Unit, attach_repo_facts};
 use super::{FileResult, Options};
 
 /// What a document gave.
@@ -72,13 +73,14 @@ fn prepare(
     model: bool,
 ) -> Result<Option<Prepared>, Error> {
     let resolver = ConfigResolver::new(options.config.as_deref()).map_err(Error::Config)?;
-    let logical_path = absolute(path);
+    let logical_path = file_identity(path);
     let location = locate(&logical_path);
     let reader = Reader {
         options,
         resolver: &resolver,
         limits: Limits::default(),
         stdin_bytes: Some(text.as_bytes().to_vec()),
+        overridden: std::sync::Mutex::default(),
     };
     // Read like stdin (no write-back path), placed at `path`; not explicit, so that XML
     // which is not a policy is skipped rather than reported.

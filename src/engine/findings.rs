@@ -52,8 +52,9 @@ pub fn rule_diagnostics_with(
     )
 }
 
-/// Per-file findings plus the repo's cross-scope findings pointing into this file, without
-/// duplicates (a cross-scope finding the file's own rule already reports is dropped).
+/// Per-file findings plus the repo's cross-scope findings pointing into this file. The two
+/// never name one root cause twice: each rule's cross-scope check reports only what its
+/// per-file check cannot see (see `rules::cross_scope`).
 pub fn file_diagnostics(
     file: &Loaded,
     parsed: &Parsed,
@@ -78,9 +79,58 @@ pub fn merge_repo_findings(
         .map(|f| f.diagnostic.clone())
         .filter(|d| analyse::keeps_repo_finding(d, &file.config, &file.input.logical_path))
         .collect();
+    if let Some(root) = &file.repo_root {
+        for d in &mut extra {
+            d.message = paths_as_shown(&d.message, root);
+        }
+    }
     analyse::drop_silenced(doc, &mut extra);
     diagnostics.extend(extra);
     diagnostics.sort_by_key(|d| (d.range.start(), d.rule));
+}
+
+/// `message` with each `(path:line)` relative to the repo `root` (how the repo model names
+/// files) shown as the reports show paths: relative to the working directory. Run from a
+/// subfolder, a report would otherwise mix both.
+pub fn paths_as_shown(message: &str, root: &std::path::Path) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(')') else { break };
+        let inner = &rest[..close];
+        let (path, line) = inner.rsplit_once(':').unwrap_or((inner, ""));
+        let is_place = line.chars().all(|c| c.is_ascii_digit()) && path.ends_with(".xml");
+        if is_place && !path.starts_with('/') && root.join(path).is_file() {
+            out.push_str(&super::display_path(&lexically_normal(&root.join(path))));
+            if !line.is_empty() {
+                out.push(':');
+                out.push_str(line);
+            }
+            rest = &rest[close..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `path` with `.` and `name/..` pairs removed, without asking the file system.
+fn lexically_normal(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The result of one file; the source is the text the diagnostics point into.

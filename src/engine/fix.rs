@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use crate::diagnostic::Diagnostic;
 use crate::repo::RepoFacts;
 use crate::report::diff::unified_diff;
-use crate::rules::FixMode;
 use crate::rules::RepoFinding;
 use crate::rules::Rule;
+use crate::rules::{BrokenFix, FixMode};
 use crate::syntax::Document;
 use crate::write::write_atomic;
 
@@ -66,7 +66,11 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
         let dropped: Vec<String> = outcome
             .dropped
             .iter()
-            .map(|(rule, e)| format!("`{}` ({})", rule.name(), e.message))
+            .map(|(rule, e)| match e {
+                // Worded as before this error was typed: what users and tests look for.
+                BrokenFix::Syntax(e) => format!("`{}` ({})", rule.name(), e.message),
+                BrokenFix::Overlap => format!("`{}` ({e})", rule.name()),
+            })
             .collect();
         return FileFix {
             fixed: None,
@@ -78,7 +82,8 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
         };
     }
     let mut document = outcome.document;
-    if options.format_after_fix {
+    // Only a file the fixes changed is formatted: `fix --format` is not `fmt`.
+    if options.format_after_fix && document.source() != start.source() {
         let text = crate::format::format(&document, &file.config.config.format);
         if text != document.source() {
             match verify(&document, text) {

@@ -35,15 +35,17 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 use crate::discover::SkipReason;
-use crate::scope::{Scope, ScopeSource};
+use crate::layout::{Scope, ScopeSource};
+use crate::rules::{Rule, RuleSettings};
 
+pub use crate::paths::display_path;
 pub use document::{
     CheckedDocument, DocumentOutcome, check_document, fix_document, format_document,
 };
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
 pub use fmt::Formatted;
-pub use pipeline::{Run, display_path};
+pub use pipeline::Run;
 
 /// The inputs of a run.
 pub enum Inputs {
@@ -80,6 +82,57 @@ pub struct Options {
     pub write: bool,
     /// `fmt`: only say which files would change (no diff, nothing written).
     pub list_only: bool,
+    /// Rules turned on or off on the command line, over every config's toggles.
+    pub rules: RuleSelection,
+}
+
+/// `--select`, `--extend-select` and `--ignore`: which rules run, overriding the toggles of
+/// every config (as ruff's flags do). A rule turned on keeps the config's options.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSelection {
+    /// Only these rules (all others off); `None` keeps the config's toggles.
+    pub select: Option<Vec<Rule>>,
+    /// These rules on too.
+    pub extend_select: Vec<Rule>,
+    /// These rules off (wins over the other two).
+    pub ignore: Vec<Rule>,
+}
+
+impl RuleSelection {
+    /// No override at all.
+    pub fn is_empty(&self) -> bool {
+        self.select.is_none() && self.extend_select.is_empty() && self.ignore.is_empty()
+    }
+
+    /// Whether `rule` runs, given what the config says.
+    pub fn enables(&self, rule: Rule, config_enables: bool) -> bool {
+        if self.ignore.contains(&rule) {
+            return false;
+        }
+        if self.extend_select.contains(&rule) {
+            return true;
+        }
+        match &self.select {
+            Some(selected) => selected.contains(&rule),
+            None => config_enables,
+        }
+    }
+
+    /// `settings` with this selection applied. Goes through the settings' serde form, the
+    /// one place every rule's toggle is reachable by its name.
+    pub fn apply(&self, settings: &RuleSettings) -> RuleSettings {
+        let Ok(serde_json::Value::Object(mut map)) = serde_json::to_value(settings) else {
+            return settings.clone();
+        };
+        for &rule in Rule::ALL {
+            let on = self.enables(rule, rule.is_enabled(settings));
+            if on == rule.is_enabled(settings) {
+                continue;
+            }
+            map.insert(rule.name().to_owned(), serde_json::Value::Bool(on));
+        }
+        serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_else(|_| settings.clone())
+    }
 }
 
 /// Hooks for showing progress; every method does nothing by default. Called from worker
@@ -103,11 +156,20 @@ impl Observer for () {}
 pub enum Note {
     /// A path left out, and why.
     Skipped { path: PathBuf, reason: SkipReason },
-    /// The scope a file was given, and why (only with [`Options::notes`]).
+    /// The scope a file was given, and why, and the config file that governs it (`None`:
+    /// the built-in defaults). Only with [`Options::notes`].
     Scope {
         display_path: String,
         scope: Scope,
         source: ScopeSource,
+        config: Option<PathBuf>,
+    },
+    /// A `*.xml` file below a folder given, left out by an ignore file: `file` is the
+    /// `.apimfixignore`, `.ignore` or `.gitignore` that matched it, `None` when none of those
+    /// did (a git exclude file, a global gitignore). Only with [`Options::notes`].
+    Ignored {
+        path: PathBuf,
+        file: Option<PathBuf>,
     },
 }
 
@@ -117,6 +179,14 @@ pub enum Warning {
     /// A policy file the run was not asked about, which the repo model could not load: the
     /// model goes on without it. `error` is what the model said.
     LeftOutOfRepoModel { path: PathBuf, error: String },
+    /// An `apimfix-ignore` comment names a rule that does not exist (a typo): it silences
+    /// nothing for that name.
+    UnknownRuleInComment {
+        display_path: String,
+        line: usize,
+        column: usize,
+        name: String,
+    },
 }
 
 /// One file's result: what is shown for it.

@@ -11,6 +11,7 @@
 //! Output order never depends on threads: files are sorted by path after discovery, and
 //! results are put back in that order.
 
+use crate::paths::{display_path, file_identity};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,10 +24,10 @@ use crate::discover::{
     DiscoverError, DiscoverOptions, ExplicitFilePolicy, SymlinkPolicy, discover,
 };
 use crate::folders::{Folders, Listings};
+use crate::layout::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use crate::repo::RepoFacts;
 use crate::repo::{Repo, RepoError};
 use crate::rules::RepoFinding;
-use crate::scope::{PolicyLocation, Scope, ScopeSource, locate, resolve_scope};
 use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;
@@ -107,6 +108,9 @@ pub struct Run<T> {
     /// What the run could not take into account.
     pub warnings: Vec<Warning>,
     pub reads_stdin: bool,
+    /// The display paths of the files whose scope is unknown (the scope-dependent rules skip
+    /// them), in path order.
+    pub unknown_scope: Vec<String>,
     /// The folder listings of the walk (a bulk run's are tens of MB). A caller that exits
     /// right after the run may let them go without freeing them.
     pub listings: Listings,
@@ -115,31 +119,6 @@ pub struct Run<T> {
 /// How many files outside any repo make one unit: enough to keep both cores busy without
 /// holding many documents.
 const LOOSE_BATCH: usize = 64;
-
-/// The working directory, read once: a bulk run asks for it twice per file.
-fn cwd() -> Option<&'static Path> {
-    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    CWD.get_or_init(|| std::env::current_dir().ok()).as_deref()
-}
-
-/// `path` as shown to the user: relative to the working directory when below it,
-/// `/`-separated.
-pub fn display_path(path: &Path) -> String {
-    let shown = cwd()
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path);
-    let s = shown.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
-}
-
-pub(super) fn absolute(path: &Path) -> PathBuf {
-    // Joined to the cached working directory first, so that `absolute` needs no `getcwd`.
-    let joined = match cwd() {
-        Some(cwd) if path.is_relative() => cwd.join(path),
-        _ => path.to_path_buf(),
-    };
-    std::path::absolute(&joined).unwrap_or(joined)
-}
 
 /// Whether a command needs the repo models: rules do (cross-scope facts and findings), the
 /// formatter does not.
@@ -197,6 +176,7 @@ pub fn run<T: Send>(
         resolver: &resolver,
         limits: Limits::default(),
         stdin_bytes,
+        overridden: std::sync::Mutex::new(HashMap::new()),
     };
     observer.reading(total);
     let done: Vec<UnitDone<T>> = units
@@ -212,6 +192,8 @@ pub fn run<T: Send>(
             let mut done = UnitDone {
                 results: Vec::new(),
                 scopes: Vec::new(),
+                unknown_scope: Vec::new(),
+                comment_warnings: Vec::new(),
                 errors: Vec::new(),
                 warnings: Vec::new(),
             };
@@ -224,6 +206,8 @@ pub fn run<T: Send>(
             if options.notes {
                 done.scopes = scope_notes(&indices, &files);
             }
+            done.unknown_scope = unknown_scopes(&indices, &files);
+            done.comment_warnings = comment_warnings(&indices, &files);
             let unit = Unit {
                 files,
                 repo_findings,
@@ -244,16 +228,24 @@ pub fn run<T: Send>(
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
     let mut scopes = Vec::new();
     let mut warnings = Vec::new();
+    let mut unknown_scope = Vec::new();
+    let mut comment_warnings = Vec::new();
     for unit in done {
         for (index, result) in unit.results {
             slots[index] = Some(result);
         }
         scopes.extend(unit.scopes);
+        unknown_scope.extend(unit.unknown_scope);
+        comment_warnings.extend(unit.comment_warnings);
         errors.extend(unit.errors);
         warnings.extend(unit.warnings);
     }
     scopes.sort_by_key(|(index, _)| *index);
     notes.extend(scopes.into_iter().map(|(_, note)| note));
+    unknown_scope.sort_by_key(|(index, _)| *index);
+    let unknown_scope = unknown_scope.into_iter().map(|(_, path)| path).collect();
+    comment_warnings.sort_by_key(|(index, _)| *index);
+    warnings.splice(0..0, comment_warnings.into_iter().map(|(_, w)| w));
     observer.phase("read, parse, model and work");
     // Sized up front: collecting from `flatten` would grow the vector step by step, each step
     // a copy, to a capacity up to twice the file count.
@@ -265,6 +257,7 @@ pub fn run<T: Send>(
         notes,
         warnings,
         reads_stdin,
+        unknown_scope,
         listings,
     })
 }
@@ -301,7 +294,7 @@ fn find_inputs(
                         .as_deref()
                         .map_or_else(|| "-".to_owned(), display_path),
                     path: None,
-                    logical_path: absolute(&logical),
+                    logical_path: file_identity(&logical),
                     explicit: true,
                     config: None,
                 }],
@@ -355,6 +348,11 @@ fn find_inputs(
         };
         found.errors.push(error);
     }
+    if options.notes {
+        found
+            .notes
+            .extend(ignored_files(&paths, &discovery.files, &discovery.skipped));
+    }
     for (path, reason) in discovery.skipped {
         found.notes.push(Note::Skipped { path, reason });
     }
@@ -363,7 +361,7 @@ fn find_inputs(
         .into_par_iter()
         .map(|f| Input {
             display_path: display_path(&f.path),
-            logical_path: absolute(&f.path),
+            logical_path: file_identity(&f.path),
             path: Some(f.path),
             explicit: f.explicit,
             config: f.config,
@@ -373,6 +371,71 @@ fn find_inputs(
         .inputs
         .par_sort_by(|a, b| a.display_path.cmp(&b.display_path));
     Ok(found)
+}
+
+/// `-v`: the `*.xml` files below the folders given that the walk left out because an ignore
+/// file (`.gitignore`, `.apimfixignore`, a git exclude) matched them. A second walk without
+/// ignore files, so only with [`Options::notes`].
+fn ignored_files(
+    paths: &[PathBuf],
+    found: &[crate::discover::DiscoveredFile],
+    skipped: &[(PathBuf, crate::discover::SkipReason)],
+) -> Vec<Note> {
+    let known: std::collections::HashSet<PathBuf> = found
+        .iter()
+        .map(|f| file_identity(&f.path))
+        .chain(skipped.iter().map(|(p, _)| file_identity(p)))
+        .collect();
+    let mut ignored = Vec::new();
+    for root in paths.iter().filter(|p| p.is_dir()) {
+        let walk = ignore::WalkBuilder::new(root)
+            .standard_filters(false)
+            .hidden(true)
+            .follow_links(false)
+            .build();
+        for entry in walk.flatten() {
+            let path = entry.path();
+            let is_xml = path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("xml"));
+            if is_xml
+                && entry.file_type().is_some_and(|t| t.is_file())
+                && !known.contains(&file_identity(path))
+            {
+                ignored.push(path.to_path_buf());
+            }
+        }
+    }
+    ignored.sort();
+    ignored.dedup();
+    ignored
+        .into_iter()
+        .map(|path| Note::Ignored {
+            file: ignoring_file(&path),
+            path,
+        })
+        .collect()
+}
+
+/// The nearest `.apimfixignore`, `.ignore` or `.gitignore` (in that order in one folder) whose
+/// patterns ignore `path`, looking in its folder and every folder above.
+fn ignoring_file(path: &Path) -> Option<PathBuf> {
+    let path = file_identity(path);
+    for dir in path.ancestors().skip(1) {
+        for name in [".apimfixignore", ".ignore", ".gitignore"] {
+            let file = dir.join(name);
+            if !file.is_file() {
+                continue;
+            }
+            let (matcher, _) = ignore::gitignore::Gitignore::new(&file);
+            match matcher.matched_path_or_any_parents(&path, false) {
+                ignore::Match::Ignore(_) => return Some(file),
+                ignore::Match::Whitelist(_) => return None,
+                ignore::Match::None => {}
+            }
+        }
+    }
+    None
 }
 
 /// The inputs grouped into units: one per APIOps repo, whose model needs all its files at
@@ -418,10 +481,53 @@ fn scope_notes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, Note)> {
                 display_path: file.input.display_path.clone(),
                 scope: parsed.scope,
                 source: parsed.scope_source.clone(),
+                config: file.config.source.clone(),
             };
             Some((*index, note))
         })
         .collect()
+}
+
+/// The display path of each parsed file whose scope is unknown, with its index in path order.
+fn unknown_scopes(indices: &[usize], files: &[Loaded]) -> Vec<(usize, String)> {
+    indices
+        .iter()
+        .zip(files)
+        .filter(|(_, file)| {
+            file.outcome
+                .as_ref()
+                .is_ok_and(|parsed| parsed.scope == Scope::Unknown)
+        })
+        .map(|(index, file)| (*index, file.input.display_path.clone()))
+        .collect()
+}
+
+/// A warning for each name in an `apimfix-ignore` comment that is no rule (a typo silences
+/// nothing), with the file's index in path order.
+fn comment_warnings(indices: &[usize], files: &[Loaded]) -> Vec<(usize, Warning)> {
+    let mut out = Vec::new();
+    for (index, file) in indices.iter().zip(files) {
+        let Ok(parsed) = &file.outcome else { continue };
+        let names = crate::rules::unknown_suppressed_names(&parsed.doc);
+        if names.is_empty() {
+            continue;
+        }
+        let source = parsed.doc.source();
+        let lines = crate::text::LineIndex::new(source);
+        for (offset, name) in names {
+            let at = lines.line_column(source, offset);
+            out.push((
+                *index,
+                Warning::UnknownRuleInComment {
+                    display_path: file.input.display_path.clone(),
+                    line: at.line,
+                    column: at.column,
+                    name,
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// An input with its index in path order and where its path places it.
@@ -431,6 +537,10 @@ type Located = (usize, Input, PolicyLocation);
 struct UnitDone<T> {
     results: Vec<(usize, T)>,
     scopes: Vec<(usize, Note)>,
+    /// The display paths of the files whose scope is unknown.
+    unknown_scope: Vec<(usize, String)>,
+    /// Suppression comments naming no rule.
+    comment_warnings: Vec<(usize, Warning)>,
     errors: Vec<PathError>,
     warnings: Vec<Warning>,
 }
@@ -441,15 +551,38 @@ pub(super) struct Reader<'a> {
     pub(super) resolver: &'a ConfigResolver,
     pub(super) limits: Limits,
     pub(super) stdin_bytes: Option<Vec<u8>>,
+    /// Each config with the command line's rule selection applied, by the address of the
+    /// config it came from: a run has few configs and many files.
+    #[allow(clippy::type_complexity)]
+    pub(super) overridden: std::sync::Mutex<HashMap<usize, (Arc<LoadedConfig>, Arc<LoadedConfig>)>>,
 }
 
 impl Reader<'_> {
+    /// `config` with [`Options::rules`] applied (the same `Arc` when there is none).
+    fn overridden(&self, config: Arc<LoadedConfig>) -> Arc<LoadedConfig> {
+        if self.options.rules.is_empty() {
+            return config;
+        }
+        let key = Arc::as_ptr(&config) as usize;
+        let mut cache = self
+            .overridden
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The original is kept in the value, so its address is never reused.
+        let entry = cache.entry(key).or_insert_with(|| {
+            let mut changed = (*config).clone();
+            changed.config.rules = self.options.rules.apply(&config.config.rules);
+            (Arc::clone(&config), Arc::new(changed))
+        });
+        Arc::clone(&entry.1)
+    }
+
     /// `None` for a walked `*.xml` that is not a policy (a pom, a config): none of our
     /// business.
     pub(super) fn read(&self, mut input: Input, location: PolicyLocation) -> Option<Loaded> {
         let known = input.config.take().map(Ok);
         let config = match known.unwrap_or_else(|| self.resolver.for_path(&input.logical_path)) {
-            Ok(c) => c,
+            Ok(c) => self.overridden(c),
             Err(e) => {
                 let config = Arc::new(LoadedConfig::defaults(Path::new(".")));
                 return Some(Loaded {
@@ -612,7 +745,7 @@ fn findings_of(repos: &[BuiltRepo]) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
             let mut kept = Vec::new();
             for config in distinct {
                 for finding in analyse::repo_findings(&built.repo, config) {
-                    let path = absolute(&finding.path);
+                    let path = file_identity(&finding.path);
                     if built
                         .configs
                         .get(&path)
@@ -674,7 +807,18 @@ pub(super) fn attach_repo_facts(
         .iter()
         .filter_map(|f| f.outcome.as_ref().ok().map(|p| (f, Arc::clone(&p.doc))))
         .collect();
-    let repos = build_repos(&entries, folders, errors, warnings);
+    let mut found_warnings = Vec::new();
+    let repos = build_repos(&entries, folders, errors, &mut found_warnings);
+    // A file the run read itself reports its own error (once): the model's word on it is not
+    // repeated as a warning, even when it did not parse.
+    let read: std::collections::HashSet<&Path> = files
+        .iter()
+        .map(|f| f.input.logical_path.as_path())
+        .collect();
+    warnings.extend(found_warnings.into_iter().filter(|w| match w {
+        Warning::LeftOutOfRepoModel { path, .. } => !read.contains(path.as_path()),
+        _ => true,
+    }));
     let findings = findings_of(&repos);
     let index: HashMap<&Path, &Repo> = repos
         .iter()

@@ -8,7 +8,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::effective::{Event, Loc, Template};
 use super::{Chain, FileId, Gates, Level, Repo, RepoFacts, Section};
-use crate::scope::Scope;
+use crate::layout::Scope;
 
 /// What [`Repo::facts_for`] reports of the fragments one container sees.
 #[derive(Debug, Default)]
@@ -81,7 +81,7 @@ impl Repo {
         let mut sets = FragmentSets::default();
         for (name, fragment) in self.visible_fragments(workspace) {
             let root = self.file(fragment).doc.root();
-            if root.descendants().any(|d| gates.is_gate(d.name())) {
+            if root.descendants().any(|d| gates.rejects(d)) {
                 sets.gate.insert(name.to_owned());
             }
             if root.child_elements().any(|c| c.is("cors")) {

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::syntax::ElementRef;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RepoFacts {
     /// Whether a broader scope in some chain through this file (global, workspace, a product
@@ -42,4 +44,68 @@ impl Gates {
     pub fn is_gate(&self, name: &str) -> bool {
         self.names.iter().any(|g| g.eq_ignore_ascii_case(name))
     }
+
+    /// Whether `el` is a gate that may reject: its name is on the list and [`may_reject`].
+    pub fn rejects(&self, el: ElementRef<'_>) -> bool {
+        self.is_gate(el.name()) && may_reject(el)
+    }
+}
+
+/// Whether a gate policy as written may reject a call. Two gates are written so that they
+/// never do:
+///
+/// - a content validation policy (`validate-content`, `validate-parameters`,
+///   `validate-headers`, `validate-status-code`) whose every action attribute (`*-action`, on it or its children)
+///   is `ignore` or `detect`: only `prevent` blocks the request ("Actions", content validation
+///   policies); an expression might return `prevent`, so it counts;
+/// - `validate-client-certificate ignore-error="true"`, which proceeds on a failed validation.
+///
+/// And a gate inside a `<when>` that runs only for `OPTIONS` calls is a hand-written preflight
+/// answer, on purpose before `<cors>` (as in dynamic-CORS fragments): it does not count.
+pub fn may_reject(el: ElementRef<'_>) -> bool {
+    if answers_preflight(el) {
+        return false;
+    }
+    let name = el.name();
+    if name.eq_ignore_ascii_case("validate-client-certificate") {
+        return !el
+            .attr("ignore-error")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    }
+    if !matches_ignore_case(name, VALIDATION_POLICIES) {
+        return true;
+    }
+    let doc = el.document();
+    std::iter::once(el)
+        .chain(el.descendants())
+        .flat_map(|e| e.attributes().iter())
+        .filter(|a| {
+            let attr = doc.slice(a.name);
+            attr == "action" || attr.ends_with("-action")
+        })
+        .any(|a| {
+            let value = doc.slice(a.value).trim();
+            value.eq_ignore_ascii_case("prevent") || value.contains('@') || value.contains("{{")
+        })
+}
+
+/// Whether `el` sits in a `<when>` whose condition selects `OPTIONS` calls
+/// (`context.Request.Method == "OPTIONS"`), not their negation.
+fn answers_preflight(el: ElementRef<'_>) -> bool {
+    std::iter::successors(el.parent(), |e| e.parent())
+        .filter(|e| e.is("when"))
+        .filter_map(|e| e.attr("condition"))
+        .any(|c| c.contains("OPTIONS") && !c.contains("!=") && !c.contains("!context"))
+}
+
+/// The content validation policies, whose actions decide whether they block.
+const VALIDATION_POLICIES: &[&str] = &[
+    "validate-content",
+    "validate-parameters",
+    "validate-headers",
+    "validate-status-code",
+];
+
+fn matches_ignore_case(name: &str, list: &[&str]) -> bool {
+    list.iter().any(|n| n.eq_ignore_ascii_case(name))
 }

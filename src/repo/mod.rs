@@ -3,7 +3,7 @@
 //! live with the rules, in `crate::rules`).
 //!
 //! A [`Repo`] holds, for the service and for each workspace, the policy files at each scope
-//! (see [`crate::scope`] for the order of scopes), the operations of each API, the APIs each
+//! (see [`crate::layout`] for the order of scopes), the operations of each API, the APIs each
 //! product holds and the fragments by `fragment-id`. A request runs one [`Chain`]: an operation
 //! of an API, optionally through one product. APIM resolves at most one product per request and
 //! a static tool cannot know which, so every (product holding the API, or none) pair is its own
@@ -34,7 +34,7 @@ pub(crate) use analysis::ChainEvents;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
-pub use facts::{Gates, RepoFacts};
+pub use facts::{Gates, RepoFacts, may_reject};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -43,16 +43,14 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::folders::{Disk, Folders, Listing};
-use crate::scope::{self, LayoutPattern, Scope};
+use crate::layout::apiops::{
+    self, API_INFO_FILES, APIS_DIR, FRAGMENT_DIRS, OPERATIONS_DIR, POLICY_FILE, PRODUCT_API_FILES,
+    PRODUCT_APIS_LIST, PRODUCTS_DIR, VERSION_SET_DIRS, VERSION_SET_FILES, WORKSPACES_DIR,
+};
+use crate::layout::{self, Scope, Slot};
+use crate::paths::{normal_components, slash_path};
 use crate::syntax::{self, Document, ElementRef, RootKind};
 use rustc_hash::FxBuildHasher;
-
-/// The folder holding a workspace's own artifacts, below the artifacts root.
-const WORKSPACES_DIR: &str = "workspaces";
-/// APIOps v7 product membership marker, and its snake_case variant.
-const PRODUCT_API_FILES: [&str; 2] = ["productApiInformation.json", "product_api_information.json"];
-/// Older extractors' product membership list: a JSON array of `{ "name": ... }`.
-const PRODUCT_APIS_LIST: &str = "apis.json";
 
 /// Index of a policy file in [`Repo`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,12 +108,78 @@ struct Container {
     apis: BTreeMap<String, ApiNode>,
     products: BTreeMap<String, ProductNode>,
     fragments: BTreeMap<String, Option<FileId>>,
+    /// Version sets by name.
+    version_sets: BTreeMap<String, VersionSet>,
 }
 
 #[derive(Debug, Default)]
 struct ApiNode {
     policy: Option<FileId>,
     operations: BTreeMap<String, Option<FileId>>,
+    /// What `apiInformation.json` says, when the API folder has one that parses.
+    info: Option<ApiInfo>,
+}
+
+/// The few facts of an API's metadata (`apiInformation.json`) that the rules read. Metadata
+/// that is missing or does not parse tells nothing: the rules that need it stay silent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ApiInfo {
+    /// `subscriptionRequired`, when written.
+    pub(crate) subscription_required: Option<bool>,
+    /// `subscriptionKeyParameterNames.header`, when written.
+    pub(crate) key_header: Option<String>,
+    /// The version set's name: the last segment of `apiVersionSetId`.
+    pub(crate) version_set: Option<String>,
+}
+
+/// The facts of a version set (`version sets/<name>/versionSetInformation.json`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct VersionSet {
+    /// `versioningScheme`: `Segment`, `Query` or `Header`.
+    pub(crate) scheme: String,
+    /// `versionHeaderName`, when written.
+    pub(crate) header: Option<String>,
+}
+
+/// The `properties` object of a metadata file, when it reads as JSON.
+fn read_properties(dir: &Dir, names: &[&str]) -> Option<serde_json::Value> {
+    let name = names.iter().find(|n| dir.has_file(n))?;
+    let bytes = std::fs::read(dir.path.join(name)).ok()?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    Some(
+        value
+            .get_mut("properties")
+            .map(serde_json::Value::take)
+            .unwrap_or(value),
+    )
+}
+
+fn read_api_info(dir: &Dir) -> Option<ApiInfo> {
+    let props = read_properties(dir, &API_INFO_FILES)?;
+    Some(ApiInfo {
+        subscription_required: props.get("subscriptionRequired").and_then(|v| v.as_bool()),
+        key_header: props
+            .pointer("/subscriptionKeyParameterNames/header")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        version_set: props
+            .get("apiVersionSetId")
+            .and_then(|v| v.as_str())
+            .and_then(|id| id.trim_end_matches('/').rsplit('/').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+fn read_version_set(dir: &Dir) -> Option<VersionSet> {
+    let props = read_properties(dir, &VERSION_SET_FILES)?;
+    Some(VersionSet {
+        scheme: props.get("versioningScheme")?.as_str()?.to_owned(),
+        header: props
+            .get("versionHeaderName")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+    })
 }
 
 #[derive(Debug, Default)]
@@ -123,17 +187,6 @@ struct ProductNode {
     policy: Option<FileId>,
     /// API names as membership files give them (without `;rev=N`).
     apis: BTreeSet<String>,
-}
-
-/// Where a policy file sits in the scope graph.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Slot {
-    /// The global policy (`workspace` `None`) or a workspace policy.
-    Container,
-    Api(String),
-    Operation(String, String),
-    Product(String),
-    Fragment(String),
 }
 
 /// One request path through the scopes: an API's operation (or the API alone when it has no
@@ -235,8 +288,8 @@ impl Repo {
             let Ok(relative) = path.strip_prefix(&repo.root) else {
                 continue;
             };
-            let names = scope::normal_components(relative);
-            let Some((slot, workspace)) = classify(&names) else {
+            let names = normal_components(relative);
+            let Some((slot, workspace)) = apiops::classify(&names) else {
                 continue;
             };
             let rel = names.join("/");
@@ -326,8 +379,8 @@ impl Repo {
     /// `path` relative to the artifacts root with `/` separators, as messages show it.
     pub fn display_path(&self, path: &Path) -> String {
         match path.strip_prefix(&self.root) {
-            Ok(rel) => scope::normal_components(rel).join("/"),
-            Err(_) => scope::slash_path(path),
+            Ok(rel) => normal_components(rel).join("/"),
+            Err(_) => slash_path(path),
         }
     }
 
@@ -404,36 +457,37 @@ impl Repo {
     ) {
         let ws = workspace.map(str::to_owned);
         let mut note = |slot: Slot, rel: String, folder: &Dir| {
-            if folder.has_file(scope_policy_file()) {
+            if folder.has_file(POLICY_FILE) {
                 found.push((slot, ws.clone(), format!("{prefix}{rel}")));
             }
         };
-        note(Slot::Container, scope_policy_file().to_owned(), dir);
-        let apis_dir = dir.child(folders, "apis");
+        note(Slot::Container, POLICY_FILE.to_owned(), dir);
+        let apis_dir = dir.child(folders, APIS_DIR);
         for api in apis_dir.subdirs() {
             let api_dir = apis_dir.subdir(folders, &api);
             note(
                 Slot::Api(api.clone()),
-                format!("apis/{api}/policy.xml"),
+                format!("{APIS_DIR}/{api}/{POLICY_FILE}"),
                 &api_dir,
             );
             let node = container.apis.entry(api.clone()).or_default();
-            let operations_dir = api_dir.child(folders, "operations");
+            node.info = read_api_info(&api_dir);
+            let operations_dir = api_dir.child(folders, OPERATIONS_DIR);
             for op in operations_dir.subdirs() {
                 note(
                     Slot::Operation(api.clone(), op.clone()),
-                    format!("apis/{api}/operations/{op}/policy.xml"),
+                    format!("{APIS_DIR}/{api}/{OPERATIONS_DIR}/{op}/{POLICY_FILE}"),
                     &operations_dir.subdir(folders, &op),
                 );
                 node.operations.insert(op, None);
             }
         }
-        let products_dir = dir.child(folders, "products");
+        let products_dir = dir.child(folders, PRODUCTS_DIR);
         for product in products_dir.subdirs() {
             let product_dir = products_dir.subdir(folders, &product);
             note(
                 Slot::Product(product.clone()),
-                format!("products/{product}/policy.xml"),
+                format!("{PRODUCTS_DIR}/{product}/{POLICY_FILE}"),
                 &product_dir,
             );
             let members = self.read_membership(folders, &product_dir);
@@ -444,12 +498,20 @@ impl Repo {
                 .apis
                 .extend(members);
         }
-        for fragments_dir in scope::FRAGMENT_DIRS {
+        for sets_dir in VERSION_SET_DIRS {
+            let sets_dir = dir.child(folders, sets_dir);
+            for set in sets_dir.subdirs() {
+                if let Some(info) = read_version_set(&sets_dir.subdir(folders, &set)) {
+                    container.version_sets.insert(set, info);
+                }
+            }
+        }
+        for fragments_dir in FRAGMENT_DIRS {
             let fragments_dir_listed = dir.child(folders, fragments_dir);
             for fragment in fragments_dir_listed.subdirs() {
                 note(
                     Slot::Fragment(fragment.clone()),
-                    format!("{fragments_dir}/{fragment}/policy.xml"),
+                    format!("{fragments_dir}/{fragment}/{POLICY_FILE}"),
                     &fragments_dir_listed.subdir(folders, &fragment),
                 );
                 container.fragments.entry(fragment).or_insert(None);
@@ -461,7 +523,7 @@ impl Repo {
     /// and the `apis.json` list.
     fn read_membership(&mut self, folders: &dyn Folders, product_dir: &Dir) -> BTreeSet<String> {
         let mut members = BTreeSet::new();
-        let apis_dir = product_dir.child(folders, "apis");
+        let apis_dir = product_dir.child(folders, APIS_DIR);
         for api in apis_dir.subdirs() {
             let api_dir = apis_dir.subdir(folders, &api);
             if PRODUCT_API_FILES.iter().any(|f| api_dir.has_file(f)) {
@@ -588,6 +650,30 @@ impl Repo {
         out
     }
 
+    /// The metadata of the API whose policy (or operation policy) `id` is.
+    pub(crate) fn api_info_of(&self, id: FileId) -> Option<&ApiInfo> {
+        let file = self.file(id);
+        let api = match &file.slot {
+            Slot::Api(api) | Slot::Operation(api, _) => api,
+            _ => return None,
+        };
+        self.api_info(file.workspace.as_deref(), api)
+    }
+
+    /// The metadata of `api` (a folder name, `;rev=N` included) in `workspace`.
+    pub(crate) fn api_info(&self, workspace: Option<&str>, api: &str) -> Option<&ApiInfo> {
+        self.container(workspace)?.apis.get(api)?.info.as_ref()
+    }
+
+    /// The version set `name` as seen from `workspace`: the workspace's own first, then the
+    /// service's.
+    pub(crate) fn version_set(&self, workspace: Option<&str>, name: &str) -> Option<&VersionSet> {
+        let own = workspace
+            .and_then(|ws| self.workspaces.get(ws))
+            .and_then(|c| c.version_sets.get(name));
+        own.or_else(|| self.service.version_sets.get(name))
+    }
+
     /// The products of the API's container that hold `api`.
     fn products_holding(&self, workspace: Option<&str>, api: &str) -> Vec<String> {
         self.container(workspace)
@@ -676,7 +762,7 @@ impl Repo {
             .collect()
     }
 
-    /// The scopes of `chain`, narrowest first (the order of [`crate::scope`], reversed); the
+    /// The scopes of `chain`, narrowest first (the order of [`crate::layout`], reversed); the
     /// product and workspace levels only when the chain has them.
     pub(crate) fn levels(&self, chain: &Chain) -> Vec<Level> {
         let workspace = chain.workspace.as_deref();
@@ -868,7 +954,7 @@ fn plain_rest<'p>(root: &Path, path: &'p Path) -> Option<&'p str> {
         .then_some(rest)
 }
 
-/// `scope::normal_components(path).join("/")`, without the vector.
+/// `normal_components(path).join("/")`, without the vector.
 fn slash_joined(path: &Path) -> String {
     let mut out = String::with_capacity(path.as_os_str().len());
     for name in path.components().filter_map(|c| match c {
@@ -883,41 +969,13 @@ fn slash_joined(path: &Path) -> String {
     out
 }
 
-/// `policy.xml`, the one file name APIOps gives policies.
-fn scope_policy_file() -> &'static str {
-    "policy.xml"
-}
-
-/// The slot of a path relative to an artifacts root, and its workspace.
-fn classify(names: &[&str]) -> Option<(Slot, Option<String>)> {
-    if names == [scope_policy_file()] {
-        return Some((Slot::Container, None));
-    }
-    if names.last() != Some(&scope_policy_file()) {
-        return None;
-    }
-    let tail = scope::match_apiops_tail(names)?;
-    if tail.root_len != 0 {
-        return None;
-    }
-    let slot = match tail.pattern {
-        LayoutPattern::ApiOpsWorkspace => Slot::Container,
-        LayoutPattern::ApiOpsApi => Slot::Api(tail.api?),
-        LayoutPattern::ApiOpsOperation => Slot::Operation(tail.api?, tail.operation?),
-        LayoutPattern::ApiOpsProduct => Slot::Product(tail.product?),
-        LayoutPattern::ApiOpsFragment => Slot::Fragment(tail.fragment?),
-        _ => return None,
-    };
-    Some((slot, tail.workspace))
-}
-
 /// The APIOps artifacts roots among `files`: the roots that their paths name (see
-/// [`crate::scope::locate`]), so the caller can build one [`Repo`] per root. Sorted, without
+/// [`crate::layout::locate`]), so the caller can build one [`Repo`] per root. Sorted, without
 /// duplicates; resource-kit and unknown files name none.
 pub fn find_roots(files: &[PathBuf]) -> Vec<PathBuf> {
     let roots: BTreeSet<PathBuf> = files
         .iter()
-        .filter_map(|f| scope::locate(f).artifacts_root)
+        .filter_map(|f| layout::locate(f).artifacts_root)
         .collect();
     roots.into_iter().collect()
 }

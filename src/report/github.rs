@@ -200,14 +200,14 @@ fn write_command(out: &mut dyn Write, annotation: &Annotation) -> io::Result<()>
 }
 
 /// actions/toolkit's `escapeData`: for the message after `::`.
-fn escape_data(text: &str) -> String {
+pub fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// actions/toolkit's `escapeProperty`: for property values, which `:` and `,` would end.
-fn escape_property(text: &str) -> String {
+pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -8,7 +8,7 @@
 //! one [`OutputFormat`]. The machine formats (JSON, SARIF, GitHub, rdjson) write the report and
 //! nothing else; the human summary line ([`text::write_summary`]) is a separate call, so the
 //! caller decides where it goes (after the text report, on stderr, or nowhere). The unified diff
-//! of a fix lives in [`diff`].
+//! of a fix lives in [`diff`]; the effective policy of `apimfix effective`, in [`effective`].
 //!
 //! Positions: every format derives lines and columns from byte offsets through the file's
 //! [`LineIndex`], in one place ([`Position`]). Lines are 1-based everywhere. Columns are 1-based
@@ -17,6 +17,7 @@
 //! [`FileReport::display_path`].
 
 pub mod diff;
+pub mod effective;
 pub mod github;
 pub mod json;
 pub mod rdjson;
@@ -132,7 +133,7 @@ pub enum OutputFormat {
     /// Human-readable findings with source snippets (rustc style).
     #[default]
     Text,
-    /// apimfix's own JSON, with every fix and its edits (schema in [`json`]).
+    /// apimfix's own JSON, with every fix and its edits.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
@@ -216,6 +217,97 @@ pub const HOMEPAGE: &str = "https://github.com/apimfix/apimfix";
 /// The documentation URL of the rule named `name`: an anchor of the README's rule list.
 pub fn rule_url(name: &str) -> String {
     format!("{HOMEPAGE}#{name}")
+}
+
+/// A pseudo-rule: the id the reports give a file that could not be checked.
+#[derive(Clone, Copy, Debug)]
+pub struct PseudoRule {
+    pub id: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The documentation, in Markdown (as [`crate::rules::Rule::explain`]).
+    pub doc: &'static str,
+}
+
+/// The pseudo-rules of the reports (SARIF, rdjson, GitHub): `syntax-error`, `io-error`,
+/// `internal-error`. `apimfix rule` explains them too.
+pub const PSEUDO_RULES: [PseudoRule; 3] = [
+    PseudoRule {
+        id: "syntax-error",
+        summary: "The file does not parse as a policy, so it was neither checked nor fixed",
+        doc: "## What it means\n\nThe file does not parse as an APIM policy: a mismatched or \
+unclosed tag, an unterminated attribute, expression, comment or CDATA section, bytes that are \
+not UTF-8, a NUL byte, nesting too deep, a file too large, or a document whose root is not \
+`<policies>` or `<fragment>`.\n\n## What apimfix does\n\nIt checks no rule on the file and \
+never rewrites it; the other files are still processed, and the run exits 2. The report points \
+at the line and column where parsing stopped, with the source line.\n\n## How to fix it\n\n\
+Repair the file by hand (the message says what is wrong), then run apimfix again. Policy \
+expressions (`@(...)`, `@{...}`) may hold raw `\"`, `<` and `&&`: apimfix accepts them.\n",
+    },
+    PseudoRule {
+        id: "io-error",
+        summary: "The file could not be read or written",
+        doc: "## What it means\n\nThe file could not be read or written: it is missing, \
+unreadable, read-only, changed on disk since it was read, or a symbolic link that is not \
+followed (`--follow-symlinks`). Its configuration may also be broken.\n\n## What apimfix \
+does\n\nThe file is left as it was; the other files are still processed, and the run exits \
+2.\n",
+    },
+    PseudoRule {
+        id: "internal-error",
+        summary: "apimfix produced text that does not hold (a bug in apimfix)",
+        doc: "## What it means\n\nA fix or the formatter produced text that does not parse, \
+or that changes a policy expression, or the fixes did not converge. This is a bug in apimfix, \
+not in the file.\n\n## What apimfix does\n\nThe file is left untouched; the run exits 2. \
+Please report it with the file.\n",
+    },
+];
+
+/// The pseudo-rule called `id`.
+pub fn pseudo_rule(id: &str) -> Option<PseudoRule> {
+    PSEUDO_RULES.iter().copied().find(|p| p.id == id)
+}
+
+/// Markdown as plain text, for the consumers that want no markup (SARIF's `help.text`):
+/// headings lose their `#`, code fences their lines, inline code its backticks, emphasis its
+/// stars, and a link becomes `text (url)`.
+pub fn markdown_to_plain(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            continue;
+        }
+        let line = match trimmed.strip_prefix('#') {
+            Some(_) => trimmed.trim_start_matches('#').trim_start(),
+            None => line,
+        };
+        out.push_str(&plain_inline(line));
+        out.push('\n');
+    }
+    out
+}
+
+fn plain_inline(line: &str) -> String {
+    let line = line.replace("**", "").replace('`', "");
+    // `[text](url)` to `text (url)`.
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.as_str();
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else { break };
+        let Some(end) = after[close + 2..].find(')') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&after[..close]);
+        out.push_str(" (");
+        out.push_str(&after[close + 2..close + 2 + end]);
+        out.push(')');
+        rest = &after[close + 2 + end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes the findings and file errors of `files`, in order, in `format`.

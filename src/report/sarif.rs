@@ -19,7 +19,10 @@
 //!   `toolExecutionNotifications`: code scanning shows results as alerts on the file, but only
 //!   logs notifications, and a policy that does not parse is exactly what a reviewer must see.
 //!   Files that could not be read, and internal errors, are not findings about the code: they
-//!   are `invocations[0].toolExecutionNotifications`, and make `executionSuccessful` false.
+//!   are `invocations[0].toolExecutionNotifications`. Any file error, a syntax error
+//!   included, makes `executionSuccessful` false, as the run then exits 2.
+//! - `help.text` is the rule's documentation as plain text, `help.markdown` as Markdown; the
+//!   `syntax-error` pseudo-rule has its `help` too (GitHub wants one on every rule).
 //!
 //! `partialFingerprints` has one entry, `apimfix/v1`: the FNV-1a 64 hash (16 hex digits) of the
 //! rule name, the path, the text of the line the finding starts on with XML whitespace trimmed,
@@ -34,7 +37,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileError, FileReport, HOMEPAGE, rule_url};
+use super::{FileError, FileReport, HOMEPAGE, markdown_to_plain, pseudo_rule, rule_url};
 use crate::diagnostic::Severity;
 use crate::rules::Rule;
 use crate::text::TextRange;
@@ -190,6 +193,9 @@ pub fn write(out: &mut dyn Write, files: &[FileReport]) -> io::Result<()> {
             Some(FileError::Syntax(_)) | None => {}
         }
     }
+    // The run exits 2 when any file has an error, a syntax error included: the log says it
+    // did not succeed (the syntax error itself is a result, so code scanning shows it).
+    let successful = files.iter().all(|f| f.error.is_none());
     let log = Log {
         schema: SCHEMA,
         version: SARIF_VERSION,
@@ -204,7 +210,7 @@ pub fn write(out: &mut dyn Write, files: &[FileReport]) -> io::Result<()> {
                 },
             },
             invocations: [Invocation {
-                execution_successful: notifications.is_empty(),
+                execution_successful: successful,
                 tool_execution_notifications: notifications,
             }],
             column_kind: "unicodeCodePoints",
@@ -228,7 +234,7 @@ fn rules() -> Vec<ReportingDescriptor> {
                 text: rule.summary().to_owned(),
             },
             help: Some(Help {
-                text: rule.explain().to_owned(),
+                text: markdown_to_plain(rule.explain()),
                 markdown: rule.explain().to_owned(),
             }),
             help_uri: rule_url(rule.name()),
@@ -250,7 +256,10 @@ fn rules() -> Vec<ReportingDescriptor> {
                    never rewrites it."
                 .to_owned(),
         },
-        help: None,
+        help: pseudo_rule(SYNTAX_ERROR_ID).map(|p| Help {
+            text: markdown_to_plain(p.doc),
+            markdown: p.doc.to_owned(),
+        }),
         help_uri: rule_url(SYNTAX_ERROR_ID),
         default_configuration: Configuration { level: "error" },
     });

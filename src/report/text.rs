@@ -341,8 +341,15 @@ impl Summary {
     }
 }
 
-/// Writes the summary line of `files`, e.g.
-/// ``3 findings, 1 fixable (2 hidden fixes can be enabled with `--unsafe-fixes`); 1 file with errors``.
+/// Writes the summary of `files`, ruff style: the count, then how to apply the fixes, e.g.
+///
+/// ```text
+/// 3 findings; 1 file with errors
+/// [*] 1 fixable with `apimfix fix --write` (2 hidden fixes can be enabled with `--unsafe-fixes`)
+/// ```
+///
+/// `[*]` is the mark of the findings the command fixes. The second line is left out when no
+/// fix applies and none is hidden, or when fix hints are hidden.
 pub fn write_summary(
     out: &mut dyn Write,
     files: &[FileReport],
@@ -353,15 +360,6 @@ pub fn write_summary(
         0 => "No findings".to_owned(),
         n => plural(n, "finding", "findings"),
     };
-    if options.fix_hints == FixHints::Show && summary.findings > 0 {
-        line.push_str(&format!(", {} fixable", summary.fixable));
-        if summary.hidden_unsafe_fixes > 0 {
-            line.push_str(&format!(
-                " ({} can be enabled with `--unsafe-fixes`)",
-                plural(summary.hidden_unsafe_fixes, "hidden fix", "hidden fixes")
-            ));
-        }
-    }
     if summary.files_with_errors > 0 {
         line.push_str(&format!(
             "; {} with errors",
@@ -370,8 +368,37 @@ pub fn write_summary(
     }
     let style = Style::new().effects(Effects::BOLD);
     match options.color {
-        Color::Never => writeln!(out, "{line}"),
-        Color::Always => writeln!(out, "{style}{line}{style:#}"),
+        Color::Never => writeln!(out, "{line}")?,
+        Color::Always => writeln!(out, "{style}{line}{style:#}")?,
+    }
+    if options.fix_hints == FixHints::Hide || summary.findings == 0 {
+        return Ok(());
+    }
+    let hidden = match summary.hidden_unsafe_fixes {
+        0 => String::new(),
+        n => format!(
+            " ({} can be enabled with `--unsafe-fixes`)",
+            plural(n, "hidden fix", "hidden fixes")
+        ),
+    };
+    if summary.fixable > 0 {
+        let command = match options.unsafe_fixes {
+            UnsafeFixes::Enabled => "apimfix fix --write --unsafe-fixes",
+            _ => "apimfix fix --write",
+        };
+        let mark = match options.color {
+            Color::Never => "[*]".to_owned(),
+            Color::Always => format!("{FIX_MARK_STYLE}[*]{FIX_MARK_STYLE:#}"),
+        };
+        writeln!(
+            out,
+            "{mark} {} fixable with `{command}`{hidden}",
+            summary.fixable
+        )
+    } else if !hidden.is_empty() {
+        writeln!(out, "No fixes available{hidden}")
+    } else {
+        Ok(())
     }
 }
 

@@ -80,7 +80,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     #[test]
     fn flags_the_second_base_but_not_choose_branches() {

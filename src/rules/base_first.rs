@@ -143,8 +143,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     }
     let gate = children[gate_at];
     let message = format!(
-        "`<{}>` runs before `<base />`: calls it rejects miss the inherited `<cors>`, and the browser reports a CORS error",
-        gate.name()
+        "`<{}>` runs before `<base />`: {} the inherited `<cors>`, and the browser reports a CORS error",
+        gate.name(),
+        crate::rules::cors_first::what_it_ends(gate.name(), "miss", "misses")
     );
     let diagnostic = Diagnostic::new(Rule::BaseFirst, gate.start_tag(), message);
     match children[gate_at..].iter().copied().find(|c| is_base(*c)) {
@@ -165,7 +166,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 mod tests {
     use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     const PRODUCT: &str = "<policies>\r\n\t<inbound>\r\n\t\t<rate-limit calls=\"5\" renewal-period=\"60\" />\r\n\t\t<quota calls=\"100\" renewal-period=\"604800\" />\r\n\t\t<base />\r\n\t</inbound>\r\n</policies>\r\n";
 

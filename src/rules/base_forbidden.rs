@@ -5,7 +5,7 @@ use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::is_base;
-use crate::scope::Scope;
+use crate::layout::Scope;
 
 pub const DOC: &str = r#"## What it does
 Flags `<base />` in the global (All APIs) policy and in policy fragments.
@@ -69,7 +69,7 @@ use crate::text::Ranged;
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     #[test]
     fn flags_base_at_global_and_in_fragments_only() {

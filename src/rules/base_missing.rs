@@ -8,7 +8,7 @@ use crate::rules::context::Context;
 use crate::policy::{
     Section, insert_after, insert_child_at, insert_first_child, is_base, sections,
 };
-use crate::scope::Scope;
+use crate::layout::Scope;
 use crate::syntax::ElementRef;
 use crate::text::Ranged;
 
@@ -168,7 +168,7 @@ fn parent_name(scope: Scope) -> &'static str {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::{findings, fix_all};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     const NO_BASE: &str = "<policies>\n    <inbound>\n        <rate-limit calls=\"1\" renewal-period=\"60\" />\n    </inbound>\n    <backend />\n    <outbound>\n        <base />\n    </outbound>\n    <!-- <base /> in a comment does not count -->\n    <on-error>\n        <set-variable name=\"x\" value=\"@(&quot;<base />&quot;)\" />\n    </on-error>\n</policies>\n";
 

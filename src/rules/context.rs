@@ -1,8 +1,8 @@
 //! What a rule sees: one document, its scope, the rule settings and the repo facts.
 
+use crate::layout::Scope;
 use crate::repo::RepoFacts;
 use crate::rules::RuleSettings;
-use crate::scope::Scope;
 use crate::syntax::{Document, ElementRef, RootKind};
 
 pub struct Context<'a> {
@@ -52,7 +52,7 @@ impl<'a> Context<'a> {
     pub fn is_gate(&self, el: ElementRef<'_>) -> bool {
         let gates = self.settings.cors_first.options();
         let direct = |e: ElementRef<'_>| {
-            gates.is_gate(e.name())
+            (gates.is_gate(e.name()) && crate::repo::may_reject(e))
                 || (e.is("include-fragment")
                     && e.attr("fragment-id")
                         .is_some_and(|id| self.facts.gate_fragments.contains(id)))

@@ -13,10 +13,28 @@ use crate::syntax::ElementRef;
 
 pub const DOC: &str = r#"## What it does
 Flags a gate policy that runs before `<cors>` in the same inbound list. Gates are the policies
-that reject a call with their own response: by default `rate-limit`, `rate-limit-by-key`,
-`quota` and `quota-by-key` (configure `cors-first.gates` / `extend-gates`, e.g. with
-`validate-jwt`, `ip-filter`, `check-header`), a `<choose>` holding one, and the inclusion of a
-fragment holding one (when the repo is known).
+that can end a call with a response of their own. A `<choose>` or other element that holds
+one counts as a gate, and so does the inclusion of a fragment that holds one (when the repo
+is known).
+
+The default gates, and what each one answers without CORS headers when it runs first:
+
+| gate | rejects with |
+| --- | --- |
+| `rate-limit`, `rate-limit-by-key` | 429 Too Many Requests once the call rate is exceeded |
+| `quota`, `quota-by-key` | 403 Forbidden once the quota is used up |
+| `llm-token-limit`, `azure-openai-token-limit` | 429 past the token rate, 403 past the token quota |
+| `limit-concurrency` | 429 Too Many Requests past `max-count` concurrent calls |
+| `validate-jwt`, `validate-azure-ad-token` | 401 (`failed-validation-httpcode`) when the token is missing or invalid. A preflight `OPTIONS` carries no token, so it fails too when the check runs first. |
+| `validate-client-certificate` | an error when the client certificate fails validation (not with `ignore-error="true"`) |
+| `check-header` | `failed-check-httpcode` when the header is missing or has an unexpected value |
+| `ip-filter` | an error for callers outside the allowed addresses |
+| `return-response`, `mock-response` | their own response, which ends the pipeline before `<cors>` runs. Inside a `<when>` that selects `OPTIONS` calls (`context.Request.Method == "OPTIONS"`) they answer preflights by hand, on purpose, and do not count. |
+| `validate-content`, `validate-parameters`, `validate-headers` | an error when an action is `prevent`. With only `detect`/`ignore` actions they never block, so they do not count. |
+
+Adjust the list in `rules.yaml`: `cors-first.gates` replaces it, `extend-gates` adds to it and
+`ignore-gates` takes names out (for example `ignore-gates: [return-response]` for a policy
+that answers preflight calls itself). `base-first` uses the same list.
 
 ## Why is this bad?
 A response that APIM makes itself (429 Too Many Requests, 403 Quota Exceeded, 401 from a JWT
@@ -53,7 +71,32 @@ the gate and the `<cors>` could set them: moving `<cors>` above that `set-variab
 what it reads, so the fix is then unsafe (applied only with `--unsafe-fixes`).
 
 ## References
-- https://learn.microsoft.com/azure/api-management/cors-policy ("Common configuration issues")
+- https://learn.microsoft.com/azure/api-management/cors-policy ("Common configuration issues":
+  unexpected behavior when `cors` is not the first inbound policy; only `cors` runs on the
+  preflight)
+- https://learn.microsoft.com/azure/api-management/rate-limit-policy,
+  https://learn.microsoft.com/azure/api-management/rate-limit-by-key-policy,
+  https://learn.microsoft.com/azure/api-management/quota-policy,
+  https://learn.microsoft.com/azure/api-management/quota-by-key-policy
+- https://learn.microsoft.com/azure/api-management/llm-token-limit-policy and
+  https://learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy (429 past
+  the rate, 403 past the quota)
+- https://learn.microsoft.com/azure/api-management/limit-concurrency-policy ("new requests
+  will fail immediately with the 429 Too Many Requests status code")
+- https://learn.microsoft.com/azure/api-management/validate-jwt-policy (`failed-validation-httpcode`,
+  default 401), https://learn.microsoft.com/azure/api-management/validate-azure-ad-token-policy
+- https://learn.microsoft.com/azure/api-management/validate-client-certificate-policy
+  (`ignore-error`: proceed, or jump to `on-error`, on a failed validation)
+- https://learn.microsoft.com/azure/api-management/check-header-policy ("terminates request
+  processing and returns the HTTP status code and error message specified")
+- https://learn.microsoft.com/azure/api-management/ip-filter-policy
+- https://learn.microsoft.com/azure/api-management/return-response-policy ("cancels pipeline
+  execution"), https://learn.microsoft.com/azure/api-management/mock-response-policy ("aborts
+  normal pipeline execution")
+- https://learn.microsoft.com/azure/api-management/validate-content-policy,
+  https://learn.microsoft.com/azure/api-management/validate-parameters-policy,
+  https://learn.microsoft.com/azure/api-management/validate-headers-policy ("Actions": `prevent`
+  blocks, `detect` only logs)
 - https://github.com/MicrosoftDocs/azure-docs/issues/31889
 "#;
 
@@ -70,8 +113,27 @@ impl RuleImpl for CorsFirst {
     }
 }
 
-/// The default gate policies: the ones that reject calls with their own response.
-pub const DEFAULT_GATES: [&str; 4] = ["rate-limit", "rate-limit-by-key", "quota", "quota-by-key"];
+/// The default gate policies: the ones that can end a call with a response of their own
+/// (see [`DOC`] for what each one answers, and its source).
+pub const DEFAULT_GATES: [&str; 17] = [
+    "rate-limit",
+    "rate-limit-by-key",
+    "quota",
+    "quota-by-key",
+    "llm-token-limit",
+    "azure-openai-token-limit",
+    "limit-concurrency",
+    "validate-jwt",
+    "validate-azure-ad-token",
+    "validate-client-certificate",
+    "check-header",
+    "ip-filter",
+    "return-response",
+    "mock-response",
+    "validate-content",
+    "validate-parameters",
+    "validate-headers",
+];
 
 /// Options of `cors-first`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -79,8 +141,10 @@ pub const DEFAULT_GATES: [&str; 4] = ["rate-limit", "rate-limit-by-key", "quota"
 pub struct GateOptions {
     /// Policies that must not run before `<cors>` (replaces the default list).
     pub gates: Vec<String>,
-    /// Added to `gates` (e.g. `validate-jwt`, `ip-filter`, `check-header`).
+    /// Added to `gates` (e.g. `validate-odata-request`, `validate-graphql-request`).
     pub extend_gates: Vec<String>,
+    /// Taken out of `gates` and `extend-gates` (e.g. `return-response`).
+    pub ignore_gates: Vec<String>,
 }
 
 impl Default for GateOptions {
@@ -88,6 +152,7 @@ impl Default for GateOptions {
         Self {
             gates: DEFAULT_GATES.iter().map(|g| (*g).to_owned()).collect(),
             extend_gates: Vec::new(),
+            ignore_gates: Vec::new(),
         }
     }
 }
@@ -95,15 +160,32 @@ impl Default for GateOptions {
 impl GateOptions {
     /// The gate list the repo model composes events with.
     pub fn gates(&self) -> Gates {
-        Gates::new(self.gates.iter().chain(&self.extend_gates))
+        Gates::new(self.listed().filter(|g| !self.ignored(g)))
     }
 
     /// Whether element `name` is a gate (ASCII case-insensitive).
     pub fn is_gate(&self, name: &str) -> bool {
-        self.gates
+        !self.ignored(name) && self.listed().any(|g| g.eq_ignore_ascii_case(name))
+    }
+
+    fn listed(&self) -> impl Iterator<Item = &String> {
+        self.gates.iter().chain(&self.extend_gates)
+    }
+
+    fn ignored(&self, name: &str) -> bool {
+        self.ignore_gates
             .iter()
-            .chain(&self.extend_gates)
             .any(|g| g.eq_ignore_ascii_case(name))
+    }
+}
+
+/// What a gate ends, as the subject of `plural`/`singular`: "calls it rejects get", or "the
+/// response it returns gets" for the policies that answer the call themselves.
+pub(crate) fn what_it_ends(gate: &str, plural: &str, singular: &str) -> String {
+    if gate.eq_ignore_ascii_case("return-response") || gate.eq_ignore_ascii_case("mock-response") {
+        format!("the response it returns {singular}")
+    } else {
+        format!("calls it rejects {plural}")
     }
 }
 
@@ -140,8 +222,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         };
         let (insert, delete) = move_before(ctx.doc, cors, gate);
         let message = format!(
-            "`<{}>` runs before `<cors>`: calls it rejects get no CORS headers, and the browser reports a CORS error",
-            gate.name()
+            "`<{}>` runs before `<cors>`: {} no CORS headers, and the browser reports a CORS error",
+            gate.name(),
+            what_it_ends(gate.name(), "get", "gets")
         );
         out.push(
             Diagnostic::new(Rule::CorsFirst, gate.start_tag(), message).with_fix(
@@ -154,8 +237,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::test_support::{findings, fix_all, fix_with};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
+    use crate::rules::test_support::{findings, findings_with, fix_all, fix_with};
 
     const GATED: &str = "<policies>\n    <inbound>\n        <base />\n        <rate-limit calls=\"100\" renewal-period=\"60\" />\n        <set-header name=\"x-a\" exists-action=\"override\"><value>a</value></set-header>\n        <!-- the SPA calls from here -->\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://app.contoso.com</origin>\n            </allowed-origins>\n        </cors>\n        <quota calls=\"1000\" renewal-period=\"3600\" />\n    </inbound>\n</policies>\n";
 
@@ -177,17 +260,53 @@ mod tests {
     #[test]
     fn gates_are_configurable_and_choose_counts() {
         let src = "<policies><inbound><validate-jwt header-name=\"Authorization\" /><cors><allowed-origins><origin>*</origin></allowed-origins></cors></inbound></policies>";
-        assert!(findings(src, Scope::Global, "cors-first").is_empty());
-        let config: crate::rules::RuleSettings =
-            yaml_serde::from_str("cors-first:\n  extend-gates: [validate-jwt]\n")
-                .unwrap();
-        let fixed = fix_with(src, Scope::Global, &config, &Default::default());
-        assert_eq!(
-            fixed,
-            "<policies><inbound><cors><allowed-origins><origin>*</origin></allowed-origins></cors><validate-jwt header-name=\"Authorization\" /></inbound></policies>"
-        );
+        let fixed = "<policies><inbound><cors><allowed-origins><origin>*</origin></allowed-origins></cors><validate-jwt header-name=\"Authorization\" /></inbound></policies>";
+        assert_eq!(fix_all(src, Scope::Global), fixed, "validate-jwt is a default gate");
+        let ignore: crate::rules::RuleSettings =
+            yaml_serde::from_str("cors-first:\n  ignore-gates: [Validate-JWT]\n").unwrap();
+        assert!(findings_with(src, Scope::Global, &ignore, &Default::default(), "cors-first").is_empty());
+        let odata = src.replace("validate-jwt header-name=\"Authorization\"", "validate-odata-request");
+        assert!(findings(&odata, Scope::Global, "cors-first").is_empty());
+        let extend: crate::rules::RuleSettings =
+            yaml_serde::from_str("cors-first:\n  extend-gates: [validate-odata-request]\n").unwrap();
+        assert_eq!(findings_with(&odata, Scope::Global, &extend, &Default::default(), "cors-first").len(), 1);
         let choose = "<fragment>\n  <choose>\n    <when condition=\"@(true)\">\n      <quota calls=\"1\" renewal-period=\"1\" />\n    </when>\n  </choose>\n  <cors />\n</fragment>";
         assert_eq!(findings(choose, Scope::Fragment, "cors-first").len(), 1);
+    }
+
+    #[test]
+    fn every_default_gate_counts() {
+        for gate in super::DEFAULT_GATES {
+            let attrs = if gate.starts_with("validate-") && gate != "validate-jwt" && !gate.contains("token") && !gate.contains("certificate") {
+                " unspecified-content-type-action=\"prevent\""
+            } else {
+                ""
+            };
+            let src = format!("<policies><inbound><{gate}{attrs} /><cors /></inbound></policies>");
+            assert_eq!(findings(&src, Scope::Global, "cors-first").len(), 1, "{gate}");
+        }
+    }
+
+    #[test]
+    fn a_hand_written_preflight_answer_is_not_a_gate() {
+        let src = "<policies><inbound><choose><when condition=\"@(context.Request.Method == &quot;OPTIONS&quot;)\"><return-response><set-status code=\"204\" /></return-response></when></choose><cors /></inbound></policies>";
+        assert!(findings(src, Scope::Global, "cors-first").is_empty());
+        let negated = src.replace("==", "!=");
+        assert_eq!(findings(&negated, Scope::Global, "cors-first").len(), 1);
+    }
+
+    #[test]
+    fn gates_that_never_reject_as_written_do_not_count() {
+        let detect = "<policies><inbound><validate-content unspecified-content-type-action=\"detect\" max-size=\"100\" size-exceeded-action=\"ignore\"><content type=\"application/json\" validate-as=\"json\" action=\"detect\" /></validate-content><cors /></inbound></policies>";
+        assert!(findings(detect, Scope::Global, "cors-first").is_empty());
+        let prevent = detect.replace("action=\"detect\" /", "action=\"prevent\" /");
+        assert_eq!(findings(&prevent, Scope::Global, "cors-first").len(), 1);
+        let expression = detect.replace("size-exceeded-action=\"ignore\"", "size-exceeded-action=\"@(\"prevent\")\"");
+        assert_eq!(findings(&expression, Scope::Global, "cors-first").len(), 1);
+        let cert = "<policies><inbound><validate-client-certificate ignore-error=\"true\" /><cors /></inbound></policies>";
+        assert!(findings(cert, Scope::Global, "cors-first").is_empty());
+        let cert = cert.replace("true", "false");
+        assert_eq!(findings(&cert, Scope::Global, "cors-first").len(), 1);
     }
 
     #[test]

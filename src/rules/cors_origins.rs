@@ -10,7 +10,7 @@ use crate::fix::{Edit, Fix};
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::{indent_unit, insert_after, insert_first_child, own_line_indent};
-use crate::scope::Scope;
+use crate::layout::Scope;
 use crate::syntax::{Document, ElementRef};
 
 pub const DOC: &str = r#"## What it does
@@ -357,7 +357,7 @@ mod tests {
     use crate::rules::RuleSettings;
     use crate::repo::RepoFacts;
     use crate::rules::test_support::{findings_with, fix_with};
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     fn config(origins: &str) -> RuleSettings {
         yaml_serde::from_str(&format!("cors-origins:\n  origins: {origins}\n")).unwrap()

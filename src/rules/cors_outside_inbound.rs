@@ -1,14 +1,16 @@
 //! `cors-outside-inbound`
 
-use crate::rules::{NoOptions, RuleImpl};
+use crate::rules::{NoOptions, RepoCheck, RepoFindings, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::policy::{Section, section_of};
+use crate::policy::{Section, section_of, sections};
 use crate::syntax::RootKind;
 
 pub const DOC: &str = r#"## What it does
-Flags a `<cors>` in `<backend>`, `<outbound>` or `<on-error>`.
+Flags a `<cors>` in `<backend>`, `<outbound>` or `<on-error>`. With the whole repo given, also
+an `<include-fragment>` there whose fragment holds a `<cors>`: a fragment's policies must be
+legal where it is included.
 
 ## Why is this bad?
 APIM allows `cors` in the inbound section only ("Policy section is not allowed in the
@@ -32,6 +34,8 @@ None: report only.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Usage")
+- https://learn.microsoft.com/azure/api-management/policy-fragments (a fragment can be
+  included in any section, as long as its policies are allowed there)
 "#;
 
 /// The rule `cors-outside-inbound`.
@@ -43,6 +47,44 @@ impl RuleImpl for CorsOutsideInbound {
 
     fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         check(ctx, out);
+    }
+
+    /// An `<include-fragment>` outside `<inbound>` that brings a `<cors>`. A section that
+    /// holds a `<cors>` of its own is the per-file check's.
+    fn check_repo(check: &RepoCheck<'_>, out: &mut RepoFindings) {
+        let repo = check.repo;
+        for file in repo.file_ids() {
+            let policy = repo.file(file);
+            if policy.doc.root_kind() != RootKind::Policies {
+                continue;
+            }
+            let workspace = policy.workspace.as_deref();
+            for (section, element) in sections(&policy.doc) {
+                if section == Section::Inbound || element.descendants().any(|e| e.is("cors")) {
+                    continue;
+                }
+                for include in element.descendants().filter(|e| e.is("include-fragment")) {
+                    let Some(fragment) = include
+                        .attr("fragment-id")
+                        .and_then(|id| repo.fragment(workspace, id))
+                    else {
+                        continue;
+                    };
+                    if repo.file(fragment).doc.root().descendants().any(|e| e.is("cors")) {
+                        out.add_unchained(
+                            Rule::CorsOutsideInbound,
+                            file,
+                            include.start_tag(),
+                            format!(
+                                "`<include-fragment>` brings the `<cors>` of {} into `<{}>`: APIM allows it in `<inbound>` only",
+                                repo.file(fragment).label(),
+                                section.tag()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -73,7 +115,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     #[test]
     fn flags_cors_outside_inbound() {

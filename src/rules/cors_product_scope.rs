@@ -4,7 +4,7 @@ use crate::rules::{RepoCheck, RepoFindings, NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::scope::Scope;
+use crate::layout::Scope;
 
 pub const DOC: &str = r#"## What it does
 Flags a `<cors>` in a product policy.
@@ -91,7 +91,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     #[test]
     fn flags_cors_in_product_policies_only() {

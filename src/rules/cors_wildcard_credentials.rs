@@ -72,7 +72,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
+    use crate::layout::Scope;
 
     #[test]
     fn flags_wildcard_with_credentials_only() {

@@ -45,8 +45,20 @@ pub struct FixOutcome {
     pub applied: BTreeMap<Rule, usize>,
     /// Findings left on the fixed text.
     pub remaining: Vec<Diagnostic>,
-    /// Fixes whose result did not parse: never applied.
-    pub dropped: Vec<(Rule, SyntaxError)>,
+    /// Fixes that could not be applied (their result did not parse, or their edits
+    /// overlapped): never applied.
+    pub dropped: Vec<(Rule, BrokenFix)>,
+}
+
+/// Why a fix was dropped. Either way an apimfix bug, reported rather than guessed around.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BrokenFix {
+    /// Its edits overlap (each other, or those of fixes applied with it).
+    #[error("its edits overlap")]
+    Overlap,
+    /// The text it makes does not parse.
+    #[error("its result does not parse: {0}")]
+    Syntax(SyntaxError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +75,7 @@ pub fn fix_until_stable(
 ) -> Result<FixOutcome, FixError> {
     let mut document = document;
     let mut applied: BTreeMap<Rule, usize> = BTreeMap::new();
-    let mut dropped: Vec<(Rule, SyntaxError)> = Vec::new();
+    let mut dropped: Vec<(Rule, BrokenFix)> = Vec::new();
     let mut seen: Vec<String> = vec![document.source().to_owned()];
     // One pass more than fixes may take: the last one only checks that nothing is left.
     for pass in 0..=MAX_PASSES {
@@ -162,20 +174,14 @@ fn non_conflicting<'a>(candidates: &[&'a Diagnostic]) -> Vec<&'a Diagnostic> {
     chosen
 }
 
-fn try_apply(document: &Document, fixes: &[&Diagnostic]) -> Result<Document, SyntaxError> {
+fn try_apply(document: &Document, fixes: &[&Diagnostic]) -> Result<Document, BrokenFix> {
     let edits: Vec<&Edit> = fixes
         .iter()
         .filter_map(|d| d.fix.as_ref())
         .flat_map(|f| f.edits())
         .collect();
-    let text = apply_edits(document.source(), &edits).ok_or_else(|| {
-        SyntaxError::new(
-            crate::syntax::SyntaxErrorKind::MalformedTag,
-            TextRange::empty(0),
-            "fixes overlap",
-        )
-    })?;
-    parse_with(text, &Limits::default())
+    let text = apply_edits(document.source(), &edits).ok_or(BrokenFix::Overlap)?;
+    parse_with(text, &Limits::default()).map_err(BrokenFix::Syntax)
 }
 
 #[cfg(test)]

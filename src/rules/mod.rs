@@ -12,7 +12,7 @@ pub(crate) mod test_support;
 
 pub use context::Context;
 pub use cross_scope::{ChainCheck, RepoCheck, RepoFinding, RepoFindings, check_repo};
-pub use fix_loop::{FixError, FixMode, FixOutcome, MAX_PASSES, fix_until_stable};
+pub use fix_loop::{BrokenFix, FixError, FixMode, FixOutcome, MAX_PASSES, fix_until_stable};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,7 @@ use crate::diagnostic::Diagnostic;
 use crate::registry::rule_table;
 pub use crate::registry::{Rule, Severity, UnknownRule};
 use crate::syntax::Document;
+pub use suppression::unknown_names as unknown_suppressed_names;
 
 /// Whether a rule can offer a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -74,6 +74,38 @@ fn directive<'b>(body: &'b str, name: &str) -> Option<&'b str> {
     }
 }
 
+/// Each name in an `apimfix-ignore` or `apimfix-ignore-file` comment of `doc` that is not a
+/// rule (a typo, which silences nothing), with the byte offset of the name in the source.
+pub fn unknown_names(doc: &Document) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (_, node) in doc.nodes() {
+        if node.kind != NodeKind::Comment {
+            continue;
+        }
+        let text = doc.slice(node.range);
+        let body = text
+            .trim_start_matches("<!--")
+            .trim_end_matches("-->")
+            .trim();
+        let Some(rest) =
+            directive(body, "apimfix-ignore-file").or_else(|| directive(body, "apimfix-ignore"))
+        else {
+            continue;
+        };
+        // Where `rest` (a slice of `text`) starts in the comment: names are looked for after
+        // it, not in the directive.
+        let mut from = rest.as_ptr() as usize - text.as_ptr() as usize;
+        for name in rest.split([',', ' ', '\t']).filter(|n| !n.is_empty()) {
+            let at = text[from..].find(name).map_or(from, |i| from + i);
+            from = at + name.len();
+            if Rule::from_str(name).is_err() {
+                out.push((node.range.start() + at, name.to_owned()));
+            }
+        }
+    }
+    out
+}
+
 impl Suppressions {
     pub fn read(doc: &Document) -> Suppressions {
         let mut out = Suppressions::default();
@@ -123,8 +155,8 @@ impl Suppressions {
 
 #[cfg(test)]
 mod tests {
+    use crate::layout::Scope;
     use crate::rules::test_support::findings;
-    use crate::scope::Scope;
 
     const SRC: &str = "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <cors />\n  </inbound>\n  <outbound />\n</policies>";
 
@@ -136,6 +168,16 @@ mod tests {
         assert_eq!(findings(&src, Scope::Api, "cors-first").len(), 1);
         let all = format!("{SRC}\n<!-- apimfix-ignore-file -->");
         assert!(findings(&all, Scope::Api, "cors-first").is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_rule_is_named_with_its_offset() {
+        let src = "<policies>\n  <inbound>\n    <!-- apimfix-ignore: cors-frist, base-missing -->\n    <base />\n  </inbound>\n</policies>";
+        let doc = crate::syntax::parse(src).unwrap();
+        let names = super::unknown_names(&doc);
+        assert_eq!(names.len(), 1);
+        assert_eq!(names[0].1, "cors-frist");
+        assert_eq!(&src[names[0].0..names[0].0 + 10], "cors-frist");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Helpers for rule tests: run the rules (or the fix loop) on a source string.
 
+use crate::layout::Scope;
 use crate::repo::RepoFacts;
 use crate::rules::{Context, RuleSettings, check};
 use crate::rules::{FixMode, fix_until_stable};
-use crate::scope::Scope;
 use crate::syntax::parse;
 
 /// The findings of rule `name`, as `line:col message`.

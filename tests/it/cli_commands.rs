@@ -252,7 +252,7 @@ fn output_is_in_path_order_across_repos_and_loose_files() {
     let t = TestDir::new();
     let lost_base =
         "<policies><inbound><rate-limit calls=\"5\" renewal-period=\"60\" /></inbound></policies>";
-    let global = "<policies><inbound><cors><allowed-origins><origin>https://a.example</origin></allowed-origins></cors></inbound></policies>";
+    let global = "<policies><inbound><cors><allowed-origins><origin>https://a.example</origin></allowed-origins><allowed-headers><header>*</header></allowed-headers></cors></inbound></policies>";
     for repo in ["b-repo", "a-repo", "c-repo/nested"] {
         t.write(&format!("{repo}/policy.xml"), global);
         t.write(&format!("{repo}/apis/x/policy.xml"), lost_base);

@@ -140,12 +140,12 @@ fn clean_files_exit_zero_with_no_output() {
 #[test]
 fn fix_keeps_bom_crlf_and_tabs() {
     let t = TestDir::new();
-    let src = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<quota calls=\"1\" renewal-period=\"1\" />\r\n\t\t<cors>\r\n\t\t\t<allowed-origins>\r\n\t\t\t\t<origin>https://a.contoso.com</origin>\r\n\t\t\t</allowed-origins>\r\n\t\t</cors>\r\n\t</inbound>\r\n\t<outbound />\r\n</policies>";
+    let src = "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<quota calls=\"1\" renewal-period=\"1\" />\r\n\t\t<cors>\r\n\t\t\t<allowed-origins>\r\n\t\t\t\t<origin>https://a.contoso.com</origin>\r\n\t\t\t</allowed-origins><allowed-headers><header>*</header></allowed-headers>\r\n\t\t</cors>\r\n\t</inbound>\r\n\t<outbound />\r\n</policies>";
     t.write("apis/a/policy.xml", src);
     let run = t.run(&["fix", "--write", "."]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         t.read("apis/a/policy.xml"),
-        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<cors>\r\n\t\t\t<allowed-origins>\r\n\t\t\t\t<origin>https://a.contoso.com</origin>\r\n\t\t\t</allowed-origins>\r\n\t\t</cors>\r\n\t\t<base />\r\n\t\t<quota calls=\"1\" renewal-period=\"1\" />\r\n\t</inbound>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n</policies>"
+        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<policies>\r\n\t<inbound>\r\n\t\t<cors>\r\n\t\t\t<allowed-origins>\r\n\t\t\t\t<origin>https://a.contoso.com</origin>\r\n\t\t\t</allowed-origins><allowed-headers><header>*</header></allowed-headers>\r\n\t\t</cors>\r\n\t\t<base />\r\n\t\t<quota calls=\"1\" renewal-period=\"1\" />\r\n\t</inbound>\r\n\t<outbound>\r\n\t\t<base />\r\n\t</outbound>\r\n</policies>"
     );
 }

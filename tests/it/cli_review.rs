@@ -2,12 +2,12 @@
 
 use crate::common::TestDir;
 
-const GLOBAL_CORS: &str = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://global.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n  <backend>\n    <forward-request />\n  </backend>\n</policies>\n";
+const GLOBAL_CORS: &str = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://global.contoso.com</origin>\n      </allowed-origins><allowed-headers><header>*</header></allowed-headers>\n    </cors>\n  </inbound>\n  <backend>\n    <forward-request />\n  </backend>\n</policies>\n";
 
 #[test]
 fn a_global_cors_nested_in_choose_still_counts() {
     let t = TestDir::new();
-    t.write("policy.xml", "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <cors>\n          <allowed-origins>\n            <origin>https://portal.contoso.com</origin>\n          </allowed-origins>\n        </cors>\n      </when>\n    </choose>\n  </inbound>\n</policies>\n");
+    t.write("policy.xml", "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <cors>\n          <allowed-origins>\n            <origin>https://portal.contoso.com</origin>\n          </allowed-origins><allowed-headers><header>*</header></allowed-headers>\n        </cors>\n      </when>\n    </choose>\n  </inbound>\n</policies>\n");
     t.write(
         "apis/a/policy.xml",
         "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
@@ -26,7 +26,7 @@ fn a_cors_that_applies_in_some_chain_is_not_shadowed() {
     let t = TestDir::new();
     t.write("policy.xml", GLOBAL_CORS);
     // API a puts its own <cors> first: the global one loses there, but applies to API c.
-    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://api.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n");
+    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://api.contoso.com</origin>\n      </allowed-origins><allowed-headers><header>*</header></allowed-headers>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n");
     t.write(
         "apis/c/policy.xml",
         "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
@@ -51,7 +51,7 @@ fn a_cors_that_applies_in_some_chain_is_not_shadowed() {
 fn base_first_keeps_a_local_cors_ahead_of_the_inherited_one() {
     let t = TestDir::new();
     t.write("policy.xml", GLOBAL_CORS);
-    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <cors>\n      <allowed-origins>\n        <origin>https://api.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n");
+    t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <cors>\n      <allowed-origins>\n        <origin>https://api.contoso.com</origin>\n      </allowed-origins><allowed-headers><header>*</header></allowed-headers>\n    </cors>\n    <base />\n  </inbound>\n</policies>\n");
     // An API that inherits the global <cors>, so that one applies somewhere.
     t.write(
         "apis/c/policy.xml",
@@ -209,7 +209,7 @@ fn base_in_two_branches_of_a_choose_expands_the_parent_once() {
 #[test]
 fn cross_scope_findings_use_the_config_of_their_file() {
     let t = TestDir::new();
-    t.write("policy.xml", "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://a.contoso.com</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n</policies>\n");
+    t.write("policy.xml", "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins>\n        <origin>https://a.contoso.com</origin>\n      </allowed-origins><allowed-headers><header>*</header></allowed-headers>\n    </cors>\n  </inbound>\n</policies>\n");
     t.write(
         "apis/a/policy.xml",
         "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use apimfix::config::{Config, ConfigError, ConfigResolver, LoadedConfig, Location, PathKind};
+use apimfix::layout::Scope;
 use apimfix::rules::base_first::BaseFirstOptions;
 use apimfix::rules::cors_first::GateOptions;
 use apimfix::rules::cors_origins::CorsOriginsOptions;
 use apimfix::rules::{Rule, Toggle};
-use apimfix::scope::Scope;
 
 /// The error as the CLI shows it, `path[:line:col]: error: message`; checks on the way that
 /// the error's own Display says only what is wrong.

@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use apimfix::engine::{self, Error, FileError, FileResult, Formatted, Inputs, Note, Options};
-use apimfix::scope::Scope;
+use apimfix::layout::Scope;
 
 use crate::common::TestDir;
 

@@ -633,6 +633,15 @@ fn sarif_workflow_uploads_the_file_apimfix_writes() {
         .unwrap_or_else(|| panic!("{rel}: no github/codeql-action/upload-sarif@v3 step"));
     assert!(upload > step.index, "{rel}: the upload runs before apimfix");
     let upload_step = &job_steps(job_value)[upload];
+    // Issue 17: exit 2 (a file that does not parse) still writes a complete SARIF file,
+    // which must be uploaded: the upload runs after a failed step too.
+    let condition = str_of(upload_step, "if").unwrap_or_default();
+    assert!(
+        ["always()", "success() || failure()", "!cancelled()"]
+            .iter()
+            .any(|c| condition.contains(c)),
+        "{rel}: the upload is skipped when apimfix exits 2 (if: {condition:?})"
+    );
     assert_eq!(
         upload_step
             .get("with")

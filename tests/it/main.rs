@@ -2,7 +2,9 @@
 //! file, and shared helpers compiled once.
 
 mod architecture;
+mod bulk_recipe;
 mod cli_commands;
+mod cli_conventions;
 mod cli_errors;
 mod cli_fix;
 mod cli_review;

@@ -216,8 +216,10 @@ fn another_redbeard_global_cors_and_starter_gates() {
         ]
     );
 
-    // The only problem: starter's rate-limit (and quota after it) run before the global
-    // cors that its `<base />` brings in; one finding, whose fix moves `<base />` above both.
+    // The gate problems: starter's rate-limit (and quota after it) run before the global
+    // cors that its `<base />` brings in, and so does the `return-response` of the operation
+    // OAuthProtectedResource (a default gate since issue 13); one finding each, whose fix
+    // moves `<base />` above them. Two global origins end with `/` (info).
     let findings = findings(&repo, &gates, &CorsOriginsOptions::default());
     let seen: Vec<(Rule, String, usize)> = findings
         .iter()
@@ -232,14 +234,29 @@ fn another_redbeard_global_cors_and_starter_gates() {
         .collect();
     assert_eq!(
         seen,
-        [(
-            Rule::BaseFirst,
-            "products/starter/policy.xml".to_owned(),
-            15
-        ),]
+        [
+            (
+                Rule::BaseFirst,
+                "apis/dotnetfunc-api/operations/OAuthProtectedResource/policy.xml".to_owned(),
+                10
+            ),
+            (Rule::CorsOriginInvalid, "policy.xml".to_owned(), 18),
+            (Rule::CorsOriginInvalid, "policy.xml".to_owned(), 19),
+            (
+                Rule::BaseFirst,
+                "products/starter/policy.xml".to_owned(),
+                15
+            ),
+        ]
     );
-    assert!(findings[0].diagnostic.message.contains("`<rate-limit>`"));
-    assert!(findings[0].diagnostic.fix.is_some());
+    assert!(
+        findings[0]
+            .diagnostic
+            .message
+            .contains("`<return-response>`")
+    );
+    assert!(findings[3].diagnostic.message.contains("`<rate-limit>`"));
+    assert!(findings.iter().all(|f| f.diagnostic.fix.is_some()));
 }
 
 #[test]
@@ -274,11 +291,17 @@ fn mitulashah_global_cors_and_usage_fragment() {
             ]
         );
     }
-    assert!(findings(&repo, &gates, &CorsOriginsOptions::default()).is_empty());
-    // With validate-jwt counted as a gate too, still nothing runs before the cors.
+    // Only the global origin `https://colors-web.azurewebsites.net/` (info) is reported.
+    let gate_free = |gates: &GateOptions| {
+        let found = findings(&repo, gates, &CorsOriginsOptions::default());
+        let rules: Vec<Rule> = found.iter().map(|f| f.diagnostic.rule).collect();
+        assert_eq!(rules, [Rule::CorsOriginInvalid]);
+    };
+    gate_free(&gates);
+    // With validate-jwt and validate-content counted twice, still nothing runs before the cors.
     let strict = GateOptions {
         extend_gates: vec!["validate-jwt".to_owned(), "validate-content".to_owned()],
         ..GateOptions::default()
     };
-    assert!(findings(&repo, &strict, &CorsOriginsOptions::default()).is_empty());
+    gate_free(&strict);
 }

@@ -176,3 +176,15 @@ fn cross_scope_findings_carry_no_fix_and_the_rule_severity() {
         "both fixtures have a finding only the chains show"
     );
 }
+
+/// The rule fixtures tree (tests/fixtures/rules) as one repo: every CORS defect class of
+/// issue 13 shows there, the cross-scope ones (subscription-key header, header versioning,
+/// CORS headers set in another file of the chain, a `<cors>` fragment outside inbound) too.
+#[test]
+fn rule_fixtures_as_a_repo() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let repo = Repo::load(&root).unwrap();
+    assert!(repo.errors().is_empty(), "{:?}", repo.errors());
+    let findings = findings(&repo, &GateOptions::default(), &origins(&[]));
+    insta::assert_snapshot!(render(&repo, &findings));
+}

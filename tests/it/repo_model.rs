@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use apimfix::repo::{Chain, Repo, RepoError, Section, find_roots};
+use apimfix::report::effective::{to_json, to_xml};
 use apimfix::rules::cors_first::GateOptions;
 
 fn fixture(name: &str) -> PathBuf {
@@ -109,44 +110,42 @@ fn effective_xml_operation_through_product() {
     let effective = repo
         .effective("billing", Some("pay"), Some("starter"))
         .unwrap();
-    insta::assert_snapshot!(effective.to_xml());
+    insta::assert_snapshot!(to_xml(&effective));
 }
 
 #[test]
 fn effective_xml_nested_base_in_choose() {
     let repo = load("gate-order");
-    insta::assert_snapshot!(repo.effective("search", None, None).unwrap().to_xml());
+    insta::assert_snapshot!(to_xml(&repo.effective("search", None, None).unwrap()));
 }
 
 #[test]
 fn effective_xml_lost_base_inherits_nothing() {
     let repo = load("lost-base");
     let effective = repo.effective("orders", Some("list-orders"), None).unwrap();
-    insta::assert_snapshot!(effective.to_xml());
+    insta::assert_snapshot!(to_xml(&effective));
 }
 
 #[test]
 fn effective_xml_workspace_and_fragments() {
     let repo = load("mixed");
-    insta::assert_snapshot!(
-        repo.effective("team-a/inventory", None, None)
-            .unwrap()
-            .to_xml()
-    );
+    insta::assert_snapshot!(to_xml(
+        &repo.effective("team-a/inventory", None, None).unwrap()
+    ));
 }
 
 #[test]
 fn effective_xml_revision_through_product() {
     let repo = load("mixed");
     let effective = repo.effective("orders;rev=2", None, Some("gold")).unwrap();
-    insta::assert_snapshot!(effective.to_xml());
+    insta::assert_snapshot!(to_xml(&effective));
 }
 
 #[test]
 fn effective_json_fragment_and_unresolved_include() {
     let repo = load("fragment-gate");
-    let orders = repo.effective("orders", None, None).unwrap().to_json();
-    let unresolved = repo.effective("unresolved", None, None).unwrap().to_json();
+    let orders = to_json(&repo.effective("orders", None, None).unwrap());
+    let unresolved = to_json(&repo.effective("unresolved", None, None).unwrap());
     let both = serde_json::json!({ "orders": orders, "unresolved": unresolved });
     insta::assert_snapshot!(serde_json::to_string_pretty(&both).unwrap());
 }
@@ -169,11 +168,9 @@ fn workspace_fragment_shadows_the_service_fragment() {
         from("team-a/orders"),
         "workspaces/team-a/policy fragments/headers/policy.xml"
     );
-    insta::assert_snapshot!(
-        repo.effective("team-a/orders", None, Some("team"))
-            .unwrap()
-            .to_xml()
-    );
+    insta::assert_snapshot!(to_xml(
+        &repo.effective("team-a/orders", None, Some("team")).unwrap()
+    ));
 }
 
 #[test]

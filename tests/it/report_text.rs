@@ -261,31 +261,31 @@ fn summary_counts_and_plurals() {
             "one safe",
             vec![one_safe],
             default,
-            "1 finding, 1 fixable\n",
+            "1 finding\n[*] 1 fixable with `apimfix fix --write`\n",
         ),
         (
             "default",
             vec![policy_report()],
             default,
-            "3 findings, 1 fixable (1 hidden fix can be enabled with `--unsafe-fixes`)\n",
+            "3 findings\n[*] 1 fixable with `apimfix fix --write` (1 hidden fix can be enabled with `--unsafe-fixes`)\n",
         ),
         (
             "two hidden",
             vec![two_unsafe],
             default,
-            "2 findings, 0 fixable (2 hidden fixes can be enabled with `--unsafe-fixes`)\n",
+            "2 findings\nNo fixes available (2 hidden fixes can be enabled with `--unsafe-fixes`)\n",
         ),
         (
             "enabled",
             vec![policy_report()],
             with(UnsafeFixes::Enabled),
-            "3 findings, 2 fixable\n",
+            "3 findings\n[*] 2 fixable with `apimfix fix --write --unsafe-fixes`\n",
         ),
         (
             "disabled",
             vec![policy_report()],
             with(UnsafeFixes::Disabled),
-            "3 findings, 1 fixable\n",
+            "3 findings\n[*] 1 fixable with `apimfix fix --write`\n",
         ),
         (
             "hints hidden",
@@ -306,8 +306,8 @@ fn summary_counts_and_plurals() {
             "all",
             all_reports(),
             default,
-            "3 findings, 1 fixable (1 hidden fix can be enabled with `--unsafe-fixes`); \
-             3 files with errors\n",
+            "3 findings; 3 files with errors\n[*] 1 fixable with `apimfix fix --write` \
+             (1 hidden fix can be enabled with `--unsafe-fixes`)\n",
         ),
     ];
     for (name, files, options, expected) in cases {

@@ -3,10 +3,10 @@
 //! and no fixable finding remains.
 
 use apimfix::config::Config;
+use apimfix::layout::Scope;
 use apimfix::repo::RepoFacts;
 use apimfix::rules::{Context, check};
 use apimfix::rules::{FixMode, fix_until_stable};
-use apimfix::scope::Scope;
 use apimfix::syntax::{Document, NodeKind, parse};
 use proptest::prelude::*;
 

@@ -1,4 +1,12 @@
-//! The scope a policy file applies at, which decides the rules that hold for it.
+//! Repository layouts: what a path means. The scope a policy file applies at, which decides
+//! the rules that hold for it, and the names each layout gives its folders and files.
+//!
+//! This module is the front door: [`locate`] asks each layout in turn, [`resolve_scope`]
+//! weighs the path's answer against the flag, the configuration and the root element. Each
+//! layout is a module: `apiops` (APIOps artifacts folders) and `resource_kit`
+//! (devops-resource-kit file names).
+//!
+//! # The order of scopes
 //!
 //! APIM composes policies from broad to narrow. This is the one place that lists the order;
 //! everything else (the repo model's chains, `<base />` splicing) refers here:
@@ -28,9 +36,13 @@
 //! its folder also holds an APIOps collection folder (`apis/`, `products/`,
 //! `policy fragments/`, `workspaces/`, `named values/`), which [`locate`] checks on disk.
 
-use std::fmt;
-use std::path::{Component, Path, PathBuf};
+pub(crate) mod apiops;
+mod resource_kit;
 
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::paths::{normal_components, slash_path};
 use crate::syntax::RootKind;
 
 /// Where in APIM's scope hierarchy a policy file applies.
@@ -102,24 +114,6 @@ impl std::str::FromStr for Scope {
             })
     }
 }
-
-/// The APIOps file name of every policy.
-const POLICY_FILE: &str = "policy.xml";
-
-/// The folder that holds an artifacts root's policy fragments, as APIOps writes it and as
-/// tools that follow the same layout in snake_case write it.
-pub(crate) const FRAGMENT_DIRS: [&str; 2] = ["policy fragments", "policy_fragments"];
-
-/// Folders whose presence beside a `policy.xml` makes that folder an APIOps artifacts root.
-const ROOT_MARKERS: [&str; 7] = [
-    "apis",
-    "products",
-    "policy fragments",
-    "policy_fragments",
-    "workspaces",
-    "named values",
-    "named_values",
-];
 
 /// The path pattern that gave a file its scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -228,171 +222,27 @@ impl PolicyLocation {
     }
 }
 
-/// Infers the scope of the policy file at `path` from its path (see the module docs).
+/// Infers the scope of the policy file at `path` from its path (see the module docs): the
+/// first layout whose names match says what the path means.
 ///
 /// Only a `policy.xml` that matches no APIOps collection pattern touches the filesystem: it is
 /// global when its folder also holds an APIOps collection folder.
 pub fn locate(path: &Path) -> PolicyLocation {
     let names = normal_components(path);
-    let Some(file_name) = names.last() else {
-        return PolicyLocation::unknown(path);
-    };
-    if *file_name == POLICY_FILE {
-        if let Some(tail) = match_apiops_tail(&names) {
-            let root = prefix_path(path, tail.root_len);
-            return PolicyLocation {
-                scope: tail.pattern.scope(),
-                workspace: tail.workspace,
-                product: tail.product,
-                api: tail.api,
-                operation: tail.operation,
-                fragment: tail.fragment,
-                artifacts_root: Some(root),
-                pattern: Some(tail.pattern),
-                path: path.to_path_buf(),
-            };
-        }
-        let folder = prefix_path(path, names.len() - 1);
-        if is_artifacts_root(&folder) {
-            return PolicyLocation {
-                artifacts_root: Some(folder),
-                ..PolicyLocation::matched(path, LayoutPattern::ApiOpsGlobal)
-            };
-        }
-        return PolicyLocation::unknown(path);
-    }
-    locate_resource_kit(path, file_name)
+    apiops::locate(path, &names)
+        .or_else(|| resource_kit::locate(path, &names))
+        .unwrap_or_else(|| PolicyLocation::unknown(path))
 }
 
-/// The devops-resource-kit names: the scope is in the file name's suffix.
-fn locate_resource_kit(path: &Path, file_name: &str) -> PolicyLocation {
-    if file_name == "globalServicePolicy.xml" {
-        return PolicyLocation::matched(path, LayoutPattern::KitGlobal);
-    }
-    let suffixes = [
-        ("-apiPolicy.xml", LayoutPattern::KitApi),
-        ("-operationPolicy.xml", LayoutPattern::KitOperation),
-        ("-productPolicy.xml", LayoutPattern::KitProduct),
-    ];
-    for (suffix, pattern) in suffixes {
-        let Some(stem) = file_name.strip_suffix(suffix) else {
-            continue;
-        };
-        if stem.is_empty() {
-            continue;
-        }
-        let mut location = PolicyLocation::matched(path, pattern);
-        let name = Some(stem.to_owned());
-        match pattern {
-            LayoutPattern::KitApi => location.api = name,
-            LayoutPattern::KitOperation => location.operation = name,
-            _ => location.product = name,
-        }
-        return location;
-    }
-    PolicyLocation::unknown(path)
-}
-
-/// An APIOps pattern matched at the end of a path.
-pub(crate) struct MatchedTail {
-    pub(crate) pattern: LayoutPattern,
-    pub(crate) root_len: usize,
-    pub(crate) workspace: Option<String>,
-    pub(crate) product: Option<String>,
-    pub(crate) api: Option<String>,
-    pub(crate) operation: Option<String>,
-    pub(crate) fragment: Option<String>,
-}
-
-/// Matches the APIOps collection patterns against the end of `names` (which ends in
-/// `policy.xml`). The root `policy.xml` is not matched here: it needs the filesystem.
-pub(crate) fn match_apiops_tail(names: &[&str]) -> Option<MatchedTail> {
-    let n = names.len();
-    let at = |i: usize| names[i].to_owned();
-    let mut tail = if n >= 5 && names[n - 5] == "apis" && names[n - 3] == "operations" {
-        MatchedTail::new(LayoutPattern::ApiOpsOperation, n - 5)
-            .with(|t| t.api = Some(at(n - 4)))
-            .with(|t| t.operation = Some(at(n - 2)))
-    } else if n >= 3 && names[n - 3] == "apis" {
-        MatchedTail::new(LayoutPattern::ApiOpsApi, n - 3).with(|t| t.api = Some(at(n - 2)))
-    } else if n >= 3 && names[n - 3] == "products" {
-        MatchedTail::new(LayoutPattern::ApiOpsProduct, n - 3).with(|t| t.product = Some(at(n - 2)))
-    } else if n >= 3 && FRAGMENT_DIRS.contains(&names[n - 3]) {
-        MatchedTail::new(LayoutPattern::ApiOpsFragment, n - 3)
-            .with(|t| t.fragment = Some(at(n - 2)))
-    } else if n >= 3 && names[n - 3] == "workspaces" {
-        return Some(
-            MatchedTail::new(LayoutPattern::ApiOpsWorkspace, n - 3)
-                .with(|t| t.workspace = Some(at(n - 2))),
-        );
-    } else {
-        return None;
-    };
-    // A collection inside `workspaces/<w>/` belongs to that workspace, and the artifacts root
-    // is the folder holding `workspaces/`.
-    let r = tail.root_len;
-    if r >= 2 && names[r - 2] == "workspaces" {
-        tail.workspace = Some(at(r - 1));
-        tail.root_len = r - 2;
-    }
-    Some(tail)
-}
-
-impl MatchedTail {
-    fn new(pattern: LayoutPattern, root_len: usize) -> Self {
-        Self {
-            pattern,
-            root_len,
-            workspace: None,
-            product: None,
-            api: None,
-            operation: None,
-            fragment: None,
-        }
-    }
-
-    fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
-        set(&mut self);
-        self
-    }
-}
-
-/// The names of the normal components of `path`: `.` and `..` and roots are skipped, since
-/// only folder names matter to the patterns.
-pub(crate) fn normal_components(path: &Path) -> Vec<&str> {
-    path.components()
-        .filter_map(|c| match c {
-            Component::Normal(name) => name.to_str(),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The prefix of `path` holding its first `count` normal components (and any root or `.`
-/// before them).
-fn prefix_path(path: &Path, count: usize) -> PathBuf {
-    let mut out = PathBuf::new();
-    let mut seen = 0;
-    for component in path.components() {
-        if matches!(component, Component::Normal(_)) {
-            if seen == count {
-                break;
-            }
-            seen += 1;
-        }
-        out.push(component);
-    }
-    out
-}
-
-/// Whether `folder` holds an APIOps collection folder. An empty path is the working directory.
-pub(crate) fn is_artifacts_root(folder: &Path) -> bool {
-    let folder = if folder.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        folder
-    };
-    ROOT_MARKERS.iter().any(|m| folder.join(m).is_dir())
+/// Where a policy file sits in a repo's scope graph, as a layout names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// The global policy (`workspace` `None`) or a workspace policy.
+    Container,
+    Api(String),
+    Operation(String, String),
+    Product(String),
+    Fragment(String),
 }
 
 /// The scope a root element imposes: a `<fragment>` is a fragment wherever it lives.
@@ -434,19 +284,6 @@ impl fmt::Display for ScopeSource {
     }
 }
 
-/// `path` with `/` separators, for messages.
-pub(crate) fn slash_path(path: &Path) -> String {
-    let parts: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let joined = parts.join("/");
-    // A leading root component renders as "/" and would double the separator.
-    joined
-        .strip_prefix("//")
-        .map_or(joined.clone(), |rest| format!("/{rest}"))
-}
-
 /// Decides a file's scope by the precedence in the module docs, and says why.
 pub fn resolve_scope(
     flag: Option<Scope>,
@@ -480,128 +317,6 @@ mod tests {
 
     fn loc(path: &str) -> PolicyLocation {
         locate(Path::new(path))
-    }
-
-    #[test]
-    fn api_policy_at_any_depth() {
-        let l = loc("deploy/artifacts/apis/echo-api/policy.xml");
-        assert_eq!(l.scope, Scope::Api);
-        assert_eq!(l.api.as_deref(), Some("echo-api"));
-        assert_eq!(l.artifacts_root, Some(PathBuf::from("deploy/artifacts")));
-        assert_eq!(l.pattern, Some(LayoutPattern::ApiOpsApi));
-        assert_eq!(l.workspace, None);
-    }
-
-    #[test]
-    fn revision_folder_is_its_own_api() {
-        let l = loc("/abs/root/apis/orders;rev=2/policy.xml");
-        assert_eq!(l.scope, Scope::Api);
-        assert_eq!(l.api.as_deref(), Some("orders;rev=2"));
-        assert_eq!(l.artifacts_root, Some(PathBuf::from("/abs/root")));
-    }
-
-    #[test]
-    fn operation_policy() {
-        let l = loc("a/b/apis/echo/operations/get-item/policy.xml");
-        assert_eq!(l.scope, Scope::Operation);
-        assert_eq!(l.api.as_deref(), Some("echo"));
-        assert_eq!(l.operation.as_deref(), Some("get-item"));
-        assert_eq!(l.artifacts_root, Some(PathBuf::from("a/b")));
-    }
-
-    #[test]
-    fn relative_to_the_root_itself() {
-        let l = loc("apis/echo/operations/get/policy.xml");
-        assert_eq!(l.scope, Scope::Operation);
-        assert_eq!(l.artifacts_root, Some(PathBuf::new()));
-        let l = loc("./products/starter/policy.xml");
-        assert_eq!(l.scope, Scope::Product);
-        assert_eq!(l.artifacts_root, Some(PathBuf::from(".")));
-    }
-
-    #[test]
-    fn product_policy() {
-        let l = loc("x/products/starter/policy.xml");
-        assert_eq!(l.scope, Scope::Product);
-        assert_eq!(l.product.as_deref(), Some("starter"));
-    }
-
-    #[test]
-    fn fragment_folders_with_space_and_underscore() {
-        for folder in ["policy fragments", "policy_fragments"] {
-            let l = loc(&format!("root/{folder}/usage-inbound/policy.xml"));
-            assert_eq!(l.scope, Scope::Fragment, "{folder}");
-            assert_eq!(l.fragment.as_deref(), Some("usage-inbound"));
-            assert_eq!(l.artifacts_root, Some(PathBuf::from("root")));
-        }
-    }
-
-    #[test]
-    fn workspace_collections_and_workspace_policy() {
-        let l = loc("r/workspaces/team-a/apis/orders/operations/list/policy.xml");
-        assert_eq!(l.scope, Scope::Operation);
-        assert_eq!(l.workspace.as_deref(), Some("team-a"));
-        assert_eq!(l.api.as_deref(), Some("orders"));
-        assert_eq!(l.operation.as_deref(), Some("list"));
-        assert_eq!(l.artifacts_root, Some(PathBuf::from("r")));
-
-        let l = loc("r/workspaces/team-a/products/gold/policy.xml");
-        assert_eq!(l.scope, Scope::Product);
-        assert_eq!(l.workspace.as_deref(), Some("team-a"));
-
-        let l = loc("r/workspaces/team-a/policy fragments/f1/policy.xml");
-        assert_eq!(l.scope, Scope::Fragment);
-        assert_eq!(l.workspace.as_deref(), Some("team-a"));
-
-        let l = loc("r/workspaces/team-a/policy.xml");
-        assert_eq!(l.scope, Scope::Workspace);
-        assert_eq!(l.workspace.as_deref(), Some("team-a"));
-        assert_eq!(l.artifacts_root, Some(PathBuf::from("r")));
-    }
-
-    #[test]
-    fn root_policy_is_global_only_beside_apiops_folders() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("artifacts");
-        std::fs::create_dir_all(&root).unwrap();
-        let policy = root.join("policy.xml");
-        assert_eq!(locate(&policy).scope, Scope::Unknown, "a lone policy.xml");
-
-        for marker in ROOT_MARKERS {
-            let m = root.join(marker);
-            std::fs::create_dir(&m).unwrap();
-            let l = locate(&policy);
-            assert_eq!(l.scope, Scope::Global, "beside {marker}");
-            assert_eq!(l.artifacts_root.as_deref(), Some(root.as_path()));
-            assert_eq!(l.pattern, Some(LayoutPattern::ApiOpsGlobal));
-            std::fs::remove_dir(&m).unwrap();
-        }
-        // A file named like a marker is not a collection folder.
-        std::fs::write(root.join("apis"), "").unwrap();
-        assert_eq!(locate(&policy).scope, Scope::Unknown);
-    }
-
-    #[test]
-    fn resource_kit_names() {
-        let l = loc("out/policies/globalServicePolicy.xml");
-        assert_eq!(l.scope, Scope::Global);
-        assert_eq!(l.pattern, Some(LayoutPattern::KitGlobal));
-        assert_eq!(l.artifacts_root, None);
-
-        let l = loc("out/policies/echo-api-apiPolicy.xml");
-        assert_eq!(l.scope, Scope::Api);
-        assert_eq!(l.api.as_deref(), Some("echo-api"));
-
-        let l = loc("out/policies/starter-productPolicy.xml");
-        assert_eq!(l.scope, Scope::Product);
-        assert_eq!(l.product.as_deref(), Some("starter"));
-
-        let l = loc("out/policies/echo-api-get-item-operationPolicy.xml");
-        assert_eq!(l.scope, Scope::Operation);
-        assert_eq!(l.operation.as_deref(), Some("echo-api-get-item"));
-        assert_eq!(l.api, None, "the api/operation split is ambiguous");
-
-        assert_eq!(loc("out/-apiPolicy.xml").scope, Scope::Unknown);
     }
 
     #[test]
