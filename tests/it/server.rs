@@ -460,3 +460,41 @@ fn a_panic_in_a_request_is_an_error_reply_and_the_session_goes_on() {
     assert!(formatting.get("error").is_none(), "{formatting}");
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn a_panic_in_a_notification_leaves_the_session_up() {
+    let dir = TestDir::new();
+    let path = dir.write("apis/echo/policy.xml", NON_ASCII);
+    let uri = uri(&path);
+    let mut client = Client::start_with_env(
+        dir.path(),
+        &[("APIMFIX_SERVER_PANIC", "textDocument/didOpen")],
+    );
+    client.open(&uri, NON_ASCII);
+    let message = client.wait_for("window/logMessage", |p| {
+        p["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("textDocument/didOpen"))
+    });
+    assert_eq!(message["type"], 1, "an error: {message}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert!(hover.get("error").is_none(), "{hover}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn a_file_the_config_excludes_gets_no_diagnostics() {
+    let dir = TestDir::new();
+    dir.write("rules.yaml", "exclude:\n  - apis/generated/\n");
+    let skipped = dir.write("apis/generated/policy.xml", NON_ASCII);
+    let checked = dir.write("apis/echo/policy.xml", NON_ASCII);
+    let mut client = Client::start(dir.path());
+    client.open(&uri(&skipped), NON_ASCII);
+    assert_eq!(client.diagnostics(&uri(&skipped)), Vec::<Value>::new());
+    client.open(&uri(&checked), NON_ASCII);
+    assert_eq!(client.diagnostics(&uri(&checked)).len(), 1);
+    assert_eq!(client.shutdown(), 0);
+}
