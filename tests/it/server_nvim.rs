@@ -168,3 +168,27 @@ fn neovim_formatting_equals_fmt_write() {
     }
     assert!(changed >= 3, "files formatted through Neovim: {changed}");
 }
+
+#[test]
+fn neovim_places_findings_and_fixes_on_non_ascii_lines() {
+    if nvim_missing() {
+        return;
+    }
+    // `é` is 2 bytes and 1 UTF-16 unit, `😀` 4 bytes and 2 units: the server speaks UTF-16,
+    // Neovim turns it into byte columns.
+    let text = "<policies>\n  <!-- café 😀 --><inbound>\n    <set-header name=\"x-é\" exists-action=\"override\"><value>😀</value></set-header>\n  </inbound>\n  <backend>\n    <base />\n  </backend>\n  <outbound>\n    <base />\n  </outbound>\n  <on-error>\n    <base />\n  </on-error>\n</policies>\n";
+    let file = "apis/echo/policy.xml";
+    let editor = TestDir::new();
+    editor.write(file, text);
+    let cli = TestDir::new();
+    cli.write(file, text);
+    let out = nvim(&editor, file, "quickfix");
+    let found = &out["diagnostics"][0];
+    assert_eq!(found["code"], "base-missing", "{out}");
+    let line = text.lines().nth(1).unwrap();
+    assert_eq!(found["lnum"], 1);
+    assert_eq!(found["col"], line.find("<inbound>").unwrap(), "{out}");
+    let run = cli.run(&["fix", "--write", file]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(editor.read(file), cli.read(file));
+}
