@@ -64,6 +64,8 @@ struct Checked {
     published: Vec<lsp_types::Diagnostic>,
     /// The config governing the document does not load.
     config_error: Option<ConfigError>,
+    /// What the repo model could not take into account (bad product metadata).
+    warnings: Vec<String>,
 }
 
 /// An error reply.
@@ -91,6 +93,8 @@ pub struct Session<'a> {
     options: Options,
     /// The client can register file watchers.
     watch_files: bool,
+    /// Warnings already logged.
+    logged: BTreeSet<String>,
     next_request: i32,
 }
 
@@ -115,6 +119,7 @@ impl<'a> Session<'a> {
                 ..Options::default()
             },
             watch_files,
+            logged: BTreeSet::new(),
             next_request: 0,
         }
     }
@@ -324,6 +329,12 @@ impl<'a> Session<'a> {
             .is_none_or(|c| c.version != doc.version)
         {
             let checked = self.check_text(doc);
+            // Said once per session, not at every keystroke.
+            for warning in &checked.warnings {
+                if self.logged.insert(warning.clone()) {
+                    self.log(MessageType::WARNING, warning);
+                }
+            }
             self.docs.get_mut(key)?.checked = Some(checked);
         }
         let doc = self.docs.get(key)?;
@@ -337,6 +348,7 @@ impl<'a> Session<'a> {
             findings: Vec::new(),
             published: Vec::new(),
             config_error: None,
+            warnings: Vec::new(),
         };
         let Some(path) = &doc.path else {
             return checked;
@@ -351,10 +363,9 @@ impl<'a> Session<'a> {
         };
         for e in &outcome.errors {
             let at = e.path.as_deref().map(engine::display_path);
-            self.log(
-                MessageType::WARNING,
-                &format!("apimfix: {}: {}", at.unwrap_or_default(), e.error),
-            );
+            checked
+                .warnings
+                .push(format!("apimfix: {}: {}", at.unwrap_or_default(), e.error));
         }
         let lines = Lines::new(&doc.text);
         let result = outcome.result;

@@ -498,3 +498,21 @@ fn a_file_the_config_excludes_gets_no_diagnostics() {
     assert_eq!(client.diagnostics(&uri(&checked)).len(), 1);
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn bad_repo_metadata_is_a_logged_warning() {
+    let dir = TestDir::new();
+    dir.write("products/starter/policy.xml", NON_ASCII);
+    dir.write("products/starter/apis.json", "[oops");
+    let path = dir.write("apis/echo/policy.xml", NON_ASCII);
+    let uri = uri(&path);
+    let mut client = Client::start(dir.path());
+    client.open(&uri, NON_ASCII);
+    let warning = client.wait_for("window/logMessage", |p| p["type"] == 2);
+    assert!(
+        warning["message"].as_str().unwrap().contains("apis.json"),
+        "{warning}"
+    );
+    assert_eq!(client.diagnostics(&uri).len(), 1);
+    assert_eq!(client.shutdown(), 0);
+}
