@@ -95,6 +95,8 @@ pub struct Session<'a> {
     watch_files: bool,
     /// Warnings already logged.
     logged: BTreeSet<String>,
+    /// The policy files of the repos of open documents, parsed.
+    cache: engine::RepoCache,
     next_request: i32,
 }
 
@@ -120,6 +122,7 @@ impl<'a> Session<'a> {
             },
             watch_files,
             logged: BTreeSet::new(),
+            cache: engine::RepoCache::default(),
             next_request: 0,
         }
     }
@@ -353,7 +356,7 @@ impl<'a> Session<'a> {
         let Some(path) = &doc.path else {
             return checked;
         };
-        let outcome = match check_document(path, &doc.text, &self.options) {
+        let outcome = match check_document(path, &doc.text, &self.options, &self.cache) {
             Ok(DocumentOutcome::Done(outcome)) => outcome,
             Ok(DocumentOutcome::Skipped) => return checked,
             Err(e) => {

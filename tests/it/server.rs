@@ -516,3 +516,38 @@ fn bad_repo_metadata_is_a_logged_warning() {
     assert_eq!(client.diagnostics(&uri).len(), 1);
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn a_change_on_disk_to_another_scope_changes_the_findings() {
+    // The product throttles before `<base />`: a finding while the global policy has
+    // `<cors>`, none once the global `<cors>` is gone. The server keeps the repo's parsed
+    // files between checks, and must see the change.
+    let dir = TestDir::copy_of("examples/contoso");
+    let product = "products/starter/policy.xml";
+    let uri = uri(&dir.path().join(product));
+    let mut client = Client::start(dir.path());
+    client.open(&uri, &dir.read(product));
+    let before: Vec<Finding> = client.diagnostics(&uri).iter().map(from_lsp).collect();
+    assert!(before.iter().any(|f| f.0 == "base-first"), "{before:?}");
+    let global = dir.read("policy.xml");
+    let start = global.find("<cors").unwrap();
+    let end = global.find("</cors>").unwrap() + "</cors>".len();
+    dir.write(
+        "policy.xml",
+        format!("{}{}", &global[..start], &global[end..]),
+    );
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": crate::server_support::uri(&dir.path().join("policy.xml")), "type": 2 }] }),
+    );
+    let after: Vec<Finding> = client.diagnostics(&uri).iter().map(from_lsp).collect();
+    let want: Vec<Finding> = check_json(&dir, Path::new(product))["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(from_json)
+        .collect();
+    assert_eq!(after, want);
+    assert!(after.iter().all(|f| f.0 != "base-first"), "{after:?}");
+    assert_eq!(client.shutdown(), 0);
+}
