@@ -10,8 +10,9 @@ Measures, each as the time from `didOpen` (or `didChange`) to the matching
 - one generated API policy of about 1 MB (thousands of `<set-header>`, a finding in it):
   open, then a change of one character, then whole-document formatting;
 - one generated APIOps repo of 2,400+ policy files (400 APIs of 5 operations each, 10
-  products; --apis 3400 makes it 20,000+): an operation's policy, then the global policy,
-  each check building the model of the whole repo from disk;
+  products; --apis 3400 makes it 20,000+): an operation's policy, a change to it, then the
+  global policy: each check reads the repo's other files from disk and walks every chain
+  of the repo;
 - with --tree, a file of a tree made by `BENCH_KEEP=1 bench/run.sh` (20,000 files in
   repos of 43): the server checks the open document's repo only, never the workspace.
 """
@@ -213,6 +214,17 @@ def main():
         target = repo / "apis/api-7/operations/op-3/policy.xml"
         t, found = timed_open(server, target)
         print(f"one repo of {n} policy files: first diagnostics {t * 1000:.0f} ms ({len(found)} findings)")
+        u = uri(target)
+        start = time.perf_counter()
+        server.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": u, "version": 2},
+                "contentChanges": [{"text": target.read_text() + "\n"}],
+            },
+        )
+        server.diagnostics(u)
+        print(f"one repo of {n} policy files: diagnostics after a change {(time.perf_counter() - start) * 1000:.0f} ms")
         t, found = timed_open(server, repo / "policy.xml")
         print(f"one repo of {n} policy files: global policy, first diagnostics {t * 1000:.0f} ms ({len(found)} findings)")
         server.close()

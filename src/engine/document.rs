@@ -6,22 +6,17 @@
 //! The same pipeline as the bulk commands reads it (config resolution, scope, parse, repo
 //! model, rules); only the source of the bytes differs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use crate::config::ConfigResolver;
 use crate::folders::Disk;
 use crate::layout::locate;
 use crate::paths::{display_path, file_identity};
-use crate::repo::{Repo, RepoError};
 use crate::rules::RepoFinding;
-use crate::syntax::Document;
 use crate::syntax::Limits;
 
-use super::analyse;
-use super::error::{Error, FileError, PathError};
+use super::error::{Error, PathError};
 use super::findings::{check_unit, result_for};
 use super::fix::{FixedFile, fix_unit};
 use super::fmt::{Formatted, format_unit};
@@ -48,117 +43,6 @@ pub struct CheckedDocument {
     pub errors: Vec<PathError>,
 }
 
-/// The parsed policy files of the repos documents were checked in, kept between checks: a
-/// file is read and parsed again only when its size or modification time changed. Without
-/// it, each check of a document reads its whole repo again (0.5 s for a repo of 20,000
-/// files).
-#[derive(Debug, Default)]
-pub struct RepoCache {
-    files: Mutex<HashMap<PathBuf, Cached>>,
-}
-
-#[derive(Debug)]
-struct Cached {
-    stamp: Stamp,
-    doc: Arc<Document>,
-}
-
-/// What says a file changed: its length and modification time.
-type Stamp = (u64, Option<SystemTime>);
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()))
-}
-
-impl RepoCache {
-    /// The cached documents below `root` still as on disk, but for `except` (the document
-    /// being checked, whose text is the editor's); stale ones are dropped.
-    fn fresh_under(&self, root: &Path, except: &Path) -> Vec<(PathBuf, Arc<Document>)> {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut fresh = Vec::new();
-        files.retain(|path, cached| {
-            if !path.starts_with(root) {
-                return true;
-            }
-            if stamp(path) != Some(cached.stamp) {
-                return false;
-            }
-            if path != except {
-                fresh.push((path.clone(), Arc::clone(&cached.doc)));
-            }
-            true
-        });
-        fresh
-    }
-
-    /// Keeps the documents `repo` read from disk (all but `except`). A file is stamped after
-    /// the model read it: one written in between is read again only at its next change.
-    fn keep(&self, repo: &Repo, except: &Path) {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        for path in repo.paths() {
-            let id = file_identity(path);
-            if id == except || files.contains_key(&id) {
-                continue;
-            }
-            let (Some(doc), Some(stamp)) = (repo.document(path), stamp(path)) else {
-                continue;
-            };
-            files.insert(
-                id,
-                Cached {
-                    stamp,
-                    doc: Arc::new(doc.clone()),
-                },
-            );
-        }
-    }
-}
-
-/// The facts and cross-scope findings of `file`'s repo, built with the documents `cache`
-/// holds, as [`attach_repo_facts`] builds them for a run of this one file.
-fn model_cached(
-    file: &mut Loaded,
-    cache: &RepoCache,
-    errors: &mut Vec<PathError>,
-) -> BTreeMap<PathBuf, Vec<RepoFinding>> {
-    let mut findings = BTreeMap::new();
-    let (Some(root), Ok(parsed)) = (file.repo_root.clone(), file.outcome.as_mut()) else {
-        return findings;
-    };
-    let me = file.input.logical_path.clone();
-    let mut docs = cache.fresh_under(&root, &me);
-    docs.push((me.clone(), Arc::clone(&parsed.doc)));
-    let repo = match analyse::load_repo(&root, docs, &Disk) {
-        Ok(repo) => repo,
-        Err(e) => {
-            errors.push(PathError::new(
-                Some(&root),
-                FileError::RepoModel(e.to_string()),
-            ));
-            return findings;
-        }
-    };
-    for e in repo.errors() {
-        if let RepoError::Json { path, .. } = e {
-            errors.push(PathError::new(
-                Some(path),
-                FileError::RepoModel(e.to_string()),
-            ));
-        }
-    }
-    cache.keep(&repo, &me);
-    parsed.facts = analyse::facts(&repo, &me, &file.config);
-    let mine: Vec<RepoFinding> = analyse::repo_findings(&repo, &file.config)
-        .into_iter()
-        .filter(|f| file_identity(&f.path) == me)
-        .collect();
-    if !mine.is_empty() {
-        findings.insert(me, mine);
-    }
-    findings
-}
-
 /// A document read and modelled, ready for a command.
 struct Prepared {
     file: Loaded,
@@ -180,23 +64,13 @@ impl Prepared {
     }
 }
 
-/// Whether and how the repo model is built.
-#[derive(Clone, Copy)]
-enum Model<'a> {
-    Skip,
-    /// From disk, as a run does.
-    Build,
-    /// With the documents of a cache.
-    Cached(&'a RepoCache),
-}
-
 /// Reads `text` as the file at `path`: its config, its scope, its parse and, with `model`,
 /// the facts and cross-scope findings of its repo.
 fn prepare(
     path: &Path,
     text: &str,
     options: &Options,
-    model: Model<'_>,
+    model: bool,
 ) -> Result<Option<Prepared>, Error> {
     let resolver = ConfigResolver::new(options.config.as_deref()).map_err(Error::Config)?;
     let logical_path = file_identity(path);
@@ -229,18 +103,12 @@ fn prepare(
         // Stdin has no repo (its siblings on disk are not what is being edited); this text
         // is the file at `path`, so its repo is the one on disk around it.
         file.repo_root = location.artifacts_root.clone();
-        match model {
-            Model::Skip => {}
-            Model::Build => {
-                let mut warnings = Vec::new();
-                let mut files = [file];
-                repo_findings = attach_repo_facts(&mut files, &Disk, &mut errors, &mut warnings);
-                let [only] = files;
-                file = only;
-            }
-            Model::Cached(cache) => {
-                repo_findings = model_cached(&mut file, cache, &mut errors);
-            }
+        if model {
+            let mut warnings = Vec::new();
+            let mut files = [file];
+            repo_findings = attach_repo_facts(&mut files, &Disk, &mut errors, &mut warnings);
+            let [only] = files;
+            file = only;
         }
     }
     Ok(Some(Prepared {
@@ -250,15 +118,13 @@ fn prepare(
     }))
 }
 
-/// `check` of `text` as the file at `path`. The other files of its repo come from `cache`
-/// when it holds them as they are on disk, and are kept there.
+/// `check` of `text` as the file at `path`.
 pub fn check_document(
     path: &Path,
     text: &str,
     options: &Options,
-    cache: &RepoCache,
 ) -> Result<DocumentOutcome<CheckedDocument>, Error> {
-    let Some(prepared) = prepare(path, text, options, Model::Cached(cache))? else {
+    let Some(prepared) = prepare(path, text, options, true)? else {
         return Ok(DocumentOutcome::Skipped);
     };
     let (unit, errors) = prepared.unit();
@@ -282,7 +148,7 @@ pub fn fix_document(
         write: false,
         ..options.clone()
     };
-    let Some(prepared) = prepare(path, text, &options, Model::Build)? else {
+    let Some(prepared) = prepare(path, text, &options, true)? else {
         return Ok(DocumentOutcome::Skipped);
     };
     let (unit, _) = prepared.unit();
@@ -304,7 +170,7 @@ pub fn format_document(
         list_only: false,
         ..options.clone()
     };
-    let Some(prepared) = prepare(path, text, &options, Model::Skip)? else {
+    let Some(prepared) = prepare(path, text, &options, false)? else {
         return Ok(DocumentOutcome::Skipped);
     };
     let (unit, _) = prepared.unit();

@@ -40,7 +40,7 @@ use crate::rules::{Rule, RuleSettings};
 
 pub use crate::paths::display_path;
 pub use document::{
-    CheckedDocument, DocumentOutcome, RepoCache, check_document, fix_document, format_document,
+    CheckedDocument, DocumentOutcome, check_document, fix_document, format_document,
 };
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;

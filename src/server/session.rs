@@ -95,8 +95,6 @@ pub struct Session<'a> {
     watch_files: bool,
     /// Warnings already logged.
     logged: BTreeSet<String>,
-    /// The policy files of the repos of open documents, parsed.
-    cache: engine::RepoCache,
     next_request: i32,
 }
 
@@ -122,7 +120,6 @@ impl<'a> Session<'a> {
             },
             watch_files,
             logged: BTreeSet::new(),
-            cache: engine::RepoCache::default(),
             next_request: 0,
         }
     }
@@ -356,7 +353,7 @@ impl<'a> Session<'a> {
         let Some(path) = &doc.path else {
             return checked;
         };
-        let outcome = match check_document(path, &doc.text, &self.options, &self.cache) {
+        let outcome = match check_document(path, &doc.text, &self.options) {
             Ok(DocumentOutcome::Done(outcome)) => outcome,
             Ok(DocumentOutcome::Skipped) => return checked,
             Err(e) => {
