@@ -29,6 +29,7 @@ pub mod registry;
 pub mod repo;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod syntax;
 pub mod text;
 pub mod write;

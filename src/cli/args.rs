@@ -77,6 +77,8 @@ pub enum Command {
     Rules,
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// Run the language server (LSP over stdin and stdout), for editors.
+    Server,
 }
 
 /// Options every file command shares.

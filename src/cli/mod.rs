@@ -44,6 +44,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Effective(args) => effective::run(args, out),
         Command::Rule { name } => explain::rule(name, out),
         Command::Rules => explain::rules(out),
+        Command::Server => apimfix::server::run(out)
+            .map(|()| Outcome::Clean)
+            .map_err(|e| anyhow::anyhow!(e)),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(*shell, &mut Cli::command(), "apimfix", out);

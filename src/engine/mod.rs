@@ -22,6 +22,7 @@
 //! file as it stays on disk), which only the unit can compute.
 
 mod analyse;
+mod document;
 mod error;
 mod findings;
 mod fix;
@@ -38,6 +39,9 @@ use crate::layout::{Scope, ScopeSource};
 use crate::rules::{Rule, RuleSettings};
 
 pub use crate::paths::display_path;
+pub use document::{
+    CheckedDocument, DocumentOutcome, check_document, fix_document, format_document,
+};
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
 pub use fmt::Formatted;

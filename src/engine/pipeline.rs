@@ -45,7 +45,7 @@ pub struct Input {
     /// Named as an input (or stdin), not found by walking.
     pub explicit: bool,
     /// The config, when discovery already found it.
-    config: Option<Arc<LoadedConfig>>,
+    pub(super) config: Option<Arc<LoadedConfig>>,
 }
 
 impl Input {
@@ -570,15 +570,15 @@ struct UnitDone<T> {
 }
 
 /// Reads and parses one input.
-struct Reader<'a> {
-    options: &'a Options,
-    resolver: &'a ConfigResolver,
-    limits: Limits,
-    stdin_bytes: Option<Vec<u8>>,
+pub(super) struct Reader<'a> {
+    pub(super) options: &'a Options,
+    pub(super) resolver: &'a ConfigResolver,
+    pub(super) limits: Limits,
+    pub(super) stdin_bytes: Option<Vec<u8>>,
     /// Each config with the command line's rule selection applied, by the address of the
     /// config it came from: a run has few configs and many files.
     #[allow(clippy::type_complexity)]
-    overridden: std::sync::Mutex<HashMap<usize, (Arc<LoadedConfig>, Arc<LoadedConfig>)>>,
+    pub(super) overridden: std::sync::Mutex<HashMap<usize, (Arc<LoadedConfig>, Arc<LoadedConfig>)>>,
 }
 
 impl Reader<'_> {
@@ -603,7 +603,7 @@ impl Reader<'_> {
 
     /// `None` for a walked `*.xml` that is not a policy (a pom, a config): none of our
     /// business.
-    fn read(&self, mut input: Input, location: PolicyLocation) -> Option<Loaded> {
+    pub(super) fn read(&self, mut input: Input, location: PolicyLocation) -> Option<Loaded> {
         let known = input.config.take().map(Ok);
         let config = match known.unwrap_or_else(|| self.resolver.for_path(&input.logical_path)) {
             Ok(c) => self.overridden(c),
@@ -823,7 +823,7 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
 }
 
 /// Gives each file the facts of its repo, and collects the cross-scope findings.
-fn attach_repo_facts(
+pub(super) fn attach_repo_facts(
     files: &mut [Loaded],
     folders: &dyn Folders,
     errors: &mut Vec<PathError>,
