@@ -9,10 +9,11 @@
 //!    modification and change times); then write the new contents to a temporary file
 //!    `.apimfix-XXXXXX.tmp` in the same folder, with the target's permission bits, owner,
 //!    group and extended attributes (POSIX ACLs included).
-//! 2. [`WriteBatch::commit`]: make every temporary file durable (one `syncfs` per file
-//!    system on Linux, else one `fsync` each), then for each file check again, right before
-//!    renaming, that the target has the same identity and contents as in step 1, and rename
-//!    the temporary file over it; last, sync each folder that changed once.
+//! 2. [`WriteBatch::commit`]: make every temporary file durable (`fsync`s issued together
+//!    from several threads, so the file system serves them with a few journal commits), then
+//!    for each file check again, right before renaming, that the target has the same identity
+//!    and contents as in step 1, and rename the temporary file over it; last, sync each
+//!    folder that changed, together again.
 //!
 //! The lock is on the target itself rather than on a lock file: nothing is left behind, and
 //! a lock dies with its process. It only keeps out other apimfix processes (editors do not
@@ -350,27 +351,22 @@ fn commit(staged: Vec<Staged<'_>>, before_rename: impl Fn(&Path)) -> Vec<WriteEr
     errors
 }
 
-/// Makes the renames into `folders` durable: one `syncfs` per file system when there are
-/// several folders (an APIOps repo keeps each policy in a folder of its own, so a sync per
-/// folder would be a sync per file), else a sync of the folder. Best effort: the files are
-/// already replaced, so failing here would report an error for a write that happened.
+/// Makes the renames into `folders` durable, syncing the folders many at once (an APIOps
+/// repo keeps each policy in a folder of its own, so one after the other would be a sync
+/// per file). Best effort: the files are already replaced, so failing here would report an
+/// error for a write that happened.
 fn sync_folders(folders: &[(u64, PathBuf)]) {
-    #[cfg(target_os = "linux")]
-    if folders.len() > 1 {
-        let mut done: Vec<u64> = Vec::new();
-        for (dev, folder) in folders {
-            if !done.contains(dev)
-                && let Ok(handle) = File::open(folder)
-            {
-                let _ = syncfs(&handle);
-                done.push(*dev);
-            }
-        }
-        return;
+    #[cfg(unix)]
+    {
+        let handles: Vec<File> = folders
+            .iter()
+            .filter_map(|(_, folder)| File::open(folder).ok())
+            .collect();
+        let refs: Vec<&File> = handles.iter().collect();
+        let _ = sync_all_at_once(&refs);
     }
-    for (_, folder) in folders {
-        sync_dir(folder);
-    }
+    #[cfg(not(unix))]
+    let _ = folders;
 }
 
 /// The check right before the rename: same identity (no rename, delete, or write in
@@ -383,60 +379,37 @@ fn unchanged_since_staged(file: &mut Staged<'_>) -> bool {
         && same_contents(&mut file.target, file.original).unwrap_or(false)
 }
 
-/// Makes every temporary file durable: on Linux one `syncfs` per file system (one call
-/// instead of one per file, each of which waits for the disk), elsewhere `fsync` each.
+/// Makes every temporary file durable: `fsync` each, many at once. A file system commits
+/// the syncs that wait together in one journal commit, so the batch costs a few commits
+/// instead of one per file. (`syncfs` would be one call, but it also writes out whatever
+/// other programs have pending on the same file system, which on a busy machine cost more.)
 fn sync_temps(staged: &[Staged<'_>]) -> Vec<io::Result<()>> {
-    #[cfg(target_os = "linux")]
-    if staged.len() > 1 {
-        let mut done: Vec<(u64, io::Result<()>)> = Vec::new();
-        return staged
-            .iter()
-            .map(|file| {
-                let dev = file.identity.dev;
-                if let Some((_, result)) = done.iter().find(|(d, _)| *d == dev) {
-                    return clone_result(result);
-                }
-                let result = syncfs(&file.temp.file);
-                let copy = clone_result(&result);
-                done.push((dev, result));
-                copy
-            })
+    let files: Vec<&File> = staged.iter().map(|file| &file.temp.file).collect();
+    sync_all_at_once(&files)
+}
+
+/// How many syncs wait at once: enough to fill a journal commit, few enough for threads.
+const SYNCS_AT_ONCE: usize = 16;
+
+/// `sync_all` on each of `files`, from up to [`SYNCS_AT_ONCE`] threads; results in order.
+fn sync_all_at_once(files: &[&File]) -> Vec<io::Result<()>> {
+    if files.len() <= 1 {
+        return files.iter().map(|f| f.sync_all()).collect();
+    }
+    let per_thread = files.len().div_ceil(SYNCS_AT_ONCE);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| f.sync_all()).collect()))
             .collect();
-    }
-    staged
-        .iter()
-        .map(|file| file.temp.file.sync_all())
-        .collect()
-}
-
-#[cfg(target_os = "linux")]
-fn clone_result(r: &io::Result<()>) -> io::Result<()> {
-    match r {
-        Ok(()) => Ok(()),
-        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn syncfs(file: &File) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a valid open descriptor.
-    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Makes the renames durable. Best effort: the files are already replaced, so failing here
-/// would report an error for a write that happened.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(io::Error::other("sync thread panicked"))])
+            })
+            .collect::<Vec<io::Result<()>>>()
+    })
 }
 
 fn open_no_follow(path: &Path) -> io::Result<File> {
