@@ -183,7 +183,10 @@ pub fn discover(
             });
             continue;
         }
-        let metadata = match fs::symlink_metadata(path) {
+        // `link/` (or `link/.`) as written makes the system follow the link: its last
+        // component is looked at without the trailing separator, as a link.
+        let last_as_written: PathBuf = path.components().collect();
+        let metadata = match fs::symlink_metadata(&last_as_written) {
             Ok(metadata) => metadata,
             Err(error) => {
                 found.error(DiscoverError::Io {
