@@ -285,12 +285,15 @@ fn find_inputs(
     observer: &dyn Observer,
 ) -> Result<Found, Error> {
     let paths = match inputs {
-        Inputs::Stdin {
-            mut source,
-            filename,
-        } => {
+        Inputs::Stdin { source, filename } => {
+            // Read one byte past the size limit at most: `/dev/zero` on stdin ends at once,
+            // and the parser reports a text over the limit as too large.
+            let limit = Limits::default().max_size as u64 + 1;
             let mut bytes = Vec::new();
-            source.read_to_end(&mut bytes).map_err(Error::Stdin)?;
+            source
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map_err(Error::Stdin)?;
             let logical = filename.clone().unwrap_or_else(|| PathBuf::from("-"));
             return Ok(Found {
                 inputs: vec![Input {

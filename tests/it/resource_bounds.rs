@@ -51,8 +51,12 @@ fn loose_files_memory_stays_linear() {
 
 /// Runs `cmd`, killing it after `secs`: `None` if it had to be killed.
 fn output_within(cmd: &mut std::process::Command, secs: u64) -> Option<std::process::Output> {
+    output_within_from(cmd.stdin(std::process::Stdio::null()), secs)
+}
+
+/// [`output_within`] with the stdin `cmd` was given.
+fn output_within_from(cmd: &mut std::process::Command, secs: u64) -> Option<std::process::Output> {
     let mut child = cmd
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -129,4 +133,17 @@ fn a_file_over_the_limit_is_not_read() {
         "{}",
         run.stderr
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stdin_is_read_no_further_than_the_size_limit() {
+    // `/dev/zero` on stdin never ends: read in full, it grew until killed.
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let mut cmd = apimfix_std();
+    cmd.args(["check", "-"]).stdin(zero);
+    let out = output_within_from(&mut cmd, 20).expect("a bounded read ends at once");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("file too large"), "{stderr}");
 }
