@@ -5,7 +5,8 @@ use crate::policy::Section;
 use crate::repo::EventKind;
 use crate::rules::{ChainCheck, RepoFindings, FixAvailability, RuleImpl};
 use crate::diagnostic::Diagnostic;
-use crate::fix::Fix;
+use crate::fix::{Applicability, Fix};
+use crate::syntax::ElementRef;
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::{is_base, move_before};
@@ -44,9 +45,15 @@ Use instead:
 Moves `<base />` (as a whole line, with the comments directly above it) directly above the
 first gate. A `<base />` nested in `<choose>` is reported without a fix.
 
+A `<return-response>` or `<mock-response>` that sets `Access-Control-Allow-Origin` itself
+answers CORS on its own: it is not reported.
+
 ## Fix safety
 Safe for CORS; note that the parent's other inbound policies now also run before the gate,
-which is the order APIM's editor suggests (`<base />` first).
+which is the order APIM's editor suggests (`<base />` first). Unsafe when a
+`<return-response>` or `<mock-response>` runs before `<base />`: such an operation often
+answers without the parent's policies on purpose (an anonymous metadata endpoint), and
+moving `<base />` above it runs them all first, the parent's authentication included.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/api-management-howto-policies
@@ -142,6 +149,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let gate = children[gate_at];
+    if answers_cors_itself(gate) {
+        return;
+    }
     let message = format!(
         "`<{}>` runs before `<base />`: {} the inherited `<cors>`, and the browser reports a CORS error",
         gate.name(),
@@ -151,15 +161,49 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     match children[gate_at..].iter().copied().find(|c| is_base(*c)) {
         Some(base) => {
             let (insert, delete) = move_before(ctx.doc, base, gate);
-            out.push(diagnostic.with_fix(
-                format!("Move `<base />` above `<{}>`", gate.name()),
-                Fix::safe(insert, [delete]),
-            ));
+            let base_at = children
+                .iter()
+                .position(|c| c.id() == base.id())
+                .unwrap_or(children.len());
+            // A response made before `<base />` may skip the parent's policies on purpose.
+            let responds = children[gate_at..base_at]
+                .iter()
+                .any(|c| is_response(*c) || c.descendants().any(is_response));
+            let (title, applicability) = if responds {
+                (
+                    format!(
+                        "Move `<base />` above `<{}>` (unsafe: the parent's policies, its authentication too, then run before the response)",
+                        gate.name()
+                    ),
+                    Applicability::Unsafe,
+                )
+            } else {
+                (
+                    format!("Move `<base />` above `<{}>`", gate.name()),
+                    Applicability::Safe,
+                )
+            };
+            out.push(diagnostic.with_fix(title, Fix::new(applicability, insert, [delete])));
         }
         // No direct `<base />`: base-missing inserts one first, or it is nested in `<choose>`.
         None if inbound.descendants().any(is_base) => out.push(diagnostic),
         None => {}
     }
+}
+
+/// A policy that ends the call with its own response.
+fn is_response(el: ElementRef<'_>) -> bool {
+    el.is("return-response") || el.is("mock-response")
+}
+
+/// A response policy that sets `Access-Control-Allow-Origin` itself: CORS is answered there.
+fn answers_cors_itself(gate: ElementRef<'_>) -> bool {
+    let sets_origin = |d: ElementRef<'_>| {
+        d.is("set-header")
+            && d.attr("name")
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case("Access-Control-Allow-Origin"))
+    };
+    is_response(gate) && gate.descendants().any(sets_origin)
 }
 
 #[cfg(test)]
@@ -252,5 +296,29 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    const ANONYMOUS: &str = "<policies>\n  <inbound>\n    <return-response>\n      <set-status code=\"200\" />\n    </return-response>\n    <base />\n  </inbound>\n</policies>\n";
+
+    #[test]
+    fn moving_base_above_a_response_is_unsafe() {
+        let settings = Default::default();
+        let found = findings_with(ANONYMOUS, Scope::Operation, &settings, &facts(Some(true)), "base-first");
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Safe fixes only: the response keeps running without the parent's policies.
+        assert_eq!(
+            fix_with(ANONYMOUS, Scope::Operation, &settings, &facts(Some(true))),
+            ANONYMOUS
+        );
+    }
+
+    #[test]
+    fn a_response_that_sets_its_own_cors_headers_is_not_reported() {
+        let src = ANONYMOUS.replace(
+            "<set-status code=\"200\" />",
+            "<set-status code=\"204\" />\n      <set-header name=\"Access-Control-Allow-Origin\" exists-action=\"override\"><value>*</value></set-header>",
+        );
+        let found = findings_with(&src, Scope::Operation, &Default::default(), &facts(Some(true)), "base-first");
+        assert!(found.is_empty(), "{found:?}");
     }
 }

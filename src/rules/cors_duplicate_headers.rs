@@ -1,9 +1,9 @@
 //! `cors-duplicate-headers`
 //!
-//! Decisions where the documentation is silent: every `exists-action` counts. `append` adds a
-//! second value; `override` (the default) replaces the value `<cors>` computed for the
-//! request's origin; `skip` adds the header exactly when `<cors>` did not (an origin it
-//! refused). A `set-header` whose `name` is an expression is not judged. A backend that sends
+//! Decisions where the documentation is silent: every `exists-action` that writes counts.
+//! `append` adds a second value; `override` (the default) replaces the value `<cors>`
+//! computed for the request's origin; `skip` adds the header exactly when `<cors>` did not
+//! (an origin it refused). `delete` writes nothing, so it is not reported. A `set-header` whose `name` is an expression is not judged. A backend that sends
 //! its own `Access-Control-*` headers is not visible in the policies, so it is not reported.
 
 use crate::diagnostic::Diagnostic;
@@ -135,6 +135,10 @@ fn cors_header_setters<'a>(el: ElementRef<'a>) -> impl Iterator<Item = (ElementR
     std::iter::once(el)
         .chain(el.descendants())
         .filter(|e| e.is("set-header"))
+        .filter(|e| {
+            !e.attr("exists-action")
+                .is_some_and(|a| a.trim().eq_ignore_ascii_case("delete"))
+        })
         .filter_map(|e| {
             let name = e.attr("name")?.trim();
             CORS_HEADERS
@@ -181,5 +185,12 @@ mod tests {
     fn without_a_cors_the_headers_are_the_policy_s_own() {
         let src = SRC.replace("<cors>", "<cors-not>").replace("</cors>", "</cors-not>");
         assert!(findings(&src, Scope::Global, "cors-duplicate-headers").is_empty());
+    }
+
+    #[test]
+    fn deleting_a_cors_header_writes_nothing() {
+        let src = SRC.replace("exists-action=\"append\"><value>*</value></set-header>", "exists-action=\"delete\" />");
+        assert!(src.contains("exists-action=\"delete\""));
+        assert!(findings(&src, Scope::Api, "cors-duplicate-headers").is_empty());
     }
 }
