@@ -92,8 +92,14 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         } else {
             "would be reformatted"
         };
+        // Files that could not be formatted or written count too, as ruff's summary does.
+        let not_done = match failed.len() {
+            0 => String::new(),
+            1 => ", 1 file could not be formatted or written".to_owned(),
+            n => format!(", {n} files could not be formatted or written"),
+        };
         eprintln!(
-            "{changed} file{} {what}, {unchanged} already formatted",
+            "{changed} file{} {what}, {unchanged} already formatted{not_done}",
             plural(changed),
         );
         if !args.write && changed > 0 {

@@ -723,3 +723,22 @@ fn fmt_says_nothing_about_scopes() {
     assert_eq!(run.code, 1, "2-space indents are reformatted");
     assert!(!run.stderr.contains("unknown scope"), "{}", run.stderr);
 }
+
+#[test]
+fn the_fmt_summary_counts_the_files_it_could_not_format() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "apis/a/policy.xml",
+        "<policies><inbound><base /></inbound></policies>\n",
+    );
+    t.write("apis/b/policy.xml", "<policies><inbound>\n");
+    let run = t.run(&["fmt", "--check", "."]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "1 file would be reformatted, 0 already formatted, 1 file could not be formatted or written"
+        ),
+        "{}",
+        run.stderr
+    );
+}
