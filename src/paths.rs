@@ -122,6 +122,43 @@ pub fn escape_for_display(path: &Path) -> String {
     out
 }
 
+/// The bytes of a name [`escape_for_display`] printed: its escapes read back. Text that is
+/// not one of its escapes is kept as written.
+pub fn unescape_display(shown: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(shown.len());
+    let mut rest = shown;
+    while let Some(at) = rest.find('\\') {
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        let tail = &rest[at + 1..];
+        let (bytes, used): (Vec<u8>, usize) = match tail.as_bytes().first() {
+            Some(b'n') => (vec![b'\n'], 1),
+            Some(b'r') => (vec![b'\r'], 1),
+            Some(b't') => (vec![b'\t'], 1),
+            Some(b'\\') => (vec![b'\\'], 1),
+            Some(b'x') => match tail.get(1..3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(byte) => (vec![byte], 3),
+                None => (vec![b'\\'], 0),
+            },
+            Some(b'u') => {
+                let code = tail
+                    .strip_prefix("u{")
+                    .and_then(|t| t.split_once('}'))
+                    .and_then(|(hex, _)| Some((u32::from_str_radix(hex, 16).ok()?, hex.len())))
+                    .and_then(|(n, len)| Some((char::from_u32(n)?, len)));
+                match code {
+                    Some((c, len)) => (c.to_string().into_bytes(), len + 3),
+                    None => (vec![b'\\'], 0),
+                }
+            }
+            _ => (vec![b'\\'], 0),
+        };
+        out.extend_from_slice(&bytes);
+        rest = &tail[used..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out
+}
+
 fn push_char(out: &mut String, c: char) {
     match c {
         '\n' => out.push_str("\\n"),
@@ -201,5 +238,21 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let name = std::ffi::OsStr::from_bytes(b"c\xff\\x.xml");
         assert_eq!(escape_for_display(Path::new(name)), "c\\xff\\\\x.xml");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_escaped_name_reads_back() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        for raw in [
+            &b"apis/plain/policy.xml"[..],
+            b"a\nb\r\tc\x1b[31m.xml",
+            b"back\\slash/x\xff\xfey.xml",
+            "x\u{202e}lmx.exe".as_bytes(),
+        ] {
+            let shown = escape_for_display(Path::new(OsStr::from_bytes(raw)));
+            assert_eq!(unescape_display(&shown), raw, "{shown}");
+        }
     }
 }

@@ -102,30 +102,39 @@ fn push_lines(out: &mut String, marker: char, lines: &[&str]) {
     }
 }
 
-/// `prefix` + `path`, C-quoted as git does when the path holds a control character, `"` or `\`.
+/// `prefix` + `path`, C-quoted as git does when the name holds a control character, `"`,
+/// `\` or a byte that is not UTF-8. `path` is a shown path (see `paths::escape_for_display`):
+/// its escapes are read back to the name's bytes first, so the patch names the real file.
 fn quote_path(prefix: &str, path: &str) -> String {
-    let needs_quotes = path
-        .chars()
-        .any(|c| c.is_ascii_control() || c == '"' || c == '\\');
+    let raw = crate::paths::unescape_display(path);
+    let needs_quotes = std::str::from_utf8(&raw).is_err()
+        || raw
+            .iter()
+            .any(|b| b.is_ascii_control() || *b == b'"' || *b == b'\\');
     if !needs_quotes {
-        return format!("{prefix}{path}");
+        return format!("{prefix}{}", String::from_utf8_lossy(&raw));
     }
-    let mut quoted = String::with_capacity(path.len() + prefix.len() + 4);
+    let mut quoted = String::with_capacity(raw.len() + prefix.len() + 4);
     quoted.push('"');
     quoted.push_str(prefix);
-    for c in path.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\u{7}' => quoted.push_str("\\a"),
-            '\u{8}' => quoted.push_str("\\b"),
-            '\t' => quoted.push_str("\\t"),
-            '\n' => quoted.push_str("\\n"),
-            '\u{b}' => quoted.push_str("\\v"),
-            '\u{c}' => quoted.push_str("\\f"),
-            '\r' => quoted.push_str("\\r"),
-            c if c.is_ascii_control() => quoted.push_str(&format!("\\{:03o}", c as u32)),
-            c => quoted.push(c),
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => quoted.push_str("\\\""),
+                '\\' => quoted.push_str("\\\\"),
+                '\u{7}' => quoted.push_str("\\a"),
+                '\u{8}' => quoted.push_str("\\b"),
+                '\t' => quoted.push_str("\\t"),
+                '\n' => quoted.push_str("\\n"),
+                '\u{b}' => quoted.push_str("\\v"),
+                '\u{c}' => quoted.push_str("\\f"),
+                '\r' => quoted.push_str("\\r"),
+                c if c.is_ascii_control() => quoted.push_str(&format!("\\{:03o}", c as u32)),
+                c => quoted.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            quoted.push_str(&format!("\\{byte:03o}"));
         }
     }
     quoted.push('"');

@@ -62,8 +62,11 @@ impl Repo {
 
 /// Diffs `old` to `new` at `path`, applies the diff with git and checks the bytes.
 #[track_caller]
+/// The diff of `old` -> `new` for the file at `path` (raw), made from its shown path as the
+/// engine makes it, and checked by `git apply`.
 fn round_trip(path: &str, old: &str, new: &str) -> String {
-    let diff = unified_diff(path, old, new);
+    let shown = apimfix::paths::escape_for_display(std::path::Path::new(path));
+    let diff = unified_diff(&shown, old, new);
     assert!(!diff.is_empty(), "no diff for a change");
     let repo = Repo::new();
     repo.write(path, old);
