@@ -147,12 +147,18 @@ fn check_origin(ctx: &Context, origin: ElementRef<'_>, out: &mut Vec<Diagnostic>
             let d = diagnostic(format!(
                 "origin `{text}` is wrapped in quotation marks, which the browser's `Origin` never has"
             ));
-            if problem_of_unquoted(unquoted) {
+            // A trailing `/` inside the quotes goes with them: what is left is what the
+            // browser sends.
+            let cleaned = match self::problem(unquoted) {
+                Some(Problem::TrailingSlash) => &unquoted[..unquoted.len() - 1],
+                _ => unquoted,
+            };
+            if problem_of_unquoted(cleaned) || listed_elsewhere(ctx, origin, cleaned) {
                 d
             } else {
                 d.with_fix(
-                    format!("Remove the quotation marks around `{unquoted}`"),
-                    Fix::safe(Edit::replacement(at, unquoted), []),
+                    format!("Replace it with `{cleaned}`"),
+                    Fix::safe(Edit::replacement(at, cleaned), []),
                 )
             }
         }
@@ -168,14 +174,19 @@ fn check_origin(ctx: &Context, origin: ElementRef<'_>, out: &mut Vec<Diagnostic>
         )),
         Problem::TrailingSlash => {
             let fixed = &text[..text.len() - 1];
-            diagnostic(format!(
+            let d = diagnostic(format!(
                 "origin `{text}` ends with `/`: browsers send `{fixed}`"
             ))
-            .with_severity(Severity::Info)
-            .with_fix(
-                "Remove the trailing `/`",
-                Fix::safe(Edit::deletion(TextRange::new(at.end() - 1, at.end())), []),
-            )
+            .with_severity(Severity::Info);
+            // Fixed into a copy of another entry, the list would hold the origin twice.
+            if listed_elsewhere(ctx, origin, fixed) {
+                d
+            } else {
+                d.with_fix(
+                    "Remove the trailing `/`",
+                    Fix::safe(Edit::deletion(TextRange::new(at.end() - 1, at.end())), []),
+                )
+            }
         }
     };
     out.push(d);
@@ -190,11 +201,25 @@ fn is_placeholder(text: &str) -> bool {
         })
 }
 
+/// Whether another `<origin>` of the same list already reads `text`.
+fn listed_elsewhere(ctx: &Context, origin: ElementRef<'_>, text: &str) -> bool {
+    origin.parent().is_some_and(|list| {
+        list.child_elements()
+            .filter(|o| o.is("origin") && o.id() != origin.id())
+            .any(|o| ctx.doc.slice(o.inner_range()).trim() == text)
+    })
+}
+
 fn problem_of_unquoted(unquoted: &str) -> bool {
     unquoted.is_empty() || is_placeholder(unquoted) || problem(unquoted).is_some()
 }
 
 fn problem(text: &str) -> Option<Problem> {
+    // Browsers send the literal `null` (sandboxed frames, `file:` pages): an origin, if a
+    // risky one to allow.
+    if text.eq_ignore_ascii_case("null") {
+        return None;
+    }
     let quoted = |q: char| text.len() >= 2 && text.starts_with(q) && text.ends_with(q);
     if quoted('"') || quoted('\'') {
         return Some(Problem::Quoted);
@@ -322,5 +347,27 @@ mod tests {
                 "https://*.contoso.com",
             ])
         );
+    }
+
+    #[test]
+    fn quotes_and_a_slash_inside_go_together_and_null_is_an_origin() {
+        let src = policy(&["'https://c.contoso.com/'", "null"]);
+        assert_eq!(
+            fix_all(&src, Scope::Global),
+            policy(&["https://c.contoso.com", "null"])
+        );
+        assert_eq!(problem("null"), None);
+    }
+
+    #[test]
+    fn no_fix_that_would_list_an_origin_twice() {
+        let src = policy(&[
+            "\"https://b.contoso.com\"",
+            "https://b.contoso.com",
+            "https://d.contoso.com/",
+            "https://d.contoso.com",
+        ]);
+        assert_eq!(findings(&src, Scope::Global, "cors-origin-invalid").len(), 2);
+        assert_eq!(fix_all(&src, Scope::Global), src);
     }
 }
