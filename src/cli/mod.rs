@@ -44,7 +44,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Command::Effective(args) => effective::run(args, out),
         Command::Rule { name } => explain::rule(name, out),
         Command::Rules => explain::rules(out),
-        Command::Server => apimfix::server::run(out)
+        Command::Server => apimfix::server::run(out, Box::new(std::io::stderr()))
             .map(|()| Outcome::Clean)
             .map_err(|e| anyhow::anyhow!(e)),
         Command::Completions { shell } => {

@@ -20,9 +20,13 @@
 //!   save and on watched-file changes.
 //!
 //! A panic in a handler is caught: the request gets an error reply and the session goes on.
+//! A message the server cannot read does not end it either: a body that is not JSON gets a
+//! parse error reply (-32700, `id: null`), a header block without `Content-Length` is
+//! skipped; both are said on stderr.
 
 mod convert;
 mod session;
+mod transport;
 
 use std::io::Write;
 
@@ -44,23 +48,22 @@ pub const FIX_ALL_KIND: &str = "source.fixAll.apimfix";
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs the server on stdin and `out` (the process's stdout) until the client sends
-/// `shutdown` and `exit`.
+/// `shutdown` and `exit`. What is wrong with the client's framing goes to `log` (the
+/// process's stderr): the protocol has no place for it.
 ///
 /// Messages are written by the calling thread, through `out`: the binary holds the stdout
 /// lock for its whole run, so a writer thread of its own (as `Connection::stdio` starts)
 /// would wait for it forever. The session runs on a thread of its own; stdin is read by a
-/// third, which ends with the `exit` notification or the end of input.
-pub fn run(out: &mut dyn Write) -> Result<(), Error> {
+/// third (`transport.rs`), which ends with the `exit` notification or the end of input, and
+/// which answers a body that is no message with an error reply instead of ending.
+pub fn run(out: &mut dyn Write, mut log: Box<dyn Write + Send>) -> Result<(), Error> {
     let (to_client, outgoing) = crossbeam_channel::unbounded::<Message>();
     let (from_client, incoming) = crossbeam_channel::unbounded::<Message>();
+    // Error replies to bodies that are no message, written here too.
+    let (reply_sender, replies) = crossbeam_channel::unbounded::<serde_json::Value>();
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
-        while let Ok(Some(message)) = Message::read(&mut stdin) {
-            let exit = matches!(&message, Message::Notification(n) if n.method == "exit");
-            if from_client.send(message).is_err() || exit {
-                break;
-            }
-        }
+        transport::read_messages(&mut stdin, &from_client, &reply_sender, &mut *log);
     });
     let connection = Connection {
         sender: to_client,
@@ -68,16 +71,10 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     };
     std::thread::scope(|scope| {
         let session = scope.spawn(move || serve(connection));
-        let mut written = Ok(());
-        // Ends when the session ends and drops its sender.
-        for message in &outgoing {
-            if let Err(e) = message.write(&mut &mut *out) {
-                written = Err(e);
-                break;
-            }
-        }
+        let written = write_messages(&outgoing, &replies, out);
         // Unread messages are dropped: the client has gone.
         drop(outgoing);
+        drop(replies);
         let served = session
             .join()
             .unwrap_or_else(|_| Err("the server's session panicked".into()));
@@ -85,6 +82,34 @@ pub fn run(out: &mut dyn Write) -> Result<(), Error> {
     })
 }
 
+/// Writes the session's messages and the reader's error replies to `out`, until the
+/// session ends and drops its sender (the reader may still be waiting for input).
+fn write_messages(
+    outgoing: &crossbeam_channel::Receiver<Message>,
+    replies: &crossbeam_channel::Receiver<serde_json::Value>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut replies_open = true;
+    loop {
+        let mut select = crossbeam_channel::Select::new();
+        let from_session = select.recv(outgoing);
+        let from_reader = replies_open.then(|| select.recv(replies));
+        let ready = select.select();
+        let index = ready.index();
+        if index == from_session {
+            let Ok(message) = ready.recv(outgoing) else {
+                return Ok(());
+            };
+            message.write(&mut &mut *out)?;
+        } else if Some(index) == from_reader {
+            match ready.recv(replies) {
+                Ok(reply) => transport::write_reply(out, &reply)?,
+                // The reader has ended: the session ends next.
+                Err(_) => replies_open = false,
+            }
+        }
+    }
+}
 /// The server's capabilities.
 fn capabilities() -> ServerCapabilities {
     ServerCapabilities {

@@ -486,6 +486,38 @@ fn a_panic_in_a_notification_leaves_the_session_up() {
 }
 
 #[test]
+fn a_malformed_message_is_an_error_reply_and_the_session_goes_on() {
+    let dir = TestDir::new();
+    let path = dir.write("apis/echo/policy.xml", NON_ASCII);
+    let uri = uri(&path);
+    let mut client = Client::start(dir.path());
+    client.open(&uri, NON_ASCII);
+    assert_eq!(client.diagnostics(&uri).len(), 1);
+    // A body that is not JSON: a parse error, `id: null`.
+    client.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    let reply = client.response(&Value::Null);
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+    // JSON but no message: an invalid request, with the id it has.
+    let body = r#"{"jsonrpc":"2.0","id":77}"#;
+    client.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    let reply = client.response(&json!(77));
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+    // A header block without Content-Length: skipped, with the bytes after it.
+    client.send_raw(b"Content-Type: foo\r\n\r\n{}");
+    let formatting = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert!(formatting.get("error").is_none(), "{formatting}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert!(hover.get("error").is_none(), "{hover}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
 fn a_file_the_config_excludes_gets_no_diagnostics() {
     let dir = TestDir::new();
     dir.write("rules.yaml", "exclude:\n  - apis/generated/\n");

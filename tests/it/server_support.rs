@@ -96,6 +96,25 @@ impl Client {
         stdin.flush().unwrap();
     }
 
+    /// Writes `bytes` to the server as they are: framing of the test's own, right or wrong.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for the response whose `id` is `id` (`null` for the reply to a message the
+    /// server could not read).
+    pub fn response(&mut self, id: &Value) -> Value {
+        loop {
+            let message = self.receive();
+            if message.get("method").is_none() && message["id"] == *id {
+                return message;
+            }
+            self.keep(message);
+        }
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
