@@ -231,6 +231,7 @@ pub struct EffectiveArgs {
     /// The product the call goes through; without it, the chain with no product.
     #[arg(long)]
     pub product: Option<String>,
-    #[arg(long, value_enum, default_value_t = EffectiveFormat::Xml)]
+    /// `--output-format` is accepted too, as the other commands spell it.
+    #[arg(long, visible_alias = "output-format", value_enum, default_value_t = EffectiveFormat::Xml)]
     pub format: EffectiveFormat,
 }

@@ -166,13 +166,30 @@ fn write_github(
         )?;
     }
     for report in failed {
-        writeln!(
-            out,
-            "::error file={},title={}::{}",
-            escape_property(&report.display_path),
-            escape_property("apimfix fmt"),
-            escape_data(&error_message(report))
-        )?;
+        use apimfix::report::FileError;
+        // A syntax error is placed on its line, so the annotation sits there; other errors
+        // are about the whole file.
+        match &report.error {
+            Some(FileError::Syntax(e)) => {
+                let at = report.position(report.clamp(e.range).start());
+                writeln!(
+                    out,
+                    "::error file={},line={},col={},title={}::{}",
+                    escape_property(&report.display_path),
+                    at.line,
+                    at.column,
+                    escape_property("apimfix fmt"),
+                    escape_data(&e.message)
+                )?;
+            }
+            _ => writeln!(
+                out,
+                "::error file={},title={}::{}",
+                escape_property(&report.display_path),
+                escape_property("apimfix fmt"),
+                escape_data(&error_message(report))
+            )?,
+        }
     }
     Ok(())
 }

@@ -742,3 +742,33 @@ fn the_fmt_summary_counts_the_files_it_could_not_format() {
         run.stderr
     );
 }
+
+#[test]
+fn fmt_annotations_place_a_syntax_error_on_its_line() {
+    let t = crate::common::TestDir::new();
+    t.write("apis/b/policy.xml", "<policies>\n  <inbound>\n");
+    let run = t.run(&["fmt", "--check", "--output-format", "github", "."]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "::error file=apis/b/policy.xml,line=2,col=3,title=apimfix fmt::unclosed element"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn effective_takes_output_format_as_the_other_commands_do() {
+    let run = crate::common::TestDir::copy_of("examples").run(&[
+        "effective",
+        "contoso",
+        "--api",
+        "orders",
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["api"], "orders");
+}
