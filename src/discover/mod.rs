@@ -90,12 +90,17 @@ pub enum SkipReason {
     Excluded { config: Option<PathBuf> },
     /// Named on the command line with `--force-exclude`, and matched by this ignore file.
     Ignored { file: PathBuf },
+    /// A walked `*.xml` whose root is neither `<policies>` nor `<fragment>` (a pom, a config).
+    NotAPolicy,
 }
 
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SkipReason::Symlink => f.write_str("symbolic link, not followed while walking"),
+            SkipReason::NotAPolicy => {
+                f.write_str("not a policy (its root is neither `<policies>` nor `<fragment>`)")
+            }
             SkipReason::Excluded {
                 config: Some(config),
             } => {

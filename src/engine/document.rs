@@ -81,6 +81,7 @@ fn prepare(
         limits: Limits::default(),
         stdin_bytes: Some(text.as_bytes().to_vec()),
         overridden: std::sync::Mutex::default(),
+        not_policies: std::sync::Mutex::default(),
     };
     // Read like stdin (no write-back path), placed at `path`; not explicit, so that XML
     // which is not a policy is skipped rather than reported.

@@ -178,6 +178,7 @@ pub fn run<T: Send>(
         limits: Limits::default(),
         stdin_bytes,
         overridden: std::sync::Mutex::new(HashMap::new()),
+        not_policies: std::sync::Mutex::new(Vec::new()),
     };
     observer.reading(total);
     let done: Vec<UnitDone<T>> = units
@@ -243,6 +244,15 @@ pub fn run<T: Send>(
     }
     scopes.sort_by_key(|(index, _)| *index);
     notes.extend(scopes.into_iter().map(|(_, note)| note));
+    let mut not_policies = reader
+        .not_policies
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    not_policies.sort();
+    notes.extend(not_policies.into_iter().map(|path| Note::Skipped {
+        path,
+        reason: crate::discover::SkipReason::NotAPolicy,
+    }));
     unknown_scope.sort_by_key(|(index, _)| *index);
     let unknown_scope = unknown_scope.into_iter().map(|(_, path)| path).collect();
     comment_warnings.sort_by_key(|(index, _)| *index);
@@ -582,6 +592,8 @@ pub(super) struct Reader<'a> {
     /// config it came from: a run has few configs and many files.
     #[allow(clippy::type_complexity)]
     pub(super) overridden: std::sync::Mutex<HashMap<usize, (Arc<LoadedConfig>, Arc<LoadedConfig>)>>,
+    /// Walked `*.xml` files that are not policies, for `-v` (kept only when notes are asked).
+    pub(super) not_policies: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl Reader<'_> {
@@ -660,6 +672,12 @@ impl Reader<'_> {
                 })
             }
             Err((e, _)) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => {
+                if let (true, Some(path)) = (self.options.notes, input.path) {
+                    self.not_policies
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(path);
+                }
                 return None;
             }
             Err((e, bytes)) => {

@@ -772,3 +772,20 @@ fn effective_takes_output_format_as_the_other_commands_do() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["api"], "orders");
 }
+
+#[test]
+fn verbose_lists_walked_xml_that_is_not_a_policy() {
+    let t = crate::common::TestDir::new();
+    t.write("e/pom.xml", "<project/>\n");
+    let run = t.run(&["check", "-v", "e"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "e/pom.xml: skipped: not a policy (its root is neither `<policies>` nor `<fragment>`)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let quiet = t.run(&["check", "e"]);
+    assert!(!quiet.stderr.contains("pom.xml"), "{}", quiet.stderr);
+}
