@@ -84,6 +84,16 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                     shown_path(path),
                     strip_path_prefix(error, path)
                 ),
+                engine::Warning::UnknownDirectiveInComment {
+                    display_path,
+                    line,
+                    column,
+                    directive,
+                } => eprintln!(
+                    "warning: {display_path}:{line}:{column}: `{directive}` is not an apimfix \
+                     directive, so the comment silences nothing (`apimfix-ignore` and \
+                     `apimfix-ignore-file` are)"
+                ),
                 engine::Warning::StrayTempFile { path, outcome } => {
                     let shown = shown_path(path);
                     let left = "a temporary file left by an interrupted apimfix run";

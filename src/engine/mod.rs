@@ -187,6 +187,14 @@ pub enum Warning {
         column: usize,
         name: String,
     },
+    /// A comment that looks meant for apimfix but is not one of its directives
+    /// (`apimfix-ignroe: ...`): it silences nothing.
+    UnknownDirectiveInComment {
+        display_path: String,
+        line: usize,
+        column: usize,
+        directive: String,
+    },
     /// A temporary file that an interrupted apimfix run left beside a policy file.
     StrayTempFile { path: PathBuf, outcome: StrayTemp },
 }

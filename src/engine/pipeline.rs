@@ -546,11 +546,24 @@ fn comment_warnings(indices: &[usize], files: &[Loaded]) -> Vec<(usize, Warning)
     for (index, file) in indices.iter().zip(files) {
         let Ok(parsed) = &file.outcome else { continue };
         let names = crate::rules::unknown_suppressed_names(&parsed.doc);
-        if names.is_empty() {
+        let directives = crate::rules::unknown_directives(&parsed.doc);
+        if names.is_empty() && directives.is_empty() {
             continue;
         }
         let source = parsed.doc.source();
         let lines = crate::text::LineIndex::new(source);
+        for (offset, directive) in directives {
+            let at = lines.line_column(source, offset);
+            out.push((
+                *index,
+                Warning::UnknownDirectiveInComment {
+                    display_path: file.input.display_path.clone(),
+                    line: at.line,
+                    column: at.column,
+                    directive,
+                },
+            ));
+        }
         for (offset, name) in names {
             let at = lines.line_column(source, offset);
             out.push((

@@ -21,7 +21,7 @@ use crate::diagnostic::Diagnostic;
 use crate::registry::rule_table;
 pub use crate::registry::{Rule, Severity, UnknownRule};
 use crate::syntax::Document;
-pub use suppression::unknown_names as unknown_suppressed_names;
+pub use suppression::{unknown_directives, unknown_names as unknown_suppressed_names};
 
 /// Whether a rule can offer a fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

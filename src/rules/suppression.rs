@@ -106,6 +106,39 @@ pub fn unknown_names(doc: &Document) -> Vec<(usize, String)> {
     out
 }
 
+/// Each comment of `doc` that looks meant for apimfix (it starts with `apimfix-`, in any
+/// case; prose such as "apimfix fixed this" does not) but is not one of its directives (`apimfix-ignroe: ...`, `APIMFIX-IGNORE`): it
+/// silences nothing. With the byte offset of the word and the word as written.
+pub fn unknown_directives(doc: &Document) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (_, node) in doc.nodes() {
+        if node.kind != NodeKind::Comment {
+            continue;
+        }
+        let text = doc.slice(node.range);
+        let body = text
+            .trim_start_matches("<!--")
+            .trim_end_matches("-->")
+            .trim();
+        let ours = body
+            .get(..8)
+            .is_some_and(|start| start.eq_ignore_ascii_case("apimfix-"));
+        if !ours
+            || directive(body, "apimfix-ignore-file").is_some()
+            || directive(body, "apimfix-ignore").is_some()
+        {
+            continue;
+        }
+        let word: String = body
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != ':')
+            .collect();
+        let at = text.find(&word).unwrap_or(0);
+        out.push((node.range.start() + at, word));
+    }
+    out
+}
+
 impl Suppressions {
     pub fn read(doc: &Document) -> Suppressions {
         let mut out = Suppressions::default();
@@ -218,5 +251,18 @@ mod tests {
             "  <!-- apimfix-ignore: cors-first -->\n  <outbound />",
         );
         assert_eq!(findings(&other_rule, Scope::Api, "base-missing").len(), 2);
+    }
+
+    #[test]
+    fn a_misspelt_directive_is_found_and_prose_is_not() {
+        let doc = crate::syntax::parse(
+            "<policies>\n  <!-- apimfix-ignroe: base-missing -->\n  <!-- APIMFIX-IGNORE -->\n  <!-- apimfix fixed this -->\n  <!-- apimfix-ignore: base-missing -->\n  <inbound />\n</policies>",
+        )
+        .unwrap();
+        let found: Vec<String> = super::unknown_directives(&doc)
+            .into_iter()
+            .map(|(_, word)| word)
+            .collect();
+        assert_eq!(found, ["apimfix-ignroe", "APIMFIX-IGNORE"]);
     }
 }
