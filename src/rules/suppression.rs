@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use crate::rules::Rule;
-use crate::syntax::{Document, NodeKind};
+use crate::syntax::{Document, Node, NodeId, NodeKind};
 use crate::text::TextRange;
 
 /// Which rules, where.
@@ -74,19 +74,26 @@ fn directive<'b>(body: &'b str, name: &str) -> Option<&'b str> {
     }
 }
 
+/// Each comment of `doc`: its node, its text (`<!-- ... -->`) and its body (what is between
+/// the markers, trimmed).
+fn comments(doc: &Document) -> impl Iterator<Item = (NodeId, &Node, &str, &str)> {
+    doc.nodes()
+        .filter(|(_, node)| node.kind == NodeKind::Comment)
+        .map(|(id, node)| {
+            let text = doc.slice(node.range);
+            let body = text
+                .trim_start_matches("<!--")
+                .trim_end_matches("-->")
+                .trim();
+            (id, node, text, body)
+        })
+}
+
 /// Each name in an `apimfix-ignore` or `apimfix-ignore-file` comment of `doc` that is not a
 /// rule (a typo, which silences nothing), with the byte offset of the name in the source.
 pub fn unknown_names(doc: &Document) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    for (_, node) in doc.nodes() {
-        if node.kind != NodeKind::Comment {
-            continue;
-        }
-        let text = doc.slice(node.range);
-        let body = text
-            .trim_start_matches("<!--")
-            .trim_end_matches("-->")
-            .trim();
+    for (_, node, text, body) in comments(doc) {
         let Some(rest) =
             directive(body, "apimfix-ignore-file").or_else(|| directive(body, "apimfix-ignore"))
         else {
@@ -107,19 +114,11 @@ pub fn unknown_names(doc: &Document) -> Vec<(usize, String)> {
 }
 
 /// Each comment of `doc` that looks meant for apimfix (it starts with `apimfix-`, in any
-/// case; prose such as "apimfix fixed this" does not) but is not one of its directives (`apimfix-ignroe: ...`, `APIMFIX-IGNORE`): it
-/// silences nothing. With the byte offset of the word and the word as written.
+/// case; prose such as "apimfix fixed this" does not) but is not one of its directives
+/// (`apimfix-ignroe: ...`, `APIMFIX-IGNORE`): it silences nothing. With the byte offset of the word and the word as written.
 pub fn unknown_directives(doc: &Document) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    for (_, node) in doc.nodes() {
-        if node.kind != NodeKind::Comment {
-            continue;
-        }
-        let text = doc.slice(node.range);
-        let body = text
-            .trim_start_matches("<!--")
-            .trim_end_matches("-->")
-            .trim();
+    for (_, node, text, body) in comments(doc) {
         let ours = body
             .get(..8)
             .is_some_and(|start| start.eq_ignore_ascii_case("apimfix-"));
@@ -142,15 +141,7 @@ pub fn unknown_directives(doc: &Document) -> Vec<(usize, String)> {
 impl Suppressions {
     pub fn read(doc: &Document) -> Suppressions {
         let mut out = Suppressions::default();
-        for (id, node) in doc.nodes() {
-            if node.kind != NodeKind::Comment {
-                continue;
-            }
-            let body = doc
-                .slice(node.range)
-                .trim_start_matches("<!--")
-                .trim_end_matches("-->")
-                .trim();
+        for (id, node, _, body) in comments(doc) {
             if let Some(rest) = directive(body, "apimfix-ignore-file") {
                 let set = RuleSet::parse(rest);
                 // Several file-level comments add up.
