@@ -120,17 +120,29 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             plural(changed),
             plural(remaining),
             if remaining == 1 { "s" } else { "" },
-            if write_errors > 0 {
-                format!(
-                    "; {write_errors} file{} could not be written",
-                    plural(write_errors)
-                )
-            } else {
-                String::new()
+            {
+                // Files that could not be read, parsed or written: as in `check`'s summary.
+                let unread = reports.iter().filter(|r| r.error.is_some()).count() - write_errors;
+                let mut not_done = String::new();
+                if write_errors > 0 {
+                    not_done.push_str(&format!(
+                        "; {write_errors} file{} could not be written",
+                        plural(write_errors)
+                    ));
+                }
+                if unread > 0 {
+                    not_done.push_str(&format!("; {unread} file{} with errors", plural(unread)));
+                }
+                not_done
             }
         );
         if !args.write && changed > 0 {
-            eprintln!("Apply them with `apimfix fix --write`");
+            let unsafe_flag = if args.unsafe_fixes {
+                " --unsafe-fixes"
+            } else {
+                ""
+            };
+            eprintln!("Apply them with `apimfix fix --write{unsafe_flag}`");
         }
     }
     super::leak_at_exit(reports);

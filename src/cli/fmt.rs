@@ -93,7 +93,8 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             "would be reformatted"
         };
         // Files that could not be formatted or written count too, as ruff's summary does.
-        let not_done = match failed.len() {
+        // Paths refused before reading (a link not followed, a missing file) too.
+        let not_done = match failed.len() + run.errors.len() {
             0 => String::new(),
             1 => ", 1 file could not be formatted or written".to_owned(),
             n => format!(", {n} files could not be formatted or written"),

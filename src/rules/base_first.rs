@@ -46,7 +46,8 @@ Moves `<base />` (as a whole line, with the comments directly above it) directly
 first gate. A `<base />` nested in `<choose>` is reported without a fix.
 
 A `<return-response>` or `<mock-response>` that sets `Access-Control-Allow-Origin` itself
-answers CORS on its own: it is not reported.
+(not with `exists-action="delete"`) answers CORS on its own: it is not reported, nor a
+`<choose>` whose every gate is such a response; a gate after them still is.
 
 ## Fix safety
 Safe for CORS; note that the parent's other inbound policies now also run before the gate,
@@ -140,7 +141,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     };
     let children: Vec<_> = inbound.child_elements().collect();
-    let Some(gate_at) = children.iter().position(|c| ctx.is_gate(*c)) else {
+    // A response that answers CORS itself is not a gate here; a gate after it still is.
+    let Some(gate_at) = children
+        .iter()
+        .position(|c| ctx.is_gate(*c) && !answers_cors_itself(ctx, *c))
+    else {
         return;
     };
     // A local `<cors>` anywhere in the section is `cors-first`'s to move above the gates; it
@@ -149,9 +154,6 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let gate = children[gate_at];
-    if answers_cors_itself(gate) {
-        return;
-    }
     let message = format!(
         "`<{}>` runs before `<base />`: {} the inherited `<cors>`, and the browser reports a CORS error",
         gate.name(),
@@ -196,14 +198,27 @@ fn is_response(el: ElementRef<'_>) -> bool {
     el.is("return-response") || el.is("mock-response")
 }
 
-/// A response policy that sets `Access-Control-Allow-Origin` itself: CORS is answered there.
-fn answers_cors_itself(gate: ElementRef<'_>) -> bool {
+/// A response policy that sets `Access-Control-Allow-Origin` itself (CORS is answered
+/// there), or an element (a `<choose>`) whose every gate is such a response.
+fn answers_cors_itself(ctx: &Context, el: ElementRef<'_>) -> bool {
     let sets_origin = |d: ElementRef<'_>| {
         d.is("set-header")
             && d.attr("name")
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case("Access-Control-Allow-Origin"))
+            && !d
+                .attr("exists-action")
+                .is_some_and(|a| a.trim().eq_ignore_ascii_case("delete"))
     };
-    is_response(gate) && gate.descendants().any(sets_origin)
+    let answers = |r: ElementRef<'_>| is_response(r) && r.descendants().any(sets_origin);
+    if is_response(el) {
+        return answers(el);
+    }
+    let gates = ctx.settings.cors_first.options().gates();
+    let mut inner = el
+        .descendants()
+        .filter(|d| gates.is_gate(d.name()) || d.is("include-fragment"))
+        .peekable();
+    inner.peek().is_some() && inner.all(answers)
 }
 
 #[cfg(test)]
@@ -320,5 +335,24 @@ mod tests {
         );
         let found = findings_with(&src, Scope::Operation, &Default::default(), &facts(Some(true)), "base-first");
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn a_deleted_origin_header_answers_nothing_and_a_gate_after_a_cors_answer_counts() {
+        let deletes = ANONYMOUS.replace(
+            "<set-status code=\"200\" />",
+            "<set-status code=\"200\" />\n      <set-header name=\"Access-Control-Allow-Origin\" exists-action=\"delete\" />",
+        );
+        let settings = Default::default();
+        assert_eq!(
+            findings_with(&deletes, Scope::Operation, &settings, &facts(Some(true)), "base-first").len(),
+            1
+        );
+        let choose = "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <return-response>\n          <set-status code=\"403\" />\n          <set-header name=\"Access-Control-Allow-Origin\" exists-action=\"override\"><value>*</value></set-header>\n        </return-response>\n      </when>\n    </choose>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n    <base />\n  </inbound>\n</policies>\n";
+        let found = findings_with(choose, Scope::Api, &settings, &facts(Some(true)), "base-first");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("`<rate-limit>`"), "{found:?}");
+        let fixed = fix_with(choose, Scope::Api, &settings, &facts(Some(true)));
+        assert!(fixed.contains("    <base />\n    <rate-limit"), "{fixed}");
     }
 }

@@ -3,7 +3,9 @@
 //! Decisions where the documentation is silent: every `exists-action` that writes counts.
 //! `append` adds a second value; `override` (the default) replaces the value `<cors>`
 //! computed for the request's origin; `skip` adds the header exactly when `<cors>` did not
-//! (an origin it refused). `delete` writes nothing, so it is not reported. A `set-header` whose `name` is an expression is not judged. A backend that sends
+//! (an origin it refused). `delete` writes nothing, so it is not reported, and neither is a
+//! `set-header` that builds the response of a `<return-response>`: that response is the
+//! policy's own. A `set-header` whose `name` is an expression is not judged. A backend that sends
 //! its own `Access-Control-*` headers is not visible in the policies, so it is not reported.
 
 use crate::diagnostic::Diagnostic;
@@ -129,6 +131,20 @@ impl RuleImpl for CorsDuplicateHeaders {
     }
 }
 
+/// Whether `el` builds the response of a `<return-response>` or `<mock-response>`: that
+/// response is the policy's own, answered without `<cors>` (see `base-first`), so its CORS
+/// headers are its own too.
+fn in_own_response(el: ElementRef<'_>) -> bool {
+    let mut up = el.parent();
+    while let Some(p) = up {
+        if p.is("return-response") || p.is("mock-response") {
+            return true;
+        }
+        up = p.parent();
+    }
+    false
+}
+
 /// The `<set-header>` elements at or below `el` that write a CORS response header, with the
 /// header's name as written.
 fn cors_header_setters<'a>(el: ElementRef<'a>) -> impl Iterator<Item = (ElementRef<'a>, &'a str)> {
@@ -139,6 +155,7 @@ fn cors_header_setters<'a>(el: ElementRef<'a>) -> impl Iterator<Item = (ElementR
             !e.attr("exists-action")
                 .is_some_and(|a| a.trim().eq_ignore_ascii_case("delete"))
         })
+        .filter(|e| !in_own_response(*e))
         .filter_map(|e| {
             let name = e.attr("name")?.trim();
             CORS_HEADERS
@@ -192,5 +209,11 @@ mod tests {
         let src = SRC.replace("exists-action=\"append\"><value>*</value></set-header>", "exists-action=\"delete\" />");
         assert!(src.contains("exists-action=\"delete\""));
         assert!(findings(&src, Scope::Api, "cors-duplicate-headers").is_empty());
+    }
+
+    #[test]
+    fn a_response_of_its_own_carries_its_own_headers() {
+        let src = "<policies>\n  <inbound>\n    <cors>\n      <allowed-origins><origin>https://a.contoso.com</origin></allowed-origins>\n      <allowed-headers><header>*</header></allowed-headers>\n    </cors>\n    <return-response>\n      <set-header name=\"Access-Control-Allow-Origin\" exists-action=\"override\"><value>*</value></set-header>\n    </return-response>\n  </inbound>\n</policies>";
+        assert!(findings(src, Scope::Api, "cors-duplicate-headers").is_empty());
     }
 }

@@ -202,12 +202,36 @@ fn is_placeholder(text: &str) -> bool {
 }
 
 /// Whether another `<origin>` of the same list already reads `text`.
+/// Whether another `<origin>` of the same list reads `text` already, or will once fixed: one
+/// that reads it after its own fix and comes first (fixes of one pass apply together, so
+/// only the first of several entries that clean up to one origin is fixed).
 fn listed_elsewhere(ctx: &Context, origin: ElementRef<'_>, text: &str) -> bool {
-    origin.parent().is_some_and(|list| {
-        list.child_elements()
-            .filter(|o| o.is("origin") && o.id() != origin.id())
-            .any(|o| ctx.doc.slice(o.inner_range()).trim() == text)
+    let Some(list) = origin.parent() else {
+        return false;
+    };
+    let mut before = true;
+    list.child_elements().filter(|o| o.is("origin")).any(|o| {
+        if o.id() == origin.id() {
+            before = false;
+            return false;
+        }
+        let other = ctx.doc.slice(o.inner_range()).trim();
+        other == text || before && cleaned(other) == Some(text)
     })
+}
+
+/// What an entry reads once this rule's fixes are applied, when they apply.
+fn cleaned(text: &str) -> Option<&str> {
+    let unquoted = match problem(text)? {
+        Problem::Quoted => &text[1..text.len() - 1],
+        Problem::TrailingSlash => return Some(&text[..text.len() - 1]),
+        _ => return None,
+    };
+    match problem(unquoted) {
+        None => Some(unquoted),
+        Some(Problem::TrailingSlash) => Some(&unquoted[..unquoted.len() - 1]),
+        Some(_) => None,
+    }
 }
 
 fn problem_of_unquoted(unquoted: &str) -> bool {
@@ -369,5 +393,23 @@ mod tests {
         ]);
         assert_eq!(findings(&src, Scope::Global, "cors-origin-invalid").len(), 2);
         assert_eq!(fix_all(&src, Scope::Global), src);
+    }
+
+    #[test]
+    fn entries_that_clean_up_to_one_origin_are_fixed_once() {
+        let src = policy(&[
+            "https://b.contoso.com/",
+            "\"https://b.contoso.com\"",
+            "'https://c.contoso.com/'",
+            "https://c.contoso.com/",
+        ]);
+        let fixed = fix_all(&src, Scope::Global);
+        for origin in ["https://b.contoso.com", "https://c.contoso.com"] {
+            assert_eq!(
+                fixed.matches(&format!("<origin>{origin}</origin>")).count(),
+                1,
+                "{fixed}"
+            );
+        }
     }
 }

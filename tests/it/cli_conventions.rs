@@ -789,3 +789,38 @@ fn verbose_lists_walked_xml_that_is_not_a_policy() {
     let quiet = t.run(&["check", "e"]);
     assert!(!quiet.stderr.contains("pom.xml"), "{}", quiet.stderr);
 }
+
+#[test]
+fn fix_summary_counts_files_with_errors_and_names_the_unsafe_flag() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "apis/a/policy.xml",
+        "<policies>\n  <inbound />\n</policies>\n",
+    );
+    t.write("apis/b/policy.xml", "<policies>\n  <inbound>\n");
+    let run = t.run(&["fix", "--write", "."]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("; 1 file with errors"),
+        "{}",
+        run.stderr
+    );
+
+    let t = crate::common::TestDir::new();
+    t.write(
+        "apis/a/operations/o/policy.xml",
+        "<policies>\n  <inbound>\n    <return-response>\n      <set-status code=\"200\" />\n    </return-response>\n    <base />\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n",
+    );
+    t.write(
+        "rules.yaml",
+        "rules:\n  base-first:\n    global-has-cors: true\n",
+    );
+    let run = t.run(&["fix", "--unsafe-fixes", "."]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Apply them with `apimfix fix --write --unsafe-fixes`"),
+        "{}",
+        run.stderr
+    );
+}
