@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError};
 use super::effective::{Event, Loc, Template};
 use super::{Chain, FileId, Gates, Level, Repo, RepoFacts, Section};
 use crate::layout::Scope;
+use crate::syntax::ElementRef;
 
 /// What [`Repo::facts_for`] reports of the fragments one container sees.
 #[derive(Debug, Default)]
@@ -23,6 +24,14 @@ pub(crate) struct FragmentSetsCache {
     gates: Option<Gates>,
     service: Option<Arc<FragmentSets>>,
     workspaces: HashMap<String, Arc<FragmentSets>>,
+}
+
+/// Where a fragment's `<cors>` is looked for: at its top, where APIM's choice between
+/// `cors` policies looks, or anywhere (nested in `<choose>` too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CorsDepth {
+    Top,
+    Anywhere,
 }
 
 /// One chain's composed inbound: its levels (narrowest first), its `<cors>` and gate events
@@ -146,22 +155,34 @@ impl Repo {
         all[file.0]
     }
 
+    /// The fragment that `include`, an `<include-fragment>` of `file`, names, when the repo
+    /// holds it (resolved in the file's workspace first).
+    pub(crate) fn included(&self, file: FileId, include: ElementRef<'_>) -> Option<FileId> {
+        if !include.is("include-fragment") {
+            return None;
+        }
+        let workspace = self.file(file).workspace.as_deref();
+        include
+            .attr("fragment-id")
+            .and_then(|id| self.fragment(workspace, id))
+    }
+
+    /// Whether `el`, an element of `file`, is an `<include-fragment>` whose fragment holds a
+    /// `<cors>` at `depth`.
+    pub(crate) fn brings_cors(&self, file: FileId, el: ElementRef<'_>, depth: CorsDepth) -> bool {
+        self.included(file, el).is_some_and(|fragment| {
+            let root = self.file(fragment).doc.root();
+            match depth {
+                CorsDepth::Top => root.child_elements().any(|c| c.is("cors")),
+                CorsDepth::Anywhere => root.descendants().any(|d| d.is("cors")),
+            }
+        })
+    }
+
     fn find_inbound_cors(&self, file: FileId) -> Option<Loc> {
         let inbound = self.section_of(file, Section::Inbound)?;
-        let workspace = self.file(file).workspace.as_deref();
         inbound.child_elements().find_map(|child| {
-            let holds = child.is("cors")
-                || child.is("include-fragment")
-                    && child
-                        .attr("fragment-id")
-                        .and_then(|id| self.fragment(workspace, id))
-                        .is_some_and(|f| {
-                            self.file(f)
-                                .doc
-                                .root()
-                                .child_elements()
-                                .any(|c| c.is("cors"))
-                        });
+            let holds = child.is("cors") || self.brings_cors(file, child, CorsDepth::Top);
             holds.then_some(Loc {
                 file,
                 node: child.id(),
@@ -179,21 +200,11 @@ impl Repo {
         self.file_ids()
             .filter(|f| self.file(*f).scope != Scope::Fragment)
             .any(|f| {
-                let workspace = self.file(f).workspace.as_deref();
-                self.file(f).doc.root().descendants().any(|d| {
-                    let name = d.name();
-                    name.eq_ignore_ascii_case("cors")
-                        || name.eq_ignore_ascii_case("include-fragment")
-                            && d.attr("fragment-id")
-                                .and_then(|id| self.fragment(workspace, id))
-                                .is_some_and(|frag| {
-                                    self.file(frag)
-                                        .doc
-                                        .root()
-                                        .descendants()
-                                        .any(|e| e.is("cors"))
-                                })
-                })
+                self.file(f)
+                    .doc
+                    .root()
+                    .descendants()
+                    .any(|d| d.is("cors") || self.brings_cors(f, d, CorsDepth::Anywhere))
             })
     }
 

@@ -30,7 +30,7 @@ mod effective;
 mod error;
 mod facts;
 
-pub(crate) use analysis::ChainEvents;
+pub(crate) use analysis::{ChainEvents, CorsDepth};
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;

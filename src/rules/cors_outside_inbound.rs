@@ -1,5 +1,6 @@
 //! `cors-outside-inbound`
 
+use crate::repo::CorsDepth;
 use crate::rules::{NoOptions, RepoCheck, RepoFindings, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
@@ -58,19 +59,15 @@ impl RuleImpl for CorsOutsideInbound {
             if policy.doc.root_kind() != RootKind::Policies {
                 continue;
             }
-            let workspace = policy.workspace.as_deref();
             for (section, element) in sections(&policy.doc) {
                 if section == Section::Inbound || element.descendants().any(|e| e.is("cors")) {
                     continue;
                 }
-                for include in element.descendants().filter(|e| e.is("include-fragment")) {
-                    let Some(fragment) = include
-                        .attr("fragment-id")
-                        .and_then(|id| repo.fragment(workspace, id))
-                    else {
+                for include in element.descendants() {
+                    let Some(fragment) = repo.included(file, include) else {
                         continue;
                     };
-                    if repo.file(fragment).doc.root().descendants().any(|e| e.is("cors")) {
+                    if repo.brings_cors(file, include, CorsDepth::Anywhere) {
                         out.add_unchained(
                             Rule::CorsOutsideInbound,
                             file,

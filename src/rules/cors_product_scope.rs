@@ -1,5 +1,6 @@
 //! `cors-product-scope`
 
+use crate::repo::CorsDepth;
 use crate::rules::{RepoCheck, RepoFindings, NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
@@ -53,16 +54,8 @@ impl RuleImpl for CorsProductScope {
             if policy.scope != Scope::Product {
                 continue;
             }
-            let workspace = policy.workspace.as_deref();
             for element in policy.doc.root().descendants() {
-                let brings_cors = element.is("include-fragment")
-                    && element
-                        .attr("fragment-id")
-                        .and_then(|id| repo.fragment(workspace, id))
-                        .is_some_and(|f| {
-                            repo.file(f).doc.root().descendants().any(|d| d.is("cors"))
-                        });
-                if brings_cors {
+                if repo.brings_cors(file, element, CorsDepth::Anywhere) {
                     out.add_unchained(
                         Rule::CorsProductScope,
                         file,

@@ -6,6 +6,7 @@
 //! `versionSetInformation.json` says `"versioningScheme": "Header"`; without that metadata the
 //! rule stays silent.
 
+use crate::repo::CorsDepth;
 use crate::policy::Section;
 use crate::rules::{Kind, NoOptions, RepoCheck, RepoFindings, Rule, RuleImpl};
 use crate::layout::Scope;
@@ -83,18 +84,8 @@ impl RuleImpl for CorsVersioningHeader {
                 .map(|h| format!(" `{h}`"))
                 .unwrap_or_default();
             for element in inbound.descendants() {
-                let brings_cors = element.is("cors")
-                    || (element.is("include-fragment")
-                        && element
-                            .attr("fragment-id")
-                            .and_then(|id| repo.fragment(workspace, id))
-                            .is_some_and(|f| {
-                                repo.file(f)
-                                    .doc
-                                    .root()
-                                    .child_elements()
-                                    .any(|c| c.is("cors"))
-                            }));
+                let brings_cors =
+                    element.is("cors") || repo.brings_cors(file, element, CorsDepth::Top);
                 if brings_cors {
                     let message = format!(
                         "`<{}>` of an API versioned by header{header} (version set `{set_name}`): preflight calls carry no version header, so this `<cors>` never answers them",
