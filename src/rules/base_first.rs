@@ -213,7 +213,7 @@ fn answers_cors_itself(ctx: &Context, el: ElementRef<'_>) -> bool {
     if is_response(el) {
         return answers(el);
     }
-    let gates = ctx.settings.cors_first.options().gates();
+    let gates = ctx.gates();
     let mut inner = el
         .descendants()
         .filter(|d| gates.is_gate(d.name()) || d.is("include-fragment"))

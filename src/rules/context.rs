@@ -1,7 +1,7 @@
 //! What a rule sees: one document, its scope, the rule settings and the repo facts.
 
 use crate::layout::Scope;
-use crate::repo::RepoFacts;
+use crate::repo::{Gates, RepoFacts};
 use crate::rules::RuleSettings;
 use crate::syntax::{Document, ElementRef, RootKind};
 
@@ -10,6 +10,8 @@ pub struct Context<'a> {
     pub scope: Scope,
     pub settings: &'a RuleSettings,
     pub facts: &'a RepoFacts,
+    /// `cors-first`'s gate list, made once: rules ask it of every element they look at.
+    gates: Gates,
 }
 
 impl<'a> Context<'a> {
@@ -24,6 +26,7 @@ impl<'a> Context<'a> {
             scope,
             settings,
             facts,
+            gates: settings.cors_first.options().gates(),
         }
     }
 
@@ -50,14 +53,18 @@ impl<'a> Context<'a> {
     /// (`rate-limit`, `quota`, ... per config), an element holding one at any depth (a
     /// `<choose>`, a `<retry>`: it still rejects), or the inclusion of a fragment holding one.
     pub fn is_gate(&self, el: ElementRef<'_>) -> bool {
-        let gates = self.settings.cors_first.options();
         let direct = |e: ElementRef<'_>| {
-            (gates.is_gate(e.name()) && crate::repo::may_reject(e))
+            (self.gates.is_gate(e.name()) && crate::repo::may_reject(e))
                 || (e.is("include-fragment")
                     && e.attr("fragment-id")
                         .is_some_and(|id| self.facts.gate_fragments.contains(id)))
         };
         direct(el) || el.descendants().any(direct)
+    }
+
+    /// The policies that count as gates, by name (`cors-first`'s options).
+    pub fn gates(&self) -> &Gates {
+        &self.gates
     }
 
     /// Whether `el` is a `<cors>`, or the inclusion of a fragment holding one at its top.
