@@ -20,6 +20,7 @@ pub mod engine;
 pub mod fix;
 pub mod folders;
 pub mod format;
+pub mod host;
 pub mod layout;
 pub mod origin;
 pub mod paths;

@@ -26,11 +26,14 @@
 //!   it is written.
 
 mod analysis;
+mod build;
 mod effective;
 mod error;
 mod facts;
 
 pub(crate) use analysis::{ChainEvents, CorsDepth};
+#[allow(unused_imports)]
+pub(crate) use build::RepoBuilder;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
@@ -606,6 +609,14 @@ impl Repo {
             slot,
             doc,
         });
+    }
+
+    /// The container of `workspace` (the service for `None`), created when missing.
+    fn container_mut(&mut self, workspace: Option<&str>) -> &mut Container {
+        match workspace {
+            Some(ws) => node_mut(&mut self.workspaces, ws),
+            None => &mut self.service,
+        }
     }
 
     fn container(&self, workspace: Option<&str>) -> Option<&Container> {
