@@ -29,6 +29,7 @@ mod analysis;
 mod effective;
 mod error;
 mod facts;
+mod substitute;
 
 pub(crate) use analysis::{ChainEvents, CorsDepth};
 pub use effective::{Effective, EffectiveSection, Section, Statement};
@@ -64,7 +65,7 @@ impl FileId {
 }
 
 /// One parsed policy file of the repo.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PolicyFile {
     /// The path as loaded (`root.join(rel)`) or as handed over.
     pub(crate) path: PathBuf,
@@ -101,7 +102,7 @@ impl PolicyFile {
 }
 
 /// The service, or one workspace: the artifacts below one folder.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Container {
     /// The global policy for the service, the workspace policy for a workspace.
     policy: Option<FileId>,
@@ -112,7 +113,7 @@ struct Container {
     version_sets: BTreeMap<String, VersionSet>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ApiNode {
     policy: Option<FileId>,
     operations: BTreeMap<String, Option<FileId>>,
@@ -182,7 +183,7 @@ fn read_version_set(dir: &Dir) -> Option<VersionSet> {
     })
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ProductNode {
     policy: Option<FileId>,
     /// API names as membership files give them (without `;rev=N`).

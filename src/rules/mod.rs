@@ -6,6 +6,7 @@
 mod context;
 mod cross_scope;
 mod fix_loop;
+pub mod oracle;
 mod suppression;
 #[cfg(test)]
 pub(crate) mod test_support;
