@@ -257,6 +257,62 @@ pub fn reads_variables(doc: &Document, el: ElementRef<'_>) -> bool {
         .any(|e| doc.slice(e.range).contains("Variables"))
 }
 
+/// The variables `el` (or an element inside it) sets: `<set-variable name>`, and every
+/// attribute naming an output variable (`variable-name`, `remaining-calls-variable-name`,
+/// `output-token-variable-name`, `response-variable-name`, ...).
+pub fn variables_set(el: ElementRef<'_>) -> Vec<String> {
+    let doc = el.document();
+    let mut out = Vec::new();
+    for e in std::iter::once(el).chain(el.descendants()) {
+        for a in e.attributes() {
+            let name = doc.slice(a.name);
+            let sets = name.ends_with("variable-name") || (e.is("set-variable") && name == "name");
+            if sets {
+                out.push(doc.slice(a.value).trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The variables that the text of an element (its expressions) reads, by name
+/// (`context.Variables["x"]`, `context.Variables.GetValueOrDefault<string>("x")`), and
+/// whether it reads some whose name is not written out (a name built at runtime).
+pub fn variable_reads(text: &str) -> (Vec<String>, bool) {
+    let mut names = Vec::new();
+    let mut unknown = false;
+    for (at, _) in text.match_indices("Variables") {
+        let rest = &text[at + "Variables".len()..];
+        // `Variables["x"]`, or `Variables.Method<T>("x"` / `Variables.Method("x"`.
+        let after = if let Some(r) = rest.strip_prefix('[') {
+            Some(r)
+        } else if let Some(r) = rest.strip_prefix('.') {
+            r.find('(')
+                .filter(|open| {
+                    r[..*open]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "<>_ ,.?".contains(c))
+                })
+                .map(|open| &r[open + 1..])
+        } else {
+            None
+        };
+        let name = after.and_then(|r| {
+            let r = r.trim_start();
+            let quote = ["\"", "&quot;", "'"]
+                .into_iter()
+                .find(|q| r.starts_with(q))?;
+            let body = &r[quote.len()..];
+            body.find(quote).map(|end| body[..end].to_owned())
+        });
+        match name {
+            Some(n) => names.push(n),
+            None => unknown = true,
+        }
+    }
+    (names, unknown)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +321,24 @@ mod tests {
 
     fn inbound(doc: &Document) -> ElementRef<'_> {
         doc.root().child("inbound").unwrap()
+    }
+
+    #[test]
+    fn variables_set_and_read_by_name() {
+        let doc = parse("<policies><inbound><choose><when><rate-limit calls=\"1\" remaining-calls-variable-name=\"left\" /><set-variable name=\"x\" value=\"1\" /></when></choose><validate-jwt output-token-variable-name=\"jwt\" /></inbound></policies>").unwrap();
+        let inbound = inbound(&doc);
+        let choose = inbound.child("choose").unwrap();
+        assert_eq!(variables_set(choose), ["left", "x"]);
+        assert_eq!(
+            variables_set(inbound.child("validate-jwt").unwrap()),
+            ["jwt"]
+        );
+        let (names, unknown) = variable_reads(
+            "@(context.Variables[\"left\"] + context.Variables.GetValueOrDefault<Jwt>(&quot;jwt&quot;) + context.Variables.ContainsKey('a'))",
+        );
+        assert_eq!(names, ["left", "jwt", "a"]);
+        assert!(!unknown);
+        assert!(variable_reads("@(context.Variables[name])").1);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub(crate) use analysis::{ChainEvents, CorsDepth};
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
-pub use facts::{Gates, RepoFacts, may_reject};
+pub use facts::{Gates, Inherited, RepoFacts, may_reject};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -868,6 +868,13 @@ fn hooks_behave_as_pre_commit_needs_on_the_examples() {
     let hook = |id: &str| hooks.iter().find(|h| h.id == id).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&Path::new(ROOT).join("examples"), tmp.path());
+    // `base-missing` in the examples turns on rate limits (unsafe, issue #12): a team that
+    // lets the hook fix them says so in its config.
+    for config in ["contoso/rules.yaml", "no-cors/rules.yaml"] {
+        let path = tmp.path().join(config);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("unsafe-fixes: true\n{text}")).unwrap();
+    }
     let mut files = Vec::new();
     policy_files(tmp.path(), tmp.path(), &mut files);
     assert!(files.len() > 3, "the examples hold policies: {files:?}");
