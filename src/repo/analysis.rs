@@ -121,12 +121,14 @@ impl Repo {
                     }) {
                         continue;
                     }
-                    let nested = crate::syntax::parse(&statement.source)
+                    let (nested, sets) = crate::syntax::parse(&statement.source)
                         .map(|doc| {
-                            doc.root()
+                            let nested = doc
+                                .root()
                                 .descendants()
                                 .map(|d| d.name().to_ascii_lowercase())
-                                .collect()
+                                .collect();
+                            (nested, crate::policy::variables_set(doc.root()))
                         })
                         .unwrap_or_default();
                     let (reads, reads_unknown) = crate::policy::variable_reads(&statement.source);
@@ -137,6 +139,7 @@ impl Repo {
                         nested,
                         reads,
                         reads_unknown,
+                        sets,
                     });
                 }
             }

@@ -46,6 +46,15 @@ pub struct Inherited {
     /// `context.Variables.GetValueOrDefault("x")`), and whether it reads any it cannot name.
     pub reads: Vec<String>,
     pub reads_unknown: bool,
+    /// The variables it sets (see [`crate::policy::variables_set`]).
+    pub sets: Vec<String>,
+}
+
+impl Inherited {
+    /// Whether it may read the variable `name`.
+    pub fn may_read(&self, name: &str) -> bool {
+        self.reads_unknown || self.reads.iter().any(|r| r == name)
+    }
 }
 
 impl RepoFacts {

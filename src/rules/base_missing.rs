@@ -386,6 +386,7 @@ mod tests {
             nested: nested.iter().map(|n| (*n).to_owned()).collect(),
             reads: vec![],
             reads_unknown: false,
+            sets: vec![],
         }
     }
 

@@ -10,6 +10,7 @@ pub mod oracle;
 mod suppression;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod variables;
 
 pub use context::Context;
 pub use cross_scope::{ChainCheck, RepoCheck, RepoFinding, RepoFindings, check_repo};
