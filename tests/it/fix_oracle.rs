@@ -154,3 +154,101 @@ fn a_fix_that_changes_the_winning_cors_is_not_offered() {
         cors_first.message
     );
 }
+
+const ALL_BASE_BUT_INBOUND: &str = "<policies>\n    <inbound>\n        <set-header name=\"x\" exists-action=\"override\"><value>1</value></set-header>\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n";
+
+#[test]
+fn base_missing_says_what_it_turns_on_and_restoring_an_ip_filter_is_unsafe() {
+    // Issue #12 (Azure__apiops): the global policy holds an `ip-filter`; restoring `<base />`
+    // in an API turns it on for every caller of that API.
+    let t = crate::common::TestDir::new();
+    t.write(
+        "policy.xml",
+        "<policies>\n    <inbound>\n        <ip-filter action=\"allow\">\n            <address>10.0.0.1</address>\n        </ip-filter>\n        <cors>\n            <allowed-origins>\n                <origin>https://app.contoso.com</origin>\n            </allowed-origins>\n        </cors>\n    </inbound>\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error />\n</policies>\n",
+    );
+    t.write("apis/orders/policy.xml", ALL_BASE_BUT_INBOUND);
+    let check = t.run(&["check", "--select", "base-missing", "."]);
+    assert!(
+        check
+            .stdout
+            .contains("`<base />` turns on ip-filter (policy.xml:3), cors (policy.xml:6)"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stdout
+            .contains("Insert `<base />` (unsafe: it turns on `ip-filter` (policy.xml:3)"),
+        "{}",
+        check.stdout
+    );
+    let safe = t.run(&["fix", "--write", "--select", "base-missing", "."]);
+    assert_eq!(safe.code, 1, "{}", safe.stderr);
+    assert_eq!(t.read("apis/orders/policy.xml"), ALL_BASE_BUT_INBOUND);
+    let forced = t.run(&[
+        "fix",
+        "--write",
+        "--unsafe-fixes",
+        "--select",
+        "base-missing",
+        ".",
+    ]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(
+        t.read("apis/orders/policy.xml")
+            .contains("<inbound>\n        <base />\n")
+    );
+}
+
+#[test]
+fn base_missing_leaves_a_commented_out_base_and_a_backend_that_forwards_nothing() {
+    let t = crate::common::TestDir::new();
+    t.write("policy.xml", "<policies>\n    <inbound />\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error />\n</policies>\n");
+    let token = "<policies>\n    <inbound>\n        <base />\n        <set-variable name=\"state\" value=\"1\" />\n    </inbound>\n    <backend />\n    <outbound>\n        <base />\n        <return-response>\n            <set-status code=\"200\" />\n        </return-response>\n    </outbound>\n    <on-error>\n        <!-- <base /> --> <!-- removed on purpose: errors stay local -->\n    </on-error>\n</policies>\n";
+    t.write("apis/oauth/operations/token/policy.xml", token);
+    let check = t.run(&["check", "--select", "base-missing", "."]);
+    assert!(
+        check.stdout.contains("forwards nothing on purpose: no fix"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check
+            .stdout
+            .contains("an explicit opt-out (\"removed on purpose: errors stay local\"): no fix"),
+        "{}",
+        check.stdout
+    );
+    let fix = t.run(&[
+        "fix",
+        "--write",
+        "--unsafe-fixes",
+        "--select",
+        "base-missing",
+        ".",
+    ]);
+    assert_eq!(fix.code, 1, "{}", fix.stderr);
+    assert_eq!(t.read("apis/oauth/operations/token/policy.xml"), token);
+}
+
+#[test]
+fn base_first_over_a_validate_jwt_whose_token_the_parent_reads_is_unsafe() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "policy.xml",
+        "<policies>\n    <inbound>\n        <cors>\n            <allowed-origins>\n                <origin>https://app.contoso.com</origin>\n            </allowed-origins>\n        </cors>\n        <set-header name=\"x-user\" exists-action=\"override\">\n            <value>@(((Jwt)context.Variables[\"jwt\"]).Subject)</value>\n        </set-header>\n    </inbound>\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error />\n</policies>\n",
+    );
+    let api = "<policies>\n    <inbound>\n        <validate-jwt header-name=\"Authorization\" output-token-variable-name=\"jwt\" />\n        <base />\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n";
+    t.write("apis/orders/policy.xml", api);
+    let check = t.run(&["check", "--select", "base-first", "."]);
+    assert!(
+        check.stdout.contains(
+            "(unsafe: `<validate-jwt>` sets the variable `jwt`, which the parent's `<set-header>` (policy.xml:8) reads)"
+        ),
+        "{}",
+        check.stdout
+    );
+    let safe = t.run(&["fix", "--write", "--select", "base-first", "."]);
+    assert_eq!(safe.code, 1, "{}", safe.stderr);
+    assert_eq!(t.read("apis/orders/policy.xml"), api);
+}
