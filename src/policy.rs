@@ -313,6 +313,51 @@ pub fn variable_reads(text: &str) -> (Vec<String>, bool) {
     (names, unknown)
 }
 
+/// The spans of template blocks in `doc`'s text: Terraform's `%{ for ... }` ... `%{ endfor }`
+/// and `%{ if ... }` ... `%{ endif }`, each from its opening directive to the end of its
+/// closing one (an unclosed block runs to the end of the text). What lies inside is
+/// repeated or chosen when the template renders: apimfix never edits there.
+pub fn template_blocks(doc: &Document) -> Vec<TextRange> {
+    let text = doc.source();
+    let mut out = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find("%{") {
+        let start = at + found;
+        let end = text[start..]
+            .find('}')
+            .map_or(text.len(), |e| start + e + 1);
+        let word: String = text[start + 2..end.min(text.len())]
+            .trim_start_matches(['~', ' ', '\t'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        match word.as_str() {
+            "for" | "if" => open.push(start),
+            "endfor" | "endif" => {
+                if let Some(from) = open.pop()
+                    && open.is_empty()
+                {
+                    out.push(TextRange::new(from, end));
+                }
+            }
+            _ => {}
+        }
+        at = end.max(start + 2);
+    }
+    if let Some(&from) = open.first() {
+        out.push(TextRange::new(from, text.len()));
+    }
+    out
+}
+
+/// Whether `range` of `doc` touches a template block (see [`template_blocks`]).
+pub fn in_template_block(doc: &Document, range: TextRange) -> bool {
+    template_blocks(doc)
+        .iter()
+        .any(|b| range.start() < b.end() && b.start() < range.end().max(range.start() + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

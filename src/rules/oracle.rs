@@ -14,7 +14,8 @@
 //! - `cors-origins`, `cors-origin-invalid` (origin lists): every statement but the `<cors>`
 //!   statements is the same, in the same order; the `<cors>` statements are the same once
 //!   their `<allowed-origins>` are set aside. `cors-origins` may also create a `<cors>` in a
-//!   chain where none ran.
+//!   chain where none ran, and the `<cors>` it edits or creates must be the winning one of
+//!   some chain: an origin added to a `<cors>` that never wins allows nothing.
 //! - any other rule with a fix (`cors-element-order`): the fix stays inside `<cors>`: every
 //!   other statement is the same, in the same order, and the `<cors>` statements stand where
 //!   they stood.
@@ -72,9 +73,18 @@ pub fn verify_documents(
         // Not a policy file of the repo: nothing composes it.
         return Ok(());
     };
-    for chain in repo_before.chains_through(path) {
+    let chains = repo_before.chains_through(path);
+    // `cors-origins`: the `<cors>` it edits (or creates) must win in some chain.
+    let mut winner_changed = false;
+    for chain in &chains {
+        let chain = chain.clone();
         let old = repo_before.effective_for(&chain);
         let new = repo_after.effective_for(&chain);
+        let (a, b) = (
+            winner(old.section(Section::Inbound)),
+            winner(new.section(Section::Inbound)),
+        );
+        winner_changed |= a.map(|w| w.0) != b.map(|w| w.0);
         let failed = match rule {
             Rule::CorsFirst | Rule::BaseFirst => check_move(&old, &new),
             Rule::BaseMissing => check_base_inserted(&repo_before, path, &chain, &old, &new),
@@ -85,6 +95,11 @@ pub fn verify_documents(
         if let Err(why) = failed {
             return Err(OracleFailure(format!("on {chain}, {why}")));
         }
+    }
+    if rule == Rule::CorsOrigins && !chains.is_empty() && !winner_changed {
+        return Err(OracleFailure(
+            "the `<cors>` it changes wins in no chain (a narrower `<cors>` runs first, or the scopes below lack `<base />`)".to_owned(),
+        ));
     }
     Ok(())
 }

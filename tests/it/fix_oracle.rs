@@ -252,3 +252,89 @@ fn base_first_over_a_validate_jwt_whose_token_the_parent_reads_is_unsafe() {
     assert_eq!(safe.code, 1, "{}", safe.stderr);
     assert_eq!(t.read("apis/orders/policy.xml"), api);
 }
+
+#[test]
+fn declared_origins_are_checked_at_the_configs_line_and_column() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins:\n      - https://ok.contoso.com\n      - portal.contoso.com\n",
+    );
+    t.write("policy.xml", "<policies>\n    <inbound />\n</policies>\n");
+    let run = t.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rules.yaml:5:9: error: rules.cors-origins.origins[1]: `portal.contoso.com` is not an origin: it has no scheme"),
+        "{}",
+        run.stderr
+    );
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://x.com/]\n",
+    );
+    let run = t.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rules.yaml:3:15: error:") && run.stderr.contains("ends with `/`"),
+        "{}",
+        run.stderr
+    );
+}
+
+const API_ALL_BASE: &str = "<policies>\n    <inbound>\n        <base />\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n";
+
+fn global_with_origin(origin: &str) -> String {
+    format!(
+        "<policies>\n    <inbound>\n        <cors>\n            <allowed-origins>\n                <origin>{origin}</origin>\n            </allowed-origins>\n            <allowed-headers>\n                <header>*</header>\n            </allowed-headers>\n        </cors>\n    </inbound>\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error />\n</policies>\n"
+    )
+}
+
+#[test]
+fn cors_origins_adds_a_quoted_origin_once_and_only_to_the_winning_cors() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://q.com]\n",
+    );
+    // Issue #12: `https://q.com` was appended beside `'https://q.com'`, which
+    // `cors-origin-invalid` then unquoted.
+    t.write("policy.xml", global_with_origin("'https://q.com'"));
+    // A `<cors>` after `<base />`: the global one wins, this one never does.
+    let shadowed = "<policies>\n    <inbound>\n        <base />\n        <cors>\n            <allowed-origins>\n                <origin>https://other.com</origin>\n            </allowed-origins>\n            <allowed-headers>\n                <header>*</header>\n            </allowed-headers>\n        </cors>\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n";
+    t.write("apis/orders/policy.xml", shadowed);
+    let check = t.run(&["check", "--select", "cors-origins", "."]);
+    assert!(
+        check.stdout.contains("wins in no chain"),
+        "{}",
+        check.stdout
+    );
+    let fix = t.run(&["fix", "--write", "--unsafe-fixes", "."]);
+    assert_ne!(fix.code, 2, "{}", fix.stderr);
+    let global = t.read("policy.xml");
+    assert_eq!(global.matches("https://q.com").count(), 1, "{global}");
+    assert!(
+        global.contains("<origin>https://q.com</origin>"),
+        "{global}"
+    );
+    assert_eq!(t.read("apis/orders/policy.xml"), shadowed);
+}
+
+#[test]
+fn cors_origins_never_edits_a_template() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://portal.contoso.com]\n",
+    );
+    let global = global_with_origin("https://admin.contoso.com").replace(
+        "                <origin>https://admin.contoso.com</origin>\n",
+        "%{ for o in origins ~}\n                <origin>${o}</origin>\n%{ endfor ~}\n",
+    );
+    t.write("policy.xml", &global);
+    t.write("apis/orders/policy.xml", API_ALL_BASE);
+    let check = t.run(&["check", "--select", "cors-origins", "."]);
+    assert!(check.stdout.contains("check by hand"), "{}", check.stdout);
+    let fix = t.run(&["fix", "--write", "--unsafe-fixes", "."]);
+    assert_ne!(fix.code, 2, "{}", fix.stderr);
+    assert_eq!(t.read("policy.xml"), global);
+}
