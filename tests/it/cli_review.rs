@@ -197,13 +197,18 @@ fn a_bom_does_not_shift_columns() {
 }
 
 #[test]
-fn base_in_two_branches_of_a_choose_expands_the_parent_once() {
+fn base_in_two_branches_of_a_choose_is_expanded_in_place_in_each() {
     let t = TestDir::new();
     t.write("policy.xml", GLOBAL_CORS);
     t.write("apis/a/policy.xml", "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <base />\n      </when>\n      <otherwise>\n        <base />\n      </otherwise>\n    </choose>\n  </inbound>\n</policies>\n");
     let run = t.run(&["effective", ".", "--api", "a"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout.matches("<cors>").count(), 1, "{}", run.stdout);
+    // Issue #12: each `<base />` shows the parent where it stands (one branch runs), and
+    // nothing of the parent is appended after the `<choose>`.
+    assert_eq!(run.stdout.matches("<cors>").count(), 2, "{}", run.stdout);
+    let after = run.stdout.split("</choose>").nth(1).unwrap();
+    assert!(!after.contains("<cors>"), "{}", run.stdout);
+    assert!(!run.stdout.contains("<base />"), "{}", run.stdout);
 }
 
 #[test]
