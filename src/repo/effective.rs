@@ -137,6 +137,7 @@ pub(crate) struct Template {
     /// Indices into `events` before which the parent level's events go, in order.
     parents: Vec<usize>,
     /// Whether the inbound section holds a `<base />` at any depth.
+    #[allow(dead_code)]
     pub(crate) has_base: bool,
 }
 

@@ -1,12 +1,13 @@
 //! `base-missing`
 
-use crate::rules::{ChainCheck, RepoFindings, FixAvailability, NoOptions, RuleImpl};
+use crate::rules::{FixAvailability, NoOptions, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::fix::Fix;
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::{
-    Section, insert_after, insert_child_at, insert_first_child, is_base, sections,
+    Section, indent_unit, insert_after, insert_child_at, insert_first_child, is_base,
+    own_line_indent, sections,
 };
 use crate::layout::Scope;
 use crate::repo::Inherited;
@@ -21,6 +22,12 @@ or workspace policy that holds no `<base />`.
 `<base />` is where APIM runs the parent scope's policies for that section. Without it, none
 of them run: a `<cors>` at global scope never answers for this API, so the browser reports a
 CORS error. APIM saves such a policy without a warning.
+
+A section missing from the policy altogether is reported too, when the repo shows that the
+parent scopes run something there: a missing section runs nothing, inherited statements
+included. Microsoft's documentation says so of `on-error` ("If there is no `on-error`
+section, callers will receive 400 or 500 HTTP response messages if an error condition
+occurs", see References); `apimfix effective` composes every missing section the same way.
 
 A `<base />` inside a comment or an expression does not count; one nested in `<choose>` does.
 The rule is silent at global scope and in fragments (where `<base />` is forbidden) and when
@@ -49,7 +56,8 @@ Use instead:
 ```
 
 ## Fix
-Inserts `<base />` as the first child of the section, on its own line, indented like its
+A missing section is added, holding `<base />`, in the order of the sections. Otherwise
+inserts `<base />` as the first child of the section, on its own line, indented like its
 siblings. In an `inbound` that has its own `<cors>`, `<base />` goes right after that
 `<cors>`, so the local `<cors>` keeps running before an inherited one (teams that dropped `<base />` to avoid a
 conflicting inherited `<cors>` keep their behaviour). A `<backend>` that already holds a
@@ -87,6 +95,8 @@ To keep a section without `<base />` on purpose, comment it out with a reason
 `<!-- apimfix-ignore-file: base-missing -->` anywhere in the file.
 
 ## References
+- https://learn.microsoft.com/azure/api-management/api-management-error-handling-policies
+  (a missing `on-error` section: the caller gets APIM's own 400 or 500)
 - https://learn.microsoft.com/azure/api-management/api-management-howto-policies
 - https://learn.microsoft.com/azure/api-management/set-edit-policies
 "#;
@@ -102,38 +112,6 @@ impl RuleImpl for BaseMissing {
     fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         check(ctx, out);
     }
-
-    /// A policy file with no `<inbound>` at all, in a chain where no `<cors>` runs while a
-    /// broader scope has one: the per-file check reports sections that exist and lack
-    /// `<base />` (the same root cause, with a fix), so only the missing section is left here.
-    fn check_chain(chain: &ChainCheck<'_>, out: &mut RepoFindings) {
-        if chain.first_cors.is_some() {
-            return;
-        }
-        let repo = chain.repo;
-        let levels = chain.levels();
-        for (i, level) in levels.iter().enumerate() {
-            let Some(file) = level.file else { continue };
-            if level.scope == Scope::Global
-                || chain.template(file).has_base
-                || repo.section_of(file, Section::Inbound).is_some()
-            {
-                continue;
-            }
-            let lost = levels[i + 1..]
-                .iter()
-                .filter_map(|l| l.file)
-                .find_map(|f| repo.inbound_cors(f));
-            let Some(cors) = lost else { continue };
-            let root = repo.file(file).doc.root();
-            let message = format!(
-                "`<{}>` has no `<inbound>`, so the `<cors>` of {} never runs",
-                root.name(),
-                repo.describe(cors)
-            );
-            chain.report(out, Rule::BaseMissing, file, root.start_tag(), message);
-        }
-    }
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -141,6 +119,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let doc = ctx.doc;
+    missing_sections(ctx, out);
     for (section, el) in sections(doc) {
         if el.descendants().any(is_base) {
             continue;
@@ -192,6 +171,70 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             None => ("Insert `<base />`".to_owned(), Fix::safe(edit, [])),
         };
         out.push(Diagnostic::new(Rule::BaseMissing, el.start_tag(), message).with_fix(title, fix));
+    }
+}
+
+/// Sections missing from a `<policies>` document: such a section runs nothing, inherited
+/// statements included (see `apimfix rule base-missing`, References). Reported when the repo
+/// shows that the parent scopes run something there, with a fix that adds the section
+/// holding `<base />`.
+fn missing_sections(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    let doc = ctx.doc;
+    let root = doc.root();
+    if doc.root_kind() != crate::syntax::RootKind::Policies {
+        return;
+    }
+    let present: Vec<(Section, ElementRef<'_>)> = sections(doc).collect();
+    for section in Section::ALL {
+        if present.iter().any(|(s, _)| *s == section) {
+            continue;
+        }
+        let effect = Effect::of(ctx, section);
+        let Effect::Known(found) = effect else { continue };
+        if found.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "`<{}>` has no `<{}>` section, so none of the parent scopes' `<{}>` policies run{}",
+            root.name(),
+            section.tag(),
+            section.tag(),
+            effect.describe()
+        );
+        let eol = doc.line_ending().as_str();
+        let unit = indent_unit(doc);
+        let before = present.iter().rev().find(|(s, _)| *s < section).map(|(_, e)| *e);
+        let after = present.iter().find(|(s, _)| *s > section).map(|(_, e)| *e);
+        let sibling = before.or(after);
+        let edit = match sibling.and_then(|e| own_line_indent(doc, e)) {
+            Some(indent) => {
+                let text = format!(
+                    "<{tag}>{eol}{indent}{unit}<base />{eol}{indent}</{tag}>",
+                    tag = section.tag()
+                );
+                match (before, after) {
+                    (Some(prev), _) => insert_after(doc, prev, &text),
+                    (None, Some(next)) => insert_child_at(doc, root, Some(next.range()), &text),
+                    (None, None) => insert_first_child(doc, root, &text),
+                }
+            }
+            None => {
+                let text = format!("<{tag}><base /></{tag}>", tag = section.tag());
+                match (before, after) {
+                    (Some(prev), _) => crate::fix::Edit::insertion(prev.range().end(), text),
+                    (None, Some(next)) => crate::fix::Edit::insertion(next.range().start(), text),
+                    (None, None) => insert_first_child(doc, root, &text),
+                }
+            }
+        };
+        let title = format!("Add `<{}>` with `<base />`", section.tag());
+        let (title, fix) = match effect.unsafe_because() {
+            Some(why) => (format!("{title} (unsafe: {why})"), Fix::unsafe_(edit, [])),
+            None => (title, Fix::safe(edit, [])),
+        };
+        out.push(
+            Diagnostic::new(Rule::BaseMissing, root.start_tag(), message).with_fix(title, fix),
+        );
     }
 }
 

@@ -57,13 +57,19 @@ fn base_first_keeps_a_local_cors_ahead_of_the_inherited_one() {
         "apis/c/policy.xml",
         "<policies>\n  <inbound>\n    <base />\n  </inbound>\n</policies>\n",
     );
-    assert_eq!(t.run(&["fix", "--write", "."]).code, 0);
+    // The APIs have no `<backend>`, so the global `forward-request` does not run for them:
+    // `base-missing` reports that (issue #12), which is not what this test is about.
+    assert_eq!(
+        t.run(&["fix", "--write", "--ignore", "base-missing", "."])
+            .code,
+        0
+    );
     let fixed = t.read("apis/a/policy.xml");
     assert!(
         fixed.find("<cors>").unwrap() < fixed.find("<base />").unwrap(),
         "{fixed}"
     );
-    let check = t.run(&["check", "."]);
+    let check = t.run(&["check", "--ignore", "base-missing", "."]);
     assert_eq!(
         check.code, 0,
         "nothing left, no cors-shadowed on the API's own cors:\n{}",

@@ -338,3 +338,40 @@ fn cors_origins_never_edits_a_template() {
     assert_ne!(fix.code, 2, "{}", fix.stderr);
     assert_eq!(t.read("policy.xml"), global);
 }
+
+#[test]
+fn a_missing_section_is_reported_when_the_parents_run_something_there_and_effective_agrees() {
+    let t = crate::common::TestDir::new();
+    t.write(
+        "policy.xml",
+        "<policies>\n    <inbound />\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error>\n        <set-header name=\"x-error\" exists-action=\"override\">\n            <value>1</value>\n        </set-header>\n    </on-error>\n</policies>\n",
+    );
+    let api = "<policies>\n    <inbound>\n        <base />\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n</policies>\n";
+    t.write("apis/orders/policy.xml", api);
+    // What `effective` composes: nothing runs in the missing `<on-error>`.
+    let effective = t.run(&["effective", ".", "--api", "orders"]);
+    assert_eq!(effective.code, 0, "{}", effective.stderr);
+    assert!(
+        !effective.stdout.contains("x-error"),
+        "{}",
+        effective.stdout
+    );
+    // And `base-missing` says so, with the fix that adds the section.
+    let check = t.run(&["check", "--select", "base-missing", "."]);
+    assert!(
+        check.stdout.contains("`<policies>` has no `<on-error>` section, so none of the parent scopes' `<on-error>` policies run; `<base />` turns on set-header (policy.xml:8)"),
+        "{}",
+        check.stdout
+    );
+    let fix = t.run(&["fix", "--write", "--select", "base-missing", "."]);
+    assert_eq!(fix.code, 0, "{}", fix.stderr);
+    assert_eq!(
+        t.read("apis/orders/policy.xml"),
+        api.replace(
+            "    </outbound>\n",
+            "    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n"
+        )
+    );
+    let effective = t.run(&["effective", ".", "--api", "orders"]);
+    assert!(effective.stdout.contains("x-error"), "{}", effective.stdout);
+}
