@@ -375,3 +375,162 @@ fn a_missing_section_is_reported_when_the_parents_run_something_there_and_effect
     let effective = t.run(&["effective", ".", "--api", "orders"]);
     assert!(effective.stdout.contains("x-error"), "{}", effective.stdout);
 }
+
+/// Byte offset of a 1-based (line, byte column) position in `source`.
+fn offset_of(source: &str, position: &serde_json::Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let column = position["column"].as_u64().unwrap() as usize;
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    start + column - 1
+}
+
+/// Whether `text` parses and holds at least every element `before` held.
+fn keeps_everything(before: &Document, text: &str) -> Result<(), String> {
+    let after = parse(text).map_err(|e| format!("does not parse: {}", e.message))?;
+    let (b, a) = (element_counts(before), element_counts(&after));
+    let lost: Vec<_> = b
+        .iter()
+        .filter(|(name, n)| a.get(*name).copied().unwrap_or(0) < **n)
+        .collect();
+    if lost.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("loses {lost:?}"))
+    }
+}
+
+/// What a reviewer may accept alone: each rdjson suggestion (on the lines of its comment, as
+/// reviewdog requires) and each hunk of `fix`'s diff leaves a document that parses and keeps
+/// every element, and adds no trailing whitespace or whitespace-only line.
+#[test]
+fn each_suggestion_and_each_hunk_accepted_alone_keeps_the_document_whole() {
+    let mut failures = Vec::new();
+    let (mut suggestions, mut hunks) = (0, 0);
+    for tree in trees() {
+        let run = crate::common::apimfix()
+            .current_dir(&tree)
+            .args(["check", "--exit-zero", "--output-format", "rdjson", "."])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        for d in report["diagnostics"].as_array().unwrap() {
+            let Some(list) = d["suggestions"].as_array() else {
+                continue;
+            };
+            let path = tree.join(d["location"]["path"].as_str().unwrap());
+            let source = std::fs::read_to_string(&path).unwrap();
+            let before = parse(&source).unwrap();
+            for s in list {
+                suggestions += 1;
+                let at = format!("{}: {}", path.display(), d["code"]["value"]);
+                for end in ["start", "end"] {
+                    if s["range"][end]["line"] != d["location"]["range"][end]["line"] {
+                        failures.push(format!("{at}: suggestion lines differ from the comment's"));
+                    }
+                }
+                let (from, to) = (
+                    offset_of(&source, &s["range"]["start"]),
+                    offset_of(&source, &s["range"]["end"]),
+                );
+                let text = format!(
+                    "{}{}{}",
+                    &source[..from],
+                    s["text"].as_str().unwrap(),
+                    &source[to..]
+                );
+                if let Err(why) = keeps_everything(&before, &text) {
+                    failures.push(format!("{at}: the suggestion alone {why}"));
+                }
+                let ws = new_whitespace_errors(&source, &text);
+                if !ws.is_empty() {
+                    failures.push(format!("{at}: whitespace errors {ws:?}"));
+                }
+            }
+        }
+        for unsafe_fixes in [false, true] {
+            let mut args = vec!["fix", "--exit-zero", "."];
+            if unsafe_fixes {
+                args.push("--unsafe-fixes");
+            }
+            let run = crate::common::apimfix()
+                .current_dir(&tree)
+                .args(&args)
+                .output()
+                .unwrap();
+            let diff = String::from_utf8(run.stdout).unwrap();
+            for (file, hunk_list) in split_diff(&diff) {
+                let path = tree.join(&file);
+                let source = std::fs::read_to_string(&path).unwrap();
+                let before = parse(&source).unwrap();
+                let old: Vec<&str> = source.split_inclusive('\n').collect();
+                for (old_start, old_len, new_lines) in hunk_list {
+                    hunks += 1;
+                    let from = old_start.saturating_sub(1).min(old.len());
+                    let from = if old_len == 0 {
+                        old_start.min(old.len())
+                    } else {
+                        from
+                    };
+                    let text: String = old[..from]
+                        .iter()
+                        .map(|l| (*l).to_owned())
+                        .chain(new_lines.iter().cloned())
+                        .chain(
+                            old[(from + old_len).min(old.len())..]
+                                .iter()
+                                .map(|l| (*l).to_owned()),
+                        )
+                        .collect();
+                    if let Err(why) = keeps_everything(&before, &text) {
+                        failures.push(format!(
+                            "{}: a hunk at -{old_start} alone {why}",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        suggestions > 0 && hunks > 0,
+        "{suggestions} suggestions, {hunks} hunks"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The hunks of a unified diff by file: (old start, old length, the hunk's new lines).
+type Hunk = (usize, usize, Vec<String>);
+
+fn split_diff(diff: &str) -> Vec<(String, Vec<Hunk>)> {
+    let mut out: Vec<(String, Vec<Hunk>)> = Vec::new();
+    for line in diff.split_inclusive('\n') {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            out.push((path.trim_end_matches(['\n', '\t']).to_owned(), Vec::new()));
+        } else if line.starts_with("--- ") || line.starts_with("diff --git") {
+        } else if let Some(header) = line.strip_prefix("@@ -") {
+            let old = header.split(' ').next().unwrap();
+            let (start, len) = match old.split_once(',') {
+                Some((s, l)) => (s.parse().unwrap(), l.parse().unwrap()),
+                None => (old.parse().unwrap(), 1),
+            };
+            out.last_mut().unwrap().1.push((start, len, Vec::new()));
+        } else if line.starts_with("\\ No newline") {
+            if let Some(last) = out
+                .last_mut()
+                .and_then(|f| f.1.last_mut())
+                .and_then(|h| h.2.last_mut())
+            {
+                last.pop();
+            }
+        } else if let Some(hunk) = out.last_mut().and_then(|f| f.1.last_mut()) {
+            if let Some(kept) = line.strip_prefix(' ').or_else(|| line.strip_prefix('+')) {
+                hunk.2.push(kept.to_owned());
+            }
+        }
+    }
+    out
+}
