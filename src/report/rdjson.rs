@@ -183,7 +183,7 @@ fn whole_lines(file: &FileReport, range: TextRange) -> TextRange {
     let end = src[range.end()..]
         .find('\n')
         .map_or(src.len(), |n| range.end() + n);
-    let end = if end > start && src.as_bytes()[end - 1] == b'\r' && end - 1 >= range.end() {
+    let end = if end > start && src.as_bytes()[end - 1] == b'\r' && end > range.end() {
         end - 1
     } else {
         end
