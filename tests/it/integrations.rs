@@ -5,7 +5,7 @@
 //! behave as pre-commit needs when run on the examples.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use yaml_serde::Value;
