@@ -221,7 +221,10 @@ pub fn block_start(doc: &Document, el: ElementRef<'_>) -> Option<usize> {
 /// `target` first), as whole lines when both stand on their own lines. Lines of the moved
 /// block are re-indented to `target`'s indentation when the two differ.
 pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>) -> (Edit, Edit) {
-    if let (Some(block), Some(target_start)) = (line_block(doc, moved), block_start(doc, target)) {
+    // A target behind comments on its line (`<!-- x --><rate-limit />`): the block goes above
+    // that line, so no line is left holding only whitespace.
+    let target_start = block_start(doc, target).or_else(|| after_comments_only(doc, target));
+    if let (Some(block), Some(target_start)) = (line_block(doc, moved), target_start) {
         let mut text = doc.slice(block).to_owned();
         let from = doc.indent_of_line(moved.range().start());
         let to = doc.indent_of_line(target.range().start());
@@ -239,12 +242,54 @@ pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>
         }
         return (Edit::insertion(target_start, text), Edit::deletion(block));
     }
-    // Not on lines of their own: move just the element's text.
+    // Not on lines of their own: move just the element's text, and the blanks around it
+    // that would be left at the end of a line or alone on one.
     let text = doc.slice(moved.range()).to_owned();
     (
         Edit::insertion(target.range().start(), text),
-        Edit::deletion(moved.range()),
+        Edit::deletion(without_stray_blanks(doc, moved.range())),
     )
+}
+
+/// The start of `el`'s line when only indentation and comments precede `el` on it.
+fn after_comments_only(doc: &Document, el: ElementRef<'_>) -> Option<usize> {
+    let src = doc.source();
+    let start = el.range().start();
+    let line_start = src[..start].rfind('\n').map_or(0, |n| n + 1);
+    let mut rest = src[line_start..start].trim_start_matches([' ', '\t']);
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let body = rest.strip_prefix("<!--")?;
+        let end = body.find("-->")?;
+        rest = body[end + 3..].trim_start_matches([' ', '\t']);
+    }
+    Some(line_start)
+}
+
+/// `range` widened so that deleting it leaves no trailing blanks and no blank-only line:
+/// with the whole line when nothing else is on it, else with the blanks before it when
+/// nothing follows it on its line.
+fn without_stray_blanks(doc: &Document, range: TextRange) -> TextRange {
+    let src = doc.source();
+    let line_start = src[..range.start()].rfind('\n').map_or(0, |n| n + 1);
+    let line_end = src[range.end()..]
+        .find('\n')
+        .map_or(src.len(), |n| range.end() + n);
+    let blank = |t: &str| t.chars().all(|c| matches!(c, ' ' | '\t' | '\r'));
+    let (before, after) = (&src[line_start..range.start()], &src[range.end()..line_end]);
+    match (blank(before), blank(after)) {
+        (true, true) => TextRange::new(line_start, (line_end + 1).min(src.len())),
+        (false, true) => {
+            let kept = before.trim_end_matches([' ', '\t']).len();
+            TextRange::new(
+                line_start + kept,
+                range.end() + after.trim_end_matches('\r').len(),
+            )
+        }
+        _ => range,
+    }
 }
 
 /// Whether an element's expressions mention `context.Variables` (a coarse test: enough to

@@ -387,4 +387,28 @@ mod tests {
         let other = src.replace("context.Variables[\"left\"]", "context.Variables[\"tier\"]");
         assert_ne!(fix_all(&other, Scope::Global), other);
     }
+
+    #[test]
+    fn a_gate_behind_a_comment_on_its_line_leaves_no_blank_line() {
+        // Issue #12: the move left a whitespace-only line, which `git diff --check` refuses.
+        let src = "<policies>\n    <inbound>\n        <!-- x --><rate-limit calls=\"1\" renewal-period=\"60\" />\n        <cors>\n            <allowed-origins>\n                <origin>https://a.example</origin>\n            </allowed-origins>\n        </cors>\n    </inbound>\n</policies>\n";
+        let fixed = fix_all(src, Scope::Global);
+        assert_eq!(
+            fixed,
+            "<policies>\n    <inbound>\n        <cors>\n            <allowed-origins>\n                <origin>https://a.example</origin>\n            </allowed-origins>\n        </cors>\n        <!-- x --><rate-limit calls=\"1\" renewal-period=\"60\" />\n    </inbound>\n</policies>\n"
+        );
+        for line in fixed.lines() {
+            assert!(!line.ends_with([' ', '\t']), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn elements_sharing_lines_move_without_leaving_trailing_blanks() {
+        let src = "<policies>\n    <inbound>\n        <rate-limit calls=\"1\" renewal-period=\"60\" /> <cors />\n    </inbound>\n</policies>\n";
+        let fixed = fix_all(src, Scope::Global);
+        assert!(fixed.contains("<cors /><rate-limit"), "{fixed}");
+        for line in fixed.lines() {
+            assert!(!line.ends_with([' ', '\t']), "{line:?}");
+        }
+    }
 }

@@ -534,3 +534,47 @@ fn split_diff(diff: &str) -> Vec<(String, Vec<Hunk>)> {
     }
     out
 }
+
+/// `git diff --check` (what `git apply --whitespace=error` also refuses) is clean after
+/// `fix --write --unsafe-fixes` on the examples, every fixture repo and the corpus.
+#[test]
+fn fixed_trees_pass_git_diff_check() {
+    use crate::common::{copy_tree, git};
+    let mut failures = Vec::new();
+    for tree in trees() {
+        let t = crate::common::TestDir::new();
+        copy_tree(&tree, t.path());
+        git(t.path(), &["init", "-q"]);
+        git(t.path(), &["add", "-A"]);
+        git(
+            t.path(),
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-q",
+                "-m",
+                "before",
+            ],
+        );
+        // Exit 2 is fine here: some fixtures hold policies broken on purpose (left alone).
+        t.run(&["fix", "--write", "--unsafe-fixes", "--exit-zero", "."]);
+        let check = std::process::Command::new("git")
+            .current_dir(t.path())
+            // CRLF files keep their line endings: a CR before LF is the line's terminator,
+            // not trailing whitespace (git's `cr-at-eol`, as a CRLF repo sets it).
+            .args(["-c", "core.whitespace=cr-at-eol", "diff", "--check"])
+            .output()
+            .unwrap();
+        if !check.status.success() {
+            failures.push(format!(
+                "{}:\n{}",
+                tree.display(),
+                String::from_utf8_lossy(&check.stdout)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
