@@ -578,3 +578,28 @@ fn fixed_trees_pass_git_diff_check() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_global_cors_that_no_chain_runs_is_not_created_silently() {
+    // Issue #12: cors-origins created a global `<cors>` while the API lacks `<base />` in its
+    // inbound, so the new `<cors>` could never run, and said nothing.
+    let t = crate::common::TestDir::new();
+    t.write(
+        "rules.yaml",
+        "rules:\n  cors-origins:\n    origins: [https://portal.contoso.com]\n",
+    );
+    let global = "<policies>\n    <inbound />\n    <backend>\n        <forward-request />\n    </backend>\n    <outbound />\n    <on-error />\n</policies>\n";
+    t.write("policy.xml", global);
+    t.write(
+        "apis/orders/policy.xml",
+        "<policies>\n    <inbound>\n        <set-header name=\"x\" exists-action=\"override\"><value>1</value></set-header>\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n",
+    );
+    let check = t.run(&["check", "--select", "cors-origins", "."]);
+    assert!(
+        check.stdout.contains("wins in no chain") && check.stdout.contains("lack `<base />`"),
+        "{}",
+        check.stdout
+    );
+    t.run(&["fix", "--write", "--select", "cors-origins", "."]);
+    assert_eq!(t.read("policy.xml"), global);
+}
