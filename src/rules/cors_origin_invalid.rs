@@ -67,6 +67,9 @@ are reported only: which scheme, or which subdomains, to allow is a decision.
 
 ## Fix safety
 Safe: the fixed origin is the one the browser sends, which is what the entry meant.
+With the repo known, the fix is offered only when composing each chain through the file
+before and after shows that nothing but origin lists changed. Entries are compared with the
+other origins of the list literally (ASCII case aside), as `cors-origins` compares them.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("allowed-origins elements")
