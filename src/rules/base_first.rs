@@ -68,6 +68,10 @@ which is the order APIM's editor suggests (`<base />` first). Unsafe (applied wi
 Like every fix, it is offered only when composing each chain through the file before and
 after shows the same statements, the same winning `<cors>` and no more gates before it.
 
+A local `<cors>` after `<base />` never wins over the inherited one; the gate is then
+reported here, with the fix that moves `<base />` above it (`cors-first` offers none: moving
+that `<cors>` above `<base />` would change which `<cors>` wins).
+
 When the `<base />` is inside a `<choose>` holding the gate, the message names the gate that
 runs before it in that `<choose>` (no fix).
 
@@ -106,9 +110,17 @@ impl RuleImpl for BaseFirst {
             }
             let gate_name = chain.element(gate.element).name();
             if gate.level < cors.level {
+                // The per-file check stands down for a local `<cors>` before `<base />` only.
                 let has_own_cors = repo
                     .section_of(gate.home(), Section::Inbound)
-                    .is_some_and(|inbound| inbound.child_elements().any(|c| c.is("cors")));
+                    .is_some_and(|inbound| {
+                        let children: Vec<_> = inbound.child_elements().collect();
+                        let base = children.iter().position(|c| is_base(*c));
+                        children
+                            .iter()
+                            .position(|c| c.is("cors"))
+                            .is_some_and(|at| base.is_none_or(|b| at < b))
+                    });
                 if !has_own_cors {
                     continue; // The per-file check reports it, with a fix.
                 }
@@ -163,9 +175,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     else {
         return;
     };
-    // A local `<cors>` anywhere in the section is `cors-first`'s to move above the gates; it
-    // must keep running before the inherited one, so `<base />` is not moved above it.
-    if children.iter().any(|c| c.is("cors")) || children[..gate_at].iter().any(|c| is_base(*c)) {
+    // A local `<cors>` before `<base />` is `cors-first`'s to move above the gates; it must
+    // keep running before the inherited one, so `<base />` is not moved above it. A local
+    // `<cors>` after `<base />` never wins over an inherited one: the inherited `<cors>` is the
+    // one to run before the gate, so the fix goes where the gate is (issue #12).
+    let first_base = children.iter().position(|c| is_base(*c));
+    let local_cors_first = children
+        .iter()
+        .position(|c| c.is("cors"))
+        .is_some_and(|at| first_base.is_none_or(|b| at < b));
+    if local_cors_first || children[..gate_at].iter().any(|c| is_base(*c)) {
         return;
     }
     let gate = children[gate_at];

@@ -153,6 +153,23 @@ fn a_fix_that_changes_the_winning_cors_is_not_offered() {
         "{}",
         cors_first.message
     );
+    // The fix goes where the gate is: `base-first` moves `<base />` (and with it the global
+    // `<cors>`) above the product's `<quota>`; app.contoso.com keeps its CORS on the product.
+    let t = crate::common::TestDir::copy_of("tests/fixtures/repo/cors-winner");
+    let fix = t.run(&["fix", "--write", "."]);
+    assert_ne!(fix.code, 2, "{}", fix.stderr);
+    let effective = t.run(&["effective", ".", "--api", "orders", "--product", "starter"]);
+    assert_eq!(effective.code, 0, "{}", effective.stderr);
+    let out = &effective.stdout;
+    let first_origin = out.find("<origin>").unwrap();
+    assert!(
+        out[first_origin..].starts_with("<origin>https://app.contoso.com</origin>"),
+        "{out}"
+    );
+    assert!(
+        out.find("<cors").unwrap() < out.find("<quota").unwrap(),
+        "{out}"
+    );
 }
 
 const ALL_BASE_BUT_INBOUND: &str = "<policies>\n    <inbound>\n        <set-header name=\"x\" exists-action=\"override\"><value>1</value></set-header>\n    </inbound>\n    <backend>\n        <base />\n    </backend>\n    <outbound>\n        <base />\n    </outbound>\n    <on-error>\n        <base />\n    </on-error>\n</policies>\n";
