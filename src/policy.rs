@@ -221,7 +221,10 @@ pub fn block_start(doc: &Document, el: ElementRef<'_>) -> Option<usize> {
 /// `target` first), as whole lines when both stand on their own lines. Lines of the moved
 /// block are re-indented to `target`'s indentation when the two differ.
 pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>) -> (Edit, Edit) {
-    if let (Some(block), Some(target_start)) = (line_block(doc, moved), block_start(doc, target)) {
+    // A target behind comments on its line (`<!-- x --><rate-limit />`): the block goes above
+    // that line, so no line is left holding only whitespace.
+    let target_start = block_start(doc, target).or_else(|| after_comments_only(doc, target));
+    if let (Some(block), Some(target_start)) = (line_block(doc, moved), target_start) {
         let mut text = doc.slice(block).to_owned();
         let from = doc.indent_of_line(moved.range().start());
         let to = doc.indent_of_line(target.range().start());
@@ -239,12 +242,54 @@ pub fn move_before(doc: &Document, moved: ElementRef<'_>, target: ElementRef<'_>
         }
         return (Edit::insertion(target_start, text), Edit::deletion(block));
     }
-    // Not on lines of their own: move just the element's text.
+    // Not on lines of their own: move just the element's text, and the blanks around it
+    // that would be left at the end of a line or alone on one.
     let text = doc.slice(moved.range()).to_owned();
     (
         Edit::insertion(target.range().start(), text),
-        Edit::deletion(moved.range()),
+        Edit::deletion(without_stray_blanks(doc, moved.range())),
     )
+}
+
+/// The start of `el`'s line when only indentation and comments precede `el` on it.
+fn after_comments_only(doc: &Document, el: ElementRef<'_>) -> Option<usize> {
+    let src = doc.source();
+    let start = el.range().start();
+    let line_start = src[..start].rfind('\n').map_or(0, |n| n + 1);
+    let mut rest = src[line_start..start].trim_start_matches([' ', '\t']);
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let body = rest.strip_prefix("<!--")?;
+        let end = body.find("-->")?;
+        rest = body[end + 3..].trim_start_matches([' ', '\t']);
+    }
+    Some(line_start)
+}
+
+/// `range` widened so that deleting it leaves no trailing blanks and no blank-only line:
+/// with the whole line when nothing else is on it, else with the blanks before it when
+/// nothing follows it on its line.
+fn without_stray_blanks(doc: &Document, range: TextRange) -> TextRange {
+    let src = doc.source();
+    let line_start = src[..range.start()].rfind('\n').map_or(0, |n| n + 1);
+    let line_end = src[range.end()..]
+        .find('\n')
+        .map_or(src.len(), |n| range.end() + n);
+    let blank = |t: &str| t.chars().all(|c| matches!(c, ' ' | '\t' | '\r'));
+    let (before, after) = (&src[line_start..range.start()], &src[range.end()..line_end]);
+    match (blank(before), blank(after)) {
+        (true, true) => TextRange::new(line_start, (line_end + 1).min(src.len())),
+        (false, true) => {
+            let kept = before.trim_end_matches([' ', '\t']).len();
+            TextRange::new(
+                line_start + kept,
+                range.end() + after.trim_end_matches('\r').len(),
+            )
+        }
+        _ => range,
+    }
 }
 
 /// Whether an element's expressions mention `context.Variables` (a coarse test: enough to
@@ -257,6 +302,107 @@ pub fn reads_variables(doc: &Document, el: ElementRef<'_>) -> bool {
         .any(|e| doc.slice(e.range).contains("Variables"))
 }
 
+/// The variables `el` (or an element inside it) sets: `<set-variable name>`, and every
+/// attribute naming an output variable (`variable-name`, `remaining-calls-variable-name`,
+/// `output-token-variable-name`, `response-variable-name`, ...).
+pub fn variables_set(el: ElementRef<'_>) -> Vec<String> {
+    let doc = el.document();
+    let mut out = Vec::new();
+    for e in std::iter::once(el).chain(el.descendants()) {
+        for a in e.attributes() {
+            let name = doc.slice(a.name);
+            let sets = name.ends_with("variable-name") || (e.is("set-variable") && name == "name");
+            if sets {
+                out.push(doc.slice(a.value).trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The variables that the text of an element (its expressions) reads, by name
+/// (`context.Variables["x"]`, `context.Variables.GetValueOrDefault<string>("x")`), and
+/// whether it reads some whose name is not written out (a name built at runtime).
+pub fn variable_reads(text: &str) -> (Vec<String>, bool) {
+    let mut names = Vec::new();
+    let mut unknown = false;
+    for (at, _) in text.match_indices("Variables") {
+        let rest = &text[at + "Variables".len()..];
+        // `Variables["x"]`, or `Variables.Method<T>("x"` / `Variables.Method("x"`.
+        let after = if let Some(r) = rest.strip_prefix('[') {
+            Some(r)
+        } else if let Some(r) = rest.strip_prefix('.') {
+            r.find('(')
+                .filter(|open| {
+                    r[..*open]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "<>_ ,.?".contains(c))
+                })
+                .map(|open| &r[open + 1..])
+        } else {
+            None
+        };
+        let name = after.and_then(|r| {
+            let r = r.trim_start();
+            let quote = ["\"", "&quot;", "'"]
+                .into_iter()
+                .find(|q| r.starts_with(q))?;
+            let body = &r[quote.len()..];
+            body.find(quote).map(|end| body[..end].to_owned())
+        });
+        match name {
+            Some(n) => names.push(n),
+            None => unknown = true,
+        }
+    }
+    (names, unknown)
+}
+
+/// The spans of template blocks in `doc`'s text: Terraform's `%{ for ... }` ... `%{ endfor }`
+/// and `%{ if ... }` ... `%{ endif }`, each from its opening directive to the end of its
+/// closing one (an unclosed block runs to the end of the text). What lies inside is
+/// repeated or chosen when the template renders: apimfix never edits there.
+pub fn template_blocks(doc: &Document) -> Vec<TextRange> {
+    let text = doc.source();
+    let mut out = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find("%{") {
+        let start = at + found;
+        let end = text[start..]
+            .find('}')
+            .map_or(text.len(), |e| start + e + 1);
+        let word: String = text[start + 2..end.min(text.len())]
+            .trim_start_matches(['~', ' ', '\t'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        match word.as_str() {
+            "for" | "if" => open.push(start),
+            "endfor" | "endif" => {
+                if let Some(from) = open.pop()
+                    && open.is_empty()
+                {
+                    out.push(TextRange::new(from, end));
+                }
+            }
+            _ => {}
+        }
+        at = end.max(start + 2);
+    }
+    if let Some(&from) = open.first() {
+        out.push(TextRange::new(from, text.len()));
+    }
+    out
+}
+
+/// Whether `range` of `doc` touches a template block (see [`template_blocks`]).
+pub fn in_template_block(doc: &Document, range: TextRange) -> bool {
+    template_blocks(doc)
+        .iter()
+        .any(|b| range.start() < b.end() && b.start() < range.end().max(range.start() + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +411,24 @@ mod tests {
 
     fn inbound(doc: &Document) -> ElementRef<'_> {
         doc.root().child("inbound").unwrap()
+    }
+
+    #[test]
+    fn variables_set_and_read_by_name() {
+        let doc = parse("<policies><inbound><choose><when><rate-limit calls=\"1\" remaining-calls-variable-name=\"left\" /><set-variable name=\"x\" value=\"1\" /></when></choose><validate-jwt output-token-variable-name=\"jwt\" /></inbound></policies>").unwrap();
+        let inbound = inbound(&doc);
+        let choose = inbound.child("choose").unwrap();
+        assert_eq!(variables_set(choose), ["left", "x"]);
+        assert_eq!(
+            variables_set(inbound.child("validate-jwt").unwrap()),
+            ["jwt"]
+        );
+        let (names, unknown) = variable_reads(
+            "@(context.Variables[\"left\"] + context.Variables.GetValueOrDefault<Jwt>(&quot;jwt&quot;) + context.Variables.ContainsKey('a'))",
+        );
+        assert_eq!(names, ["left", "jwt", "a"]);
+        assert!(!unknown);
+        assert!(variable_reads("@(context.Variables[name])").1);
     }
 
     #[test]

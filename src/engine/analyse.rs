@@ -66,3 +66,20 @@ pub fn fix(
 ) -> Result<FixOutcome, FixError> {
     fix_until_stable(doc, mode, check)
 }
+
+/// Drops the fixes of `diagnostics` (findings on `doc`, the file at `path` of `repo`) that fail
+/// their semantic oracle ([`crate::rules::oracle`]): the finding stays, and says why it has no
+/// fix.
+pub fn keep_proven_fixes(repo: &Repo, path: &Path, doc: &Document, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut() {
+        let Some(fix) = &d.fix else { continue };
+        if let Err(why) = crate::rules::oracle::verify(repo, path, doc, d.rule, fix) {
+            d.fix = None;
+            d.fix_title = None;
+            d.message = format!(
+                "{} (no fix: it would change more than the rule is about: {why})",
+                d.message
+            );
+        }
+    }
+}

@@ -43,13 +43,17 @@ pub fn rule_diagnostics_with(
     doc: &Document,
     facts: &RepoFacts,
 ) -> Vec<Diagnostic> {
-    analyse::file_findings(
+    let mut diagnostics = analyse::file_findings(
         doc,
         parsed.scope,
         &file.config,
         facts,
         &file.input.logical_path,
-    )
+    );
+    if let Some(repo) = &parsed.repo {
+        analyse::keep_proven_fixes(repo, &file.input.logical_path, doc, &mut diagnostics);
+    }
+    diagnostics
 }
 
 /// Per-file findings plus the repo's cross-scope findings pointing into this file. The two

@@ -84,6 +84,9 @@ pub struct Parsed {
     pub scope: Scope,
     pub scope_source: ScopeSource,
     pub facts: RepoFacts,
+    /// The repo model the file belongs to, for the semantic check of its fixes
+    /// (`rules::oracle`); `None` outside any repo.
+    pub repo: Option<Arc<Repo>>,
 }
 
 /// A group of files worked on together, then dropped: the files of one APIOps repo, or a
@@ -682,6 +685,7 @@ impl Reader<'_> {
                     scope,
                     scope_source,
                     facts: RepoFacts::default(),
+                    repo: None,
                 })
             }
             Err((e, _)) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => {
@@ -711,7 +715,7 @@ impl Reader<'_> {
 /// A repo model with the config of each of its files that the run handed over.
 struct BuiltRepo {
     root: PathBuf,
-    repo: Repo,
+    repo: Arc<Repo>,
     configs: HashMap<PathBuf, Arc<LoadedConfig>>,
 }
 
@@ -743,7 +747,7 @@ fn build_repos(
             analyse::load_repo(root, docs, folders)
                 .map(|repo| BuiltRepo {
                     root: root.to_path_buf(),
-                    repo,
+                    repo: Arc::new(repo),
                     configs,
                 })
                 .map_err(|e| {
@@ -838,7 +842,7 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
     let repos = build_repos(entries, folders, &mut errors, &mut warnings);
     let index: HashMap<&Path, &Repo> = repos
         .iter()
-        .map(|built| (built.root.as_path(), &built.repo))
+        .map(|built| (built.root.as_path(), built.repo.as_ref()))
         .collect();
     let facts = entries
         .par_iter()
@@ -880,7 +884,7 @@ pub(super) fn attach_repo_facts(
         _ => true,
     }));
     let findings = findings_of(&repos);
-    let index: HashMap<&Path, &Repo> = repos
+    let index: HashMap<&Path, &Arc<Repo>> = repos
         .iter()
         .map(|built| (built.root.as_path(), &built.repo))
         .collect();
@@ -890,6 +894,7 @@ pub(super) fn attach_repo_facts(
         };
         if let Ok(parsed) = &mut file.outcome {
             parsed.facts = analyse::facts(repo, &file.input.logical_path, &file.config);
+            parsed.repo = Some(Arc::clone(repo));
         }
     });
     findings

@@ -7,9 +7,10 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError};
 
 use super::effective::{Event, Loc, Template};
-use super::{Chain, FileId, Gates, Level, Repo, RepoFacts, Section};
+use super::{Chain, FileId, Gates, Inherited, Level, Repo, RepoFacts, Section};
 use crate::layout::Scope;
 use crate::syntax::ElementRef;
+use crate::syntax::RootKind;
 
 /// What [`Repo::facts_for`] reports of the fragments one container sees.
 #[derive(Debug, Default)]
@@ -64,7 +65,87 @@ impl Repo {
             repo_has_cors: Some(self.repo_has_cors()),
             gate_fragments: sets.gate.clone(),
             cors_fragments: sets.cors.clone(),
+            inherited: self.inherited(id),
         }
+    }
+
+    /// What the parent scopes run in each section of the file `id`, over every chain through
+    /// it (see [`RepoFacts::inherited`]).
+    fn inherited(&self, id: FileId) -> Option<Vec<(Section, Vec<Inherited>)>> {
+        let file = self.file(id);
+        if !file.scope.has_parent() || file.doc.root_kind() != RootKind::Policies {
+            return None;
+        }
+        // Only a section that lacks a `<base />` first (or is missing) needs it.
+        let root = file.doc.root();
+        let needed = Section::ALL.into_iter().any(|section| {
+            root.child(section.tag()).is_none_or(|el| {
+                el.child_elements()
+                    .next()
+                    .is_none_or(|first| !first.is("base"))
+            })
+        });
+        if !needed {
+            return None;
+        }
+        let mut parents: Vec<Vec<Level>> = Vec::new();
+        for chain in self.chains() {
+            let levels = self.levels(&chain);
+            let Some(at) = levels.iter().position(|l| l.file == Some(id)) else {
+                continue;
+            };
+            let parent = levels[at + 1..].to_vec();
+            let same = |p: &Vec<Level>| {
+                p.len() == parent.len()
+                    && p.iter()
+                        .zip(&parent)
+                        .all(|(a, b)| a.file == b.file && a.scope == b.scope)
+            };
+            if !parents.iter().any(same) {
+                parents.push(parent);
+            }
+        }
+        if parents.is_empty() {
+            return None;
+        }
+        let gates = Gates::default();
+        let mut out = Vec::new();
+        for section in Section::ALL {
+            let mut found: Vec<Inherited> = Vec::new();
+            for parent in &parents {
+                for statement in self.compose(parent, section, &gates) {
+                    if found.iter().any(|f| {
+                        f.file == statement.file
+                            && f.line == statement.line
+                            && f.name == statement.name
+                    }) {
+                        continue;
+                    }
+                    let (nested, sets) = crate::syntax::parse(&statement.source)
+                        .map(|doc| {
+                            let nested = doc
+                                .root()
+                                .descendants()
+                                .map(|d| d.name().to_ascii_lowercase())
+                                .collect();
+                            (nested, crate::policy::variables_set(doc.root()))
+                        })
+                        .unwrap_or_default();
+                    let (reads, reads_unknown) = crate::policy::variable_reads(&statement.source);
+                    found.push(Inherited {
+                        name: statement.name,
+                        file: statement.file,
+                        line: statement.line,
+                        nested,
+                        reads,
+                        reads_unknown,
+                        sets,
+                    });
+                }
+            }
+            out.push((section, found));
+        }
+        Some(out)
     }
 
     /// The `fragment-id`s visible from `workspace` that hold a gate, and those that hold a

@@ -137,6 +137,7 @@ pub(crate) struct Template {
     /// Indices into `events` before which the parent level's events go, in order.
     parents: Vec<usize>,
     /// Whether the inbound section holds a `<base />` at any depth.
+    #[allow(dead_code)]
     pub(crate) has_base: bool,
 }
 
@@ -374,11 +375,13 @@ impl Composer<'_> {
         let mut expanded = false;
         if self.section != Section::Inbound {
             if element.descendants().any(|d| d.is("base")) {
-                self.expand_parent(i);
+                let parent = self.capture_parent(i);
+                self.splice_in_place(element, parent);
             }
             return;
         }
         self.push_self_event(i, file, element, None);
+        let mut captured = None;
         let (repo, levels) = (self.repo, self.levels);
         let level = &levels[i];
         for nested in element.descendants() {
@@ -386,7 +389,7 @@ impl Composer<'_> {
             if name.eq_ignore_ascii_case("base") {
                 if !expanded {
                     expanded = true;
-                    self.expand_parent(i);
+                    captured = self.capture_parent(i);
                 }
             } else if name.eq_ignore_ascii_case("include-fragment") {
                 if let Some(fragment) = self.resolve(level, nested) {
@@ -405,6 +408,58 @@ impl Composer<'_> {
                 self.push(EventKind::Gate, file, nested, None, i);
             }
         }
+        self.splice_in_place(element, captured);
+    }
+
+    /// Expands the parent level at a nested `<base />`: its events go where they run, and
+    /// its statements are returned (not appended) so that [`Composer::splice_in_place`] puts
+    /// them inside the statement holding the `<base />`. `None` when only events are composed.
+    fn capture_parent(&mut self, i: usize) -> Option<Vec<Statement>> {
+        let saved = self.statements.as_mut().map(std::mem::take);
+        self.expand_parent(i);
+        match saved {
+            Some(saved) => self.statements.replace(saved),
+            None => None,
+        }
+    }
+
+    /// Replaces each nested `<base />` in the text of the statement just emitted for
+    /// `element` by the parent's statements: a `<base />` inside `<choose>` is expanded in
+    /// place, in the branch that holds it.
+    fn splice_in_place(&mut self, element: ElementRef<'_>, parent: Option<Vec<Statement>>) {
+        let (Some(parent), Some(statements)) = (parent, self.statements.as_mut()) else {
+            return;
+        };
+        let Some(last) = statements.last_mut() else {
+            return;
+        };
+        let doc = element.document();
+        let start = element.range().start();
+        let eol = doc.line_ending().as_str();
+        let mut bases: Vec<TextRange> = element
+            .descendants()
+            .filter(|d| d.is("base"))
+            .map(|d| d.range())
+            .collect();
+        bases.sort_by_key(|r| std::cmp::Reverse(r.start()));
+        let mut text = last.source.clone();
+        for base in bases {
+            let indent = if doc.starts_line(base.start()) {
+                doc.indent_of_line(base.start())
+            } else {
+                ""
+            };
+            let inherited = parent
+                .iter()
+                .map(|p| p.source.as_str())
+                .collect::<Vec<_>>()
+                .join(&format!("{eol}{indent}"));
+            let (from, to) = (base.start() - start, base.end() - start);
+            if to <= text.len() {
+                text.replace_range(from..to, &inherited);
+            }
+        }
+        last.source = text;
     }
 
     /// Events of a fragment's top-level element: itself (a `<cors>` or gate) and nested gates.

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::policy::Section;
 use crate::syntax::ElementRef;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,6 +24,49 @@ pub struct RepoFacts {
     pub gate_fragments: BTreeSet<String>,
     /// `fragment-id`s of the repo's fragments that hold a `<cors>`.
     pub cors_fragments: BTreeSet<String>,
+    /// What the parent scopes run in each section, over every chain through this file: what
+    /// a `<base />` there turns on. `None` when the repo is not known, or no chain runs the
+    /// file; computed only for files that may need it (a section without a direct
+    /// `<base />` first).
+    pub inherited: Option<Vec<(Section, Vec<Inherited>)>>,
+}
+
+/// One statement a parent scope runs where `<base />` stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inherited {
+    /// The element name, e.g. `ip-filter`.
+    pub name: String,
+    /// Its file, relative to the artifacts root, `/`-separated.
+    pub file: String,
+    /// 1-based line of its start.
+    pub line: usize,
+    /// Element names inside it (a `<choose>` holding a `<validate-jwt>`), lowercase.
+    pub nested: Vec<String>,
+    /// The names of the variables its expressions read (`context.Variables["x"]`,
+    /// `context.Variables.GetValueOrDefault("x")`), and whether it reads any it cannot name.
+    pub reads: Vec<String>,
+    pub reads_unknown: bool,
+    /// The variables it sets (see [`crate::policy::variables_set`]).
+    pub sets: Vec<String>,
+}
+
+impl Inherited {
+    /// Whether it may read the variable `name`.
+    pub fn may_read(&self, name: &str) -> bool {
+        self.reads_unknown || self.reads.iter().any(|r| r == name)
+    }
+}
+
+impl RepoFacts {
+    /// What the parents run in `section`, when known.
+    pub fn inherited_in(&self, section: Section) -> Option<&[Inherited]> {
+        let all = self.inherited.as_ref()?;
+        Some(
+            all.iter()
+                .find(|(s, _)| *s == section)
+                .map_or(&[][..], |(_, v)| v.as_slice()),
+        )
+    }
 }
 
 /// The policies that count as gates: those that may reject a call with their own response

@@ -30,6 +30,7 @@ mod build;
 mod effective;
 mod error;
 mod facts;
+mod substitute;
 
 pub(crate) use analysis::{ChainEvents, CorsDepth};
 #[allow(unused_imports)]
@@ -37,7 +38,7 @@ pub(crate) use build::RepoBuilder;
 pub use effective::{Effective, EffectiveSection, Section, Statement};
 pub(crate) use effective::{Event, EventKind, Loc, Template};
 pub use error::RepoError;
-pub use facts::{Gates, RepoFacts, may_reject};
+pub use facts::{Gates, Inherited, RepoFacts, may_reject};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -67,7 +68,7 @@ impl FileId {
 }
 
 /// One parsed policy file of the repo.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PolicyFile {
     /// The path as loaded (`root.join(rel)`) or as handed over.
     pub(crate) path: PathBuf,
@@ -104,7 +105,7 @@ impl PolicyFile {
 }
 
 /// The service, or one workspace: the artifacts below one folder.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Container {
     /// The global policy for the service, the workspace policy for a workspace.
     policy: Option<FileId>,
@@ -115,7 +116,7 @@ struct Container {
     version_sets: BTreeMap<String, VersionSet>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ApiNode {
     policy: Option<FileId>,
     operations: BTreeMap<String, Option<FileId>>,
@@ -185,7 +186,7 @@ fn read_version_set(dir: &Dir) -> Option<VersionSet> {
     })
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ProductNode {
     policy: Option<FileId>,
     /// API names as membership files give them (without `;rev=N`).

@@ -39,7 +39,12 @@ pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
-    let groups = similar::group_diff_ops(ops, CONTEXT_LINES);
+    let groups = self_contained(
+        similar::group_diff_ops(ops, CONTEXT_LINES),
+        old,
+        &old_lines,
+        &new_lines,
+    );
 
     let path = display_path.strip_prefix('/').unwrap_or(display_path);
     let old_name = quote_path("a/", path);
@@ -53,6 +58,89 @@ pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
     out.push_str(&format!("+++ {new_name}{tab}\n"));
     for group in &groups {
         write_hunk(&mut out, group, &old_lines, &new_lines);
+    }
+    out
+}
+
+/// The hunks, merged where one applied alone would leave a half of a change: a reviewer (or
+/// reviewdog, which posts each hunk as its own suggestion) may accept any one hunk alone, so
+/// each must leave a document that parses and keeps every element it had (a move whose
+/// deletion and insertion fell into two hunks becomes one). Texts that do not parse before
+/// are left as they are.
+fn self_contained(
+    groups: Vec<Vec<DiffOp>>,
+    old: &str,
+    old_lines: &[&str],
+    new_lines: &[&str],
+) -> Vec<Vec<DiffOp>> {
+    let Ok(before) = crate::syntax::parse(old) else {
+        return groups;
+    };
+    let counts = element_counts(&before);
+    let stands_alone = |group: &[DiffOp]| {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            return true;
+        };
+        let old_range = first.old_range().start..last.old_range().end;
+        let new_range = first.new_range().start..last.new_range().end;
+        let text: String = old_lines[..old_range.start]
+            .iter()
+            .chain(&new_lines[new_range])
+            .chain(&old_lines[old_range.end..])
+            .copied()
+            .collect();
+        crate::syntax::parse(&text).is_ok_and(|doc| {
+            let after = element_counts(&doc);
+            counts
+                .iter()
+                .all(|(name, n)| after.get(name).copied().unwrap_or(0) >= *n)
+        })
+    };
+    let join = |mut first: Vec<DiffOp>, second: Vec<DiffOp>| {
+        // The lines between two hunks are equal on both sides.
+        let (old_end, new_end) = first
+            .last()
+            .map_or((0, 0), |op| (op.old_range().end, op.new_range().end));
+        let next_start = second.first().map_or(old_end, |op| op.old_range().start);
+        if next_start > old_end {
+            first.push(DiffOp::Equal {
+                old_index: old_end,
+                new_index: new_end,
+                len: next_start - old_end,
+            });
+        }
+        first.extend(second);
+        first
+    };
+    let mut out: Vec<Vec<DiffOp>> = Vec::with_capacity(groups.len());
+    let mut pending: Option<Vec<DiffOp>> = None;
+    for group in groups {
+        let mut current = match pending.take() {
+            None => group,
+            Some(merged) => join(merged, group),
+        };
+        if !stands_alone(&current) {
+            // The other half may be in the hunk before: take it in.
+            if let Some(previous) = out.pop() {
+                current = join(previous, current);
+            }
+        }
+        if stands_alone(&current) {
+            out.push(current);
+        } else {
+            pending = Some(current);
+        }
+    }
+    // What cannot stand alone even with every hunk around it: kept as merged.
+    out.extend(pending);
+    out
+}
+
+/// How many elements of each name a document holds.
+fn element_counts(doc: &crate::syntax::Document) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    for el in std::iter::once(doc.root()).chain(doc.root().descendants()) {
+        *out.entry(el.name().to_ascii_lowercase()).or_insert(0) += 1;
     }
     out
 }
@@ -177,5 +265,31 @@ mod tests {
             "\"a/x\\\"y\\\\z\\t.xml\""
         );
         assert_eq!(quote_path("b/", "x\u{1}.xml"), "\"b/x\\001.xml\"");
+    }
+
+    #[test]
+    fn a_move_far_apart_is_one_hunk_so_no_hunk_applied_alone_loses_it() {
+        let mut old = String::from(
+            "<policies>\n  <inbound>\n    <rate-limit calls=\"1\" renewal-period=\"1\" />\n",
+        );
+        for i in 0..10 {
+            old.push_str(&format!("    <set-header name=\"h{i}\" exists-action=\"skip\"><value>1</value></set-header>\n"));
+        }
+        old.push_str("    <cors />\n  </inbound>\n</policies>\n");
+        let new = old
+            .replace("    <cors />\n", "")
+            .replace("    <rate-limit", "    <cors />\n    <rate-limit");
+        let diff = unified_diff("p.xml", &old, &new);
+        assert_eq!(diff.matches("\n@@ ").count(), 1, "{diff}");
+        // Two hunks when nothing would be lost by either alone.
+        let spread = old
+            .replace("name=\"h0\"", "name=\"x0\"")
+            .replace("name=\"h9\"", "name=\"x9\"");
+        assert_eq!(
+            unified_diff("p.xml", &old, &spread)
+                .matches("\n@@ ")
+                .count(),
+            2
+        );
     }
 }

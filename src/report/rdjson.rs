@@ -146,29 +146,53 @@ fn range(file: &FileReport, range: TextRange) -> Range {
 }
 
 fn diagnostic<'a>(file: &'a FileReport, diagnostic: &Diagnostic) -> RdDiagnostic<'a> {
+    // reviewdog's GitHub reporter posts a suggestion only on the lines of its comment ("GitHub
+    // comment range and suggestion line range must be same"): a finding with a fix is placed on
+    // the whole lines its one suggestion replaces, so a move arrives whole or not at all.
+    // Only safe fixes are suggested: a reviewer accepts a suggestion with one click.
+    let fix = diagnostic
+        .fix
+        .as_ref()
+        .filter(|f| f.applicability() == crate::fix::Applicability::Safe);
+    let at = match fix {
+        Some(fix) => whole_lines(file, fix.range()),
+        None => diagnostic.range,
+    };
     RdDiagnostic {
         message: diagnostic.message.clone(),
         location: Location {
             path: &file.display_path,
-            range: Some(range(file, diagnostic.range)),
+            range: Some(range(file, at)),
         },
         severity: severity(diagnostic.severity),
         code: Code {
             value: diagnostic.rule.name(),
             url: rule_url(diagnostic.rule.name()),
         },
-        suggestions: diagnostic
-            .fix
-            .as_ref()
-            .map(|fix| suggestion(file, fix))
-            .into_iter()
-            .collect(),
+        suggestions: fix.map(|fix| suggestion(file, fix)).into_iter().collect(),
     }
 }
 
 /// One suggestion replacing the range all edits cover with that text after the edits.
+/// `range` widened to whole lines: from the start of its first line to the end of its last
+/// line, the line break left out.
+fn whole_lines(file: &FileReport, range: TextRange) -> TextRange {
+    let range = file.clamp(range);
+    let src = &file.source;
+    let start = src[..range.start()].rfind('\n').map_or(0, |n| n + 1);
+    let end = src[range.end()..]
+        .find('\n')
+        .map_or(src.len(), |n| range.end() + n);
+    let end = if end > start && src.as_bytes()[end - 1] == b'\r' && end > range.end() {
+        end - 1
+    } else {
+        end
+    };
+    TextRange::new(start, end.max(range.end()))
+}
+
 fn suggestion(file: &FileReport, fix: &Fix) -> Suggestion {
-    let cover = file.clamp(fix.range());
+    let cover = whole_lines(file, fix.range());
     let mut text = String::new();
     let mut cursor = cover.start();
     for edit in fix.edits() {

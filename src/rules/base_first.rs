@@ -7,9 +7,11 @@ use crate::rules::{ChainCheck, RepoFindings, FixAvailability, RuleImpl};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Fix};
 use crate::syntax::ElementRef;
+use crate::text::Ranged;
 use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::{is_base, move_before};
+use crate::rules::variables::Sets;
 
 pub const DOC: &str = r#"## What it does
 Flags a gate policy (see `cors-first`) that runs before `<base />` in the inbound section of a
@@ -51,10 +53,27 @@ A `<return-response>` or `<mock-response>` that sets `Access-Control-Allow-Origi
 
 ## Fix safety
 Safe for CORS; note that the parent's other inbound policies now also run before the gate,
-which is the order APIM's editor suggests (`<base />` first). Unsafe when a
-`<return-response>` or `<mock-response>` runs before `<base />`: such an operation often
-answers without the parent's policies on purpose (an anonymous metadata endpoint), and
-moving `<base />` above it runs them all first, the parent's authentication included.
+which is the order APIM's editor suggests (`<base />` first). Unsafe (applied with
+`--unsafe-fixes` only; the fix's title says why):
+
+- when a `<return-response>` or `<mock-response>` runs before `<base />`: such an operation
+  often answers without the parent's policies on purpose (an anonymous metadata endpoint),
+  and moving `<base />` above it runs them all first, the parent's authentication included;
+- when a statement moved over sets a variable (`<set-variable>`, or an attribute naming an
+  output variable: `output-token-variable-name` of `validate-jwt`,
+  `remaining-calls-variable-name`, `variable-name`, ...) that a parent's statement reads: it
+  would read nothing once the parents run first. Without the repo the parents are unknown,
+  so any such variable makes the fix unsafe.
+
+Like every fix, it is offered only when composing each chain through the file before and
+after shows the same statements, the same winning `<cors>` and no more gates before it.
+
+A local `<cors>` after `<base />` never wins over the inherited one; the gate is then
+reported here, with the fix that moves `<base />` above it (`cors-first` offers none: moving
+that `<cors>` above `<base />` would change which `<cors>` wins).
+
+When the `<base />` is inside a `<choose>` holding the gate, the message names the gate that
+runs before it in that `<choose>` (no fix).
 
 ## References
 - https://learn.microsoft.com/azure/api-management/api-management-howto-policies
@@ -91,9 +110,17 @@ impl RuleImpl for BaseFirst {
             }
             let gate_name = chain.element(gate.element).name();
             if gate.level < cors.level {
+                // The per-file check stands down for a local `<cors>` before `<base />` only.
                 let has_own_cors = repo
                     .section_of(gate.home(), Section::Inbound)
-                    .is_some_and(|inbound| inbound.child_elements().any(|c| c.is("cors")));
+                    .is_some_and(|inbound| {
+                        let children: Vec<_> = inbound.child_elements().collect();
+                        let base = children.iter().position(|c| is_base(*c));
+                        children
+                            .iter()
+                            .position(|c| c.is("cors"))
+                            .is_some_and(|at| base.is_none_or(|b| at < b))
+                    });
                 if !has_own_cors {
                     continue; // The per-file check reports it, with a fix.
                 }
@@ -148,12 +175,38 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     else {
         return;
     };
-    // A local `<cors>` anywhere in the section is `cors-first`'s to move above the gates; it
-    // must keep running before the inherited one, so `<base />` is not moved above it.
-    if children.iter().any(|c| c.is("cors")) || children[..gate_at].iter().any(|c| is_base(*c)) {
+    // A local `<cors>` before `<base />` is `cors-first`'s to move above the gates; it must
+    // keep running before the inherited one, so `<base />` is not moved above it. A local
+    // `<cors>` after `<base />` never wins over an inherited one: the inherited `<cors>` is the
+    // one to run before the gate, so the fix goes where the gate is (issue #12).
+    let first_base = children.iter().position(|c| is_base(*c));
+    let local_cors_first = children
+        .iter()
+        .position(|c| c.is("cors"))
+        .is_some_and(|at| first_base.is_none_or(|b| at < b));
+    if local_cors_first || children[..gate_at].iter().any(|c| is_base(*c)) {
         return;
     }
     let gate = children[gate_at];
+    // The `<base />` is inside the gate element (a `<choose>`): only a gate before it in that
+    // element runs before it, and the message names that one, not the `<choose>`.
+    if let Some(nested_base) = gate.descendants().find(|d| is_base(*d)) {
+        let before = gate.descendants().find(|d| {
+            d.range().start() < nested_base.range().start()
+                && ctx.gates().rejects(*d)
+                && !answers_cors_itself(ctx, *d)
+        });
+        if let Some(inner) = before {
+            let message = format!(
+                "`<{}>` runs before the `<base />` inside the same `<{}>`: {} the inherited `<cors>`, and the browser reports a CORS error",
+                inner.name(),
+                gate.name(),
+                crate::rules::cors_first::what_it_ends(inner.name(), "miss", "misses")
+            );
+            out.push(Diagnostic::new(Rule::BaseFirst, inner.start_tag(), message));
+        }
+        return;
+    }
     let message = format!(
         "`<{}>` runs before `<base />`: {} the inherited `<cors>`, and the browser reports a CORS error",
         gate.name(),
@@ -171,12 +224,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let responds = children[gate_at..base_at]
                 .iter()
                 .any(|c| is_response(*c) || c.descendants().any(is_response));
+            // A statement moved over that sets a variable the parents read.
+            let variables = Sets::of(ctx, &children[gate_at..base_at])
+                .conflict_with_parents(ctx.facts.inherited_in(Section::Inbound));
             let (title, applicability) = if responds {
                 (
                     format!(
                         "Move `<base />` above `<{}>` (unsafe: the parent's policies, its authentication too, then run before the response)",
                         gate.name()
                     ),
+                    Applicability::Unsafe,
+                )
+            } else if let Some(why) = variables {
+                (
+                    format!("Move `<base />` above `<{}>` (unsafe: {why})", gate.name()),
                     Applicability::Unsafe,
                 )
             } else {
@@ -354,5 +415,57 @@ mod tests {
         assert!(found[0].contains("`<rate-limit>`"), "{found:?}");
         let fixed = fix_with(choose, Scope::Api, &settings, &facts(Some(true)));
         assert!(fixed.contains("    <base />\n    <rate-limit"), "{fixed}");
+    }
+
+    #[test]
+    fn a_base_inside_the_choose_is_not_said_to_run_after_it() {
+        let src = "<policies>\n  <inbound>\n    <choose>\n      <when condition=\"@(true)\">\n        <base />\n      </when>\n      <otherwise>\n        <base />\n      </otherwise>\n    </choose>\n  </inbound>\n</policies>\n";
+        let settings = Default::default();
+        // `ip-filter` is not in this choose: nothing runs before either `<base />`.
+        assert!(findings_with(src, Scope::Api, &settings, &facts(Some(true)), "base-first").is_empty());
+        let gated = src.replace(
+            "<when condition=\"@(true)\">\n        <base />",
+            "<when condition=\"@(true)\">\n        <rate-limit calls=\"1\" renewal-period=\"1\" />\n        <base />",
+        );
+        let found = findings_with(&gated, Scope::Api, &settings, &facts(Some(true)), "base-first");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("5:9 `<rate-limit>` runs before the `<base />` inside the same `<choose>`"),
+            "{found:?}"
+        );
+        assert!(!found[0].contains("`<choose>` runs before"), "{found:?}");
+    }
+
+    #[test]
+    fn moving_base_over_a_gate_whose_output_variable_the_parent_reads_is_unsafe() {
+        use crate::policy::Section;
+        use crate::repo::Inherited;
+        let src = "<policies>\n  <inbound>\n    <validate-jwt header-name=\"Authorization\" output-token-variable-name=\"jwt\" />\n    <base />\n  </inbound>\n</policies>\n";
+        let parent = |reads: &[&str]| Inherited {
+            name: "set-header".to_owned(),
+            file: "policy.xml".to_owned(),
+            line: 5,
+            nested: vec![],
+            reads: reads.iter().map(|r| (*r).to_owned()).collect(),
+            reads_unknown: false,
+            sets: vec![],
+        };
+        let with = |reads: &[&str]| RepoFacts {
+            ancestor_has_cors: Some(true),
+            inherited: Some(
+                Section::ALL
+                    .into_iter()
+                    .map(|s| (s, if s == Section::Inbound { vec![parent(reads)] } else { vec![] }))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let settings = Default::default();
+        // The parent reads `jwt`: unsafe, only `--unsafe-fixes` moves it.
+        assert_eq!(fix_with(src, Scope::Api, &settings, &with(&["jwt"])), src);
+        // The parent reads something else: safe.
+        assert_ne!(fix_with(src, Scope::Api, &settings, &with(&["other"])), src);
+        // No repo: the parents are unknown, and `validate-jwt` sets a variable: unsafe.
+        assert_eq!(fix_with(src, Scope::Api, &settings, &facts(Some(true))), src);
     }
 }

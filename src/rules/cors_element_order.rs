@@ -37,6 +37,8 @@ the first element that should follow it; the fix loop repeats until the order is
 
 ## Fix safety
 Safe: the order of these elements does not change what `<cors>` allows.
+With the repo known, the fix is offered only when composing each chain through the file
+before and after shows that every statement outside `<cors>` is unchanged and in place.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Set the policy's elements

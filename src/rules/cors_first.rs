@@ -8,8 +8,8 @@ use crate::diagnostic::Diagnostic;
 use crate::fix::{Applicability, Fix};
 use crate::rules::Rule;
 use crate::rules::context::Context;
-use crate::policy::{move_before, reads_variables};
-use crate::syntax::ElementRef;
+use crate::policy::move_before;
+use crate::rules::variables::{Sets, reads_of};
 
 pub const DOC: &str = r#"## What it does
 Flags a gate policy that runs before `<cors>` in the same inbound list. Gates are the policies
@@ -66,9 +66,20 @@ Moves the `<cors>` block (as whole lines, with the comments directly above it) d
 the first gate; every other element keeps its order.
 
 ## Fix safety
-Safe, unless an expression inside `<cors>` reads `context.Variables` and a policy between
-the gate and the `<cors>` could set them: moving `<cors>` above that `set-variable` would change
-what it reads, so the fix is then unsafe (applied only with `--unsafe-fixes`).
+Safe, unless a statement moved over sets a variable that `<cors>` reads: a `<set-variable>`,
+or a policy attribute that names an output variable (`remaining-calls-variable-name`,
+`remaining-tokens-variable-name`, `output-token-variable-name`, `variable-name`, ...), or a
+`<base />` whose parents set one; an included fragment may set any. Moving `<cors>` above it
+would change what `<cors>` reads, so the fix is then unsafe (applied only with
+`--unsafe-fixes`), and its title says which variable.
+
+Every fix is checked on the whole repo before it is offered: each chain through the file
+(product × API × operation, and the chain without a product) is composed before and after,
+and the fix must keep the same statements in each chain, the same winning `<cors>`, and run
+no more gates before it. So the fix never changes which `<cors>` wins: when the `<cors>` would
+move above a `<base />` that brings in a parent's `<cors>` (or a parent's gate runs before it),
+no fix is offered and the message says why; the gate then belongs to the parent's file
+(`base-first` there).
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("Common configuration issues":
@@ -207,15 +218,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             .iter()
             .position(|c| c.id() == gate.id())
             .unwrap_or(0);
-        // Anything between the gate and `<cors>` that may set a variable, at any depth (a
-        // `<set-variable>` inside `<choose>` counts), or a fragment that may hold one.
-        let sets_variable = |e: ElementRef<'_>| e.is("set-variable") || e.is("include-fragment");
-        let sets_variables_between = children[gate_at..cors_at]
-            .iter()
-            .any(|c| sets_variable(*c) || c.descendants().any(sets_variable));
-        // What an included fragment reads is not known here: moving it is unsafe then.
-        let reads = cors.is("include-fragment") || reads_variables(ctx.doc, cors);
-        let applicability = if sets_variables_between && reads {
+        // What the statements moved over set (a gate's output variables included, and
+        // the parents' statements when `<cors>` moves above `<base />`), against what
+        // `<cors>` reads.
+        let sets = Sets::of(ctx, &children[gate_at..cors_at]);
+        let (reads, reads_unknown) = reads_of(cors);
+        let why_unsafe = sets.conflict("`<cors>`", &reads, reads_unknown);
+        let applicability = if why_unsafe.is_some() {
             Applicability::Unsafe
         } else {
             Applicability::Safe
@@ -228,7 +237,14 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         );
         out.push(
             Diagnostic::new(Rule::CorsFirst, gate.start_tag(), message).with_fix(
-                format!("Move `<{}>` above `<{}>`", cors.name(), gate.name()),
+                match &why_unsafe {
+                    Some(why) => format!(
+                        "Move `<{}>` above `<{}>` (unsafe: {why})",
+                        cors.name(),
+                        gate.name()
+                    ),
+                    None => format!("Move `<{}>` above `<{}>`", cors.name(), gate.name()),
+                },
                 Fix::new(applicability, insert, [delete]),
             ),
         );
@@ -359,5 +375,40 @@ mod tests {
             "    <set-variable name=\"o\" value=\"x\" />\n    <include-fragment",
         );
         assert_eq!(fix_with(&between, Scope::Global, &settings, &facts), between);
+    }
+
+    #[test]
+    fn a_gate_that_sets_a_variable_cors_reads_makes_the_move_unsafe() {
+        // `remaining-calls-variable-name` names an output variable: `<cors>` reading it
+        // would read nothing once moved above the gate.
+        let src = "<policies>\n  <inbound>\n    <rate-limit calls=\"5\" renewal-period=\"60\" remaining-calls-variable-name=\"left\" />\n    <cors>\n      <allowed-origins>\n        <origin>@((int)context.Variables[\"left\"] > 0 ? \"https://a.example\" : \"https://b.example\")</origin>\n      </allowed-origins>\n    </cors>\n  </inbound>\n</policies>\n";
+        assert_eq!(fix_all(src, Scope::Global), src);
+        // Another variable: safe.
+        let other = src.replace("context.Variables[\"left\"]", "context.Variables[\"tier\"]");
+        assert_ne!(fix_all(&other, Scope::Global), other);
+    }
+
+    #[test]
+    fn a_gate_behind_a_comment_on_its_line_leaves_no_blank_line() {
+        // Issue #12: the move left a whitespace-only line, which `git diff --check` refuses.
+        let src = "<policies>\n    <inbound>\n        <!-- x --><rate-limit calls=\"1\" renewal-period=\"60\" />\n        <cors>\n            <allowed-origins>\n                <origin>https://a.example</origin>\n            </allowed-origins>\n        </cors>\n    </inbound>\n</policies>\n";
+        let fixed = fix_all(src, Scope::Global);
+        assert_eq!(
+            fixed,
+            "<policies>\n    <inbound>\n        <cors>\n            <allowed-origins>\n                <origin>https://a.example</origin>\n            </allowed-origins>\n        </cors>\n        <!-- x --><rate-limit calls=\"1\" renewal-period=\"60\" />\n    </inbound>\n</policies>\n"
+        );
+        for line in fixed.lines() {
+            assert!(!line.ends_with([' ', '\t']), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn elements_sharing_lines_move_without_leaving_trailing_blanks() {
+        let src = "<policies>\n    <inbound>\n        <rate-limit calls=\"1\" renewal-period=\"60\" /> <cors />\n    </inbound>\n</policies>\n";
+        let fixed = fix_all(src, Scope::Global);
+        assert!(fixed.contains("<cors /><rate-limit"), "{fixed}");
+        for line in fixed.lines() {
+            assert!(!line.ends_with([' ', '\t']), "{line:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! `#{x}#`, `[ADD YOUR ORIGINS]`, `__X__`), entities and anything holding whitespace are
 //! replaced before APIM sees them, so they are never judged.
 
+use crate::origin::{Problem, cleaned, problem, same_origin};
 use crate::diagnostic::Diagnostic;
 use crate::fix::{Edit, Fix};
 use crate::rules::context::Context;
@@ -66,6 +67,9 @@ are reported only: which scheme, or which subdomains, to allow is a decision.
 
 ## Fix safety
 Safe: the fixed origin is the one the browser sends, which is what the entry meant.
+With the repo known, the fix is offered only when composing each chain through the file
+before and after shows that nothing but origin lists changed. Entries are compared with the
+other origins of the list literally (ASCII case aside), as `cors-origins` compares them.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy ("allowed-origins elements")
@@ -85,16 +89,6 @@ impl RuleImpl for CorsOriginInvalid {
     fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         check(ctx, out);
     }
-}
-
-/// What is wrong with one origin entry.
-#[derive(Debug, PartialEq, Eq)]
-enum Problem {
-    Quoted,
-    NoScheme,
-    Wildcard,
-    Path,
-    TrailingSlash,
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
@@ -216,63 +210,12 @@ fn listed_elsewhere(ctx: &Context, origin: ElementRef<'_>, text: &str) -> bool {
             return false;
         }
         let other = ctx.doc.slice(o.inner_range()).trim();
-        other == text || before && cleaned(other) == Some(text)
+        same_origin(other, text) || before && cleaned(other).is_some_and(|c| same_origin(c, text))
     })
-}
-
-/// What an entry reads once this rule's fixes are applied, when they apply.
-fn cleaned(text: &str) -> Option<&str> {
-    let unquoted = match problem(text)? {
-        Problem::Quoted => &text[1..text.len() - 1],
-        Problem::TrailingSlash => return Some(&text[..text.len() - 1]),
-        _ => return None,
-    };
-    match problem(unquoted) {
-        None => Some(unquoted),
-        Some(Problem::TrailingSlash) => Some(&unquoted[..unquoted.len() - 1]),
-        Some(_) => None,
-    }
 }
 
 fn problem_of_unquoted(unquoted: &str) -> bool {
     unquoted.is_empty() || is_placeholder(unquoted) || problem(unquoted).is_some()
-}
-
-fn problem(text: &str) -> Option<Problem> {
-    // Browsers send the literal `null` (sandboxed frames, `file:` pages): an origin, if a
-    // risky one to allow.
-    if text.eq_ignore_ascii_case("null") {
-        return None;
-    }
-    let quoted = |q: char| text.len() >= 2 && text.starts_with(q) && text.ends_with(q);
-    if quoted('"') || quoted('\'') {
-        return Some(Problem::Quoted);
-    }
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return Some(Problem::NoScheme);
-    };
-    let scheme_ok = scheme
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !scheme_ok {
-        return Some(Problem::NoScheme);
-    }
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    if authority.contains('*') {
-        return Some(Problem::Wildcard);
-    }
-    match tail {
-        "" => None,
-        "/" => Some(Problem::TrailingSlash),
-        _ => Some(Problem::Path),
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `cors-origins`
 
 use serde::{Deserialize, Serialize};
-use crate::origin::{is_literal, same_origin};
+use crate::origin::{cleaned, is_literal, same_origin};
 use crate::policy::Section;
 use crate::rules::{RepoCheck, RepoFindings, FixAvailability, RuleImpl};
 
@@ -11,7 +11,9 @@ use crate::rules::Rule;
 use crate::rules::context::Context;
 use crate::policy::{indent_unit, insert_after, insert_first_child, own_line_indent};
 use crate::layout::Scope;
+use crate::policy::in_template_block;
 use crate::syntax::{Document, ElementRef};
+use crate::text::Ranged;
 
 pub const DOC: &str = r#"## What it does
 Checks that the origins declared in `cors-origins.origins` (the front ends that call the APIs)
@@ -22,9 +24,18 @@ repo has a `<cors>` at all, it flags the global policy.
 A browser call from an origin that `<cors>` does not list gets no `Access-Control-Allow-Origin`
 header (or an empty 200 to its preflight), so the front end fails with a CORS error.
 
-Origins compare by scheme, host and port, case-insensitively, with the default ports (80 for
-http, 443 for https) equal to no port. A `<cors>` whose origins are expressions or named values
-(`@(...)`, `{{...}}`) is dynamic and left alone.
+Origins compare literally, as text, ASCII case aside (as `src/origin.rs` does for every rule):
+`https://x.com/` in a policy does not allow the `https://x.com` a browser sends. An entry that
+`cors-origin-invalid` cleans up to a declared origin (`'https://x.com'`, `https://x.com/`) is
+left to that rule, so the origin is never listed twice.
+
+The declared origins are checked when the configuration loads: `scheme://host[:port]` and
+nothing after it (no path, no trailing `/`, no default port), or `*`; the error points at the
+configuration's line and column.
+
+A `<cors>` built when the policy is deployed or run (a template directive such as
+`%{ for o in origins ~}`, `${...}`, named values `{{...}}`, expressions `@(...)`) is reported
+("check by hand"), never edited; no fix ever edits inside a `%{ ... }` template block.
 
 ## Example
 ```yaml
@@ -52,7 +63,11 @@ built from `cors-origins.template` (methods, headers, credentials). It never wri
 other origins, nor `*` with `allow-credentials="true"` (browsers refuse that pair).
 
 ## Fix safety
-Safe: it allows exactly the origins the configuration declares.
+Safe: it allows exactly the origins the configuration declares. With the repo known, a fix is
+offered only when composing each chain through the file before and after shows that nothing
+but origin lists changed and that the `<cors>` it edits (or creates) is the winning `<cors>`
+of some chain: an origin added to a `<cors>` that never wins, or a global `<cors>` that cannot
+run because the scopes below lack `<base />`, gets no fix, and the message says so.
 
 ## References
 - https://learn.microsoft.com/azure/api-management/cors-policy
@@ -115,7 +130,9 @@ impl RuleImpl for CorsOrigins {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct CorsOriginsOptions {
-    /// Origins the front ends call from, e.g. `https://portal.contoso.com`.
+    /// Origins the front ends call from, e.g. `https://portal.contoso.com`: checked when the
+    /// configuration loads (`scheme://host[:port]`, nothing after it).
+    #[serde(deserialize_with = "crate::origin::de_declared")]
     pub origins: Vec<String>,
     /// The `<cors>` created at global scope when no scope has one.
     pub template: CorsTemplate,
@@ -180,16 +197,43 @@ fn check_cors(
         .iter()
         .map(|o| doc.slice(o.inner_range()).trim())
         .collect();
-    if texts
-        .iter()
-        .any(|t| *t == "*" || !is_literal(t))
-    {
+    if texts.contains(&"*") {
         return;
     }
+    // An entry that `cors-origin-invalid` cleans up to a declared origin (`'https://q.com'`,
+    // `https://q.com/`) is that rule's to fix: adding the origin beside it would list it twice.
+    let allows = |d: &str| {
+        texts
+            .iter()
+            .any(|t| same_origin(t, d) || cleaned(t).is_some_and(|c| same_origin(c, d)))
+    };
     let missing: Vec<&String> = declared
         .iter()
-        .filter(|d| d.as_str() != "*" && !texts.iter().any(|t| same_origin(t, d)))
+        .filter(|d| d.as_str() != "*" && !allows(d))
         .collect();
+    // Built when the policy is deployed or run (template directives, `${...}`, named values,
+    // expressions): what it allows is not known here, so it is reported, never edited.
+    let source = doc.slice(cors.range());
+    let dynamic = texts.iter().any(|t| !is_literal(t))
+        || !is_literal(source)
+        || in_template_block(doc, cors.range());
+    if dynamic {
+        if !missing.is_empty() {
+            let list = missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(Diagnostic::new(
+                Rule::CorsOrigins,
+                cors.start_tag(),
+                format!(
+                    "`<cors>` builds its origins from a template, named values or expressions: check by hand that it allows {list} (no fix)"
+                ),
+            ));
+        }
+        return;
+    }
     if missing.is_empty() {
         return;
     }
@@ -366,29 +410,17 @@ mod tests {
     const CORS: &str = "<policies>\n    <inbound>\n        <cors allow-credentials=\"true\">\n            <allowed-origins>\n                <origin>https://admin.contoso.com</origin>\n            </allowed-origins>\n            <allowed-methods>\n                <method>GET</method>\n            </allowed-methods>\n        </cors>\n        <base />\n    </inbound>\n</policies>\n";
 
     #[test]
-    fn compares_origins_by_scheme_host_and_port() {
-        assert!(same_origin(
-            "https://A.example.com",
-            "https://a.example.com:443"
-        ));
-        assert!(same_origin(
-            "http://a.example.com:80/",
-            "HTTP://a.example.com"
-        ));
-        assert!(!same_origin(
-            "https://a.example.com:8443",
-            "https://a.example.com"
-        ));
-        assert!(!same_origin(
-            "http://a.example.com",
-            "https://a.example.com"
-        ));
+    fn compares_origins_literally_ascii_case_aside() {
+        assert!(same_origin("https://A.example.com", "https://a.example.com"));
+        assert!(!same_origin("https://a.example.com/", "https://a.example.com"));
+        assert!(!same_origin("https://a.example.com:8443", "https://a.example.com"));
+        assert!(!same_origin("http://a.example.com", "https://a.example.com"));
     }
 
     #[test]
     fn appends_missing_origins_after_the_last_one() {
         let config = config(
-            "[https://portal.contoso.com, 'https://ADMIN.contoso.com:443', https://portal.contoso.com, https://b.contoso.com]",
+            "[https://portal.contoso.com, 'https://ADMIN.contoso.com', https://portal.contoso.com, https://b.contoso.com]",
         );
         let found = findings_with(
             CORS,
@@ -407,25 +439,23 @@ mod tests {
     }
 
     #[test]
-    fn leaves_wildcard_and_dynamic_origins_alone() {
+    fn leaves_a_wildcard_alone_and_reports_dynamic_origins_without_a_fix() {
         let config = config("[https://portal.contoso.com]");
+        let star = CORS.replace("https://admin.contoso.com", "*");
+        assert!(
+            findings_with(&star, Scope::Api, &config, &RepoFacts::default(), "cors-origins")
+                .is_empty()
+        );
         for origin in [
-            "*",
             "@(context.Request.Headers.GetValueOrDefault(\"Origin\", \"\"))",
             "{{spa-origin}}",
         ] {
             let src = CORS.replace("https://admin.contoso.com", origin);
-            assert!(
-                findings_with(
-                    &src,
-                    Scope::Api,
-                    &config,
-                    &RepoFacts::default(),
-                    "cors-origins"
-                )
-                .is_empty(),
-                "{origin}"
-            );
+            let found =
+                findings_with(&src, Scope::Api, &config, &RepoFacts::default(), "cors-origins");
+            assert_eq!(found.len(), 1, "{origin}: {found:?}");
+            assert!(found[0].contains("(no fix)"), "{found:?}");
+            assert_eq!(fix_with(&src, Scope::Api, &config, &RepoFacts::default()), src);
         }
     }
 
@@ -476,5 +506,51 @@ mod tests {
             1
         );
         assert_eq!(fix_with(src, Scope::Global, &config, &none), src);
+    }
+
+    #[test]
+    fn a_quoted_or_slashed_entry_of_the_origin_is_left_to_cors_origin_invalid() {
+        // Issue #12: `https://q.com` was appended beside `'https://q.com'`, which
+        // cors-origin-invalid then unquoted: the origin was listed twice.
+        let config = config("[https://q.com]");
+        for entry in ["'https://q.com'", "https://q.com/"] {
+            let src = CORS.replace("https://admin.contoso.com", entry);
+            assert!(
+                findings_with(&src, Scope::Api, &config, &RepoFacts::default(), "cors-origins").is_empty(),
+                "{entry}"
+            );
+            let fixed = fix_with(&src, Scope::Api, &config, &RepoFacts::default());
+            assert_eq!(fixed.matches("https://q.com").count(), 1, "{fixed}");
+            assert!(fixed.contains("<origin>https://q.com</origin>"), "{fixed}");
+        }
+    }
+
+    #[test]
+    fn a_cors_built_by_a_template_is_reported_never_edited() {
+        let config = config("[https://portal.contoso.com]");
+        let templated = CORS.replace(
+            "                <origin>https://admin.contoso.com</origin>\n",
+            "%{ for o in origins ~}\n                <origin>${o}</origin>\n%{ endfor ~}\n",
+        );
+        let host = CORS.replace("https://admin.contoso.com", "https://${host}");
+        for src in [templated, host] {
+            let found = findings_with(&src, Scope::Api, &config, &RepoFacts::default(), "cors-origins");
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert!(found[0].contains("check by hand"), "{found:?}");
+            assert_eq!(fix_with(&src, Scope::Api, &config, &RepoFacts::default()), src);
+        }
+    }
+
+    #[test]
+    fn declared_origins_are_checked_when_the_config_loads() {
+        for bad in ["portal.contoso.com", "https://x.com/"] {
+            let err = yaml_serde::from_str::<RuleSettings>(&format!(
+                "cors-origins:\n  origins:\n    - {bad}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("is not an origin"), "{err}");
+            assert!(err.contains("line 3"), "{err}");
+        }
     }
 }

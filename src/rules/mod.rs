@@ -6,9 +6,11 @@
 mod context;
 mod cross_scope;
 mod fix_loop;
+pub mod oracle;
 mod suppression;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod variables;
 
 pub use context::Context;
 pub use cross_scope::{ChainCheck, RepoCheck, RepoFinding, RepoFindings, check_repo};
@@ -225,6 +227,7 @@ pub fn check(ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_enabled(ctx, &mut out);
     drop_suppressed(ctx.doc, &mut out);
+    drop_template_edits(ctx.doc, &mut out);
     out.sort_by_key(|d| (d.range.start(), d.rule));
     out
 }
@@ -234,4 +237,30 @@ pub fn check(ctx: &Context) -> Vec<Diagnostic> {
 pub fn drop_suppressed(doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
     let suppressions = suppression::Suppressions::read(doc);
     diagnostics.retain(|d| !suppressions.silences(d.rule, d.range));
+}
+
+/// Drops the fixes that would edit inside a template block (`%{ for ... }` ... `%{ endfor }`):
+/// what is there is repeated or chosen when the template renders. The finding stays, and
+/// says why it has no fix.
+fn drop_template_edits(doc: &Document, diagnostics: &mut [Diagnostic]) {
+    use crate::text::Ranged;
+    let blocks = crate::policy::template_blocks(doc);
+    if blocks.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut() {
+        let Some(fix) = &d.fix else { continue };
+        let inside = fix.edits().iter().any(|e| {
+            let r = e.range();
+            blocks
+                .iter()
+                .any(|b| r.start() < b.end() && b.start() < r.end().max(r.start() + 1))
+        });
+        if inside {
+            d.fix = None;
+            d.fix_title = None;
+            d.message
+                .push_str(" (no fix: it would edit inside a `%{ ... }` template block)");
+        }
+    }
 }

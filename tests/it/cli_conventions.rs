@@ -104,7 +104,14 @@ fn fix_output_format_without_write_is_refused_with_a_way_out() {
         run.stderr
     );
     assert_eq!(t.snapshot_bytes(), before);
-    let run = t.run(&["fix", "--write", "--output-format", "json", "."]);
+    let run = t.run(&[
+        "fix",
+        "--write",
+        "--unsafe-fixes",
+        "--output-format",
+        "json",
+        ".",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap();
 }
@@ -396,7 +403,7 @@ fn the_summary_is_the_last_thing_printed() {
     let text = String::from_utf8(run.stdout).unwrap();
     let last: Vec<&str> = text.lines().rev().take(2).collect();
     assert_eq!(
-        last[1], "Would fix 6 findings in 5 files; 0 findings remain",
+        last[1], "Would fix 4 findings in 3 files; 2 findings remain",
         "{text}"
     );
     assert_eq!(last[0], "Apply them with `apimfix fix --write`");
@@ -408,7 +415,7 @@ fn check_says_how_many_are_fixable_and_with_what() {
     let run = examples().run(&["check", "."]);
     assert!(
         run.stdout
-            .ends_with("6 findings\n[*] 6 fixable with `apimfix fix --write`\n"),
+            .ends_with("6 findings\n[*] 4 fixable with `apimfix fix --write` (2 hidden fixes can be enabled with `--unsafe-fixes`)\n"),
         "{}",
         run.stdout
     );
@@ -421,7 +428,7 @@ fn check_fix_and_check_diff_are_fix_write_and_fix() {
     let diff = a.run(&["check", "--diff", "."]);
     assert_eq!(diff.code, 1);
     assert_eq!(diff.stdout, b.run(&["fix", "."]).stdout);
-    let fixed = a.run(&["check", "--fix", "--show-fixes", "."]);
+    let fixed = a.run(&["check", "--fix", "--unsafe-fixes", "--show-fixes", "."]);
     assert_eq!(fixed.code, 0, "{}", fixed.stderr);
     assert!(
         fixed.stderr.contains("- contoso/policy.xml:\n"),
@@ -433,7 +440,7 @@ fn check_fix_and_check_diff_are_fix_write_and_fix() {
         "{}",
         fixed.stderr
     );
-    assert_eq!(b.run(&["fix", "--write", "."]).code, 0);
+    assert_eq!(b.run(&["fix", "--write", "--unsafe-fixes", "."]).code, 0);
     let strip = |t: &TestDir| {
         t.snapshot_bytes()
             .into_iter()
@@ -588,6 +595,7 @@ fn fix_writes_a_markdown_summary_per_rule() {
     let run = t.run(&[
         "fix",
         "--write",
+        "--unsafe-fixes",
         "--summary",
         summary.to_str().unwrap(),
         ".",

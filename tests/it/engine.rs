@@ -140,7 +140,15 @@ fn stdin_is_placed_at_its_filename() {
     // At API scope (the filename says so), `<inbound>` needs a `<base />`.
     assert_eq!(result.diagnostics[0].rule.name(), "base-missing");
 
-    let fix = engine::fix(stdin(), &Options::default(), &()).unwrap();
+    // No repo around stdin: what `<base />` turns on is not known, so the fix is unsafe.
+    let safe = engine::fix(stdin(), &Options::default(), &()).unwrap();
+    let kept = safe.results[0].as_ref().unwrap();
+    assert_eq!(kept.output.as_deref(), Some(text));
+    let unsafe_fixes = Options {
+        unsafe_fixes: true,
+        ..Options::default()
+    };
+    let fix = engine::fix(stdin(), &unsafe_fixes, &()).unwrap();
     let fixed = fix.results[0].as_ref().unwrap();
     let output = fixed.output.as_deref().unwrap();
     assert!(output.contains("<base />"), "{output}");

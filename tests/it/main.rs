@@ -13,6 +13,7 @@ mod config_load;
 mod corpus_fix;
 mod discover_walk;
 mod engine;
+mod fix_oracle;
 mod format_invariants;
 mod format_layout;
 mod format_limits;

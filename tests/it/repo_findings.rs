@@ -65,7 +65,6 @@ fn cors_lacking_declared_origins() {
         "cors-lacks-origin",
         &[
             "https://APP.contoso.com",
-            "https://portal.contoso.com:443",
             "https://admin.contoso.com",
             "http://portal.contoso.com",
         ]

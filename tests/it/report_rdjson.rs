@@ -122,6 +122,11 @@ fn a_fix_is_one_suggestion_that_applies_like_the_fix() {
     let diagnostics = value["diagnostics"].as_array().expect("diagnostics");
     for (diagnostic, original) in diagnostics.iter().zip(&report.diagnostics) {
         let Some(fix) = &original.fix else { continue };
+        // Only safe fixes are suggested: a reviewer accepts them with one click.
+        if fix.applicability() != apimfix::fix::Applicability::Safe {
+            assert!(diagnostic.get("suggestions").is_none(), "{diagnostic}");
+            continue;
+        }
         assert_eq!(
             diagnostic["suggestions"]
                 .as_array()
@@ -157,12 +162,18 @@ fn suggestions_apply_with_crlf_and_multi_byte_chars() {
         apply_suggestions(source, diagnostic),
         apply_edits(source, &edits).expect("a valid fix")
     );
+    // Whole lines (the CR left out), and the finding on the same lines: reviewdog posts a
+    // suggestion only on the lines of its comment.
     assert_eq!(
         diagnostic["suggestions"][0]["range"],
         serde_json::json!({
-            "start": {"line": 2, "column": 16},
+            "start": {"line": 2, "column": 1},
             "end": {"line": 2, "column": 26}
         })
+    );
+    assert_eq!(
+        diagnostic["location"]["range"],
+        diagnostic["suggestions"][0]["range"]
     );
 }
 

@@ -128,7 +128,7 @@ fn neovim_sees_checks_findings_and_its_fix_all_equals_fix_write() {
         }
         assert_eq!(editor.read(&file), cli.read(&file), "{file}");
     }
-    assert!(fixed >= 4, "files fixed through Neovim: {fixed}");
+    assert!(fixed >= 3, "files fixed through Neovim: {fixed}");
 }
 
 #[test]
@@ -138,8 +138,9 @@ fn neovim_quick_fix_equals_fix_write() {
     }
     let editor = TestDir::copy_of("examples");
     let cli = TestDir::copy_of("examples");
-    // One finding, fixable: its quick fix is all that `fix --write` does.
-    let file = "contoso/apis/orders/policy.xml";
+    // One finding, with a safe fix (the preferred quick fix): all that `fix --write` does.
+    // (`apis/orders` lost `<base />`, whose fix turns on rate limits: unsafe, not preferred.)
+    let file = "contoso/products/starter/policy.xml";
     assert_eq!(check_findings(&editor, file).len(), 1);
     nvim(&editor, file, "quickfix");
     let run = cli.run(&["fix", "--write", file]);
