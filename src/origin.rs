@@ -37,9 +37,13 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 }
 
 /// Whether an origin entry of a policy is literal text apimfix can compare: named values
-/// (`{{x}}`) and policy expressions are only known at runtime.
+/// (`{{x}}`), pipeline token placeholders (`{#[TOKEN]#}`, replaced before publishing) and
+/// policy expressions are only known later.
 pub fn is_literal(origin: &str) -> bool {
-    !(origin.contains("{{") || origin.contains("@(") || origin.contains("@{"))
+    !(origin.contains("{{")
+        || origin.contains("{#")
+        || origin.contains("@(")
+        || origin.contains("@{"))
 }
 
 #[cfg(test)]
@@ -73,5 +77,7 @@ mod tests {
         assert!(is_literal("https://a.com"));
         assert!(!is_literal("{{frontend-origin}}"));
         assert!(!is_literal("@(context.Variables[\"o\"])"));
+        assert!(!is_literal("{#[FRONTEND_ORIGIN]#}"));
+        assert!(!is_literal("https://{#[HOST]#}"));
     }
 }

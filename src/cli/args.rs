@@ -39,6 +39,7 @@ pub enum ScopeArg {
     Api,
     Operation,
     Fragment,
+    Resolver,
     #[value(hide = true)]
     Unknown,
 }
@@ -52,6 +53,7 @@ impl From<ScopeArg> for Scope {
             ScopeArg::Api => Scope::Api,
             ScopeArg::Operation => Scope::Operation,
             ScopeArg::Fragment => Scope::Fragment,
+            ScopeArg::Resolver => Scope::Resolver,
             ScopeArg::Unknown => Scope::Unknown,
         }
     }

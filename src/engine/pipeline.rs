@@ -684,7 +684,12 @@ impl Reader<'_> {
                     facts: RepoFacts::default(),
                 })
             }
-            Err((e, _)) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => {
+            // A GraphQL resolver's `<http-data-source>` (or other data source) is no policy
+            // document: left alone even when named.
+            Err((e, _))
+                if e.kind == SyntaxErrorKind::NotAPolicy
+                    && (!input.explicit || location.scope == Scope::Resolver) =>
+            {
                 if let (true, Some(path)) = (self.options.notes, input.path) {
                     self.not_policies
                         .lock()

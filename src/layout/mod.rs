@@ -17,6 +17,9 @@
 //! 4. API (all operations of one API; each `;rev=N` revision folder is its own API)
 //! 5. operation
 //!
+//! GraphQL resolver policies ([`Scope::Resolver`]) stand outside the order: they inherit
+//! nothing.
+//!
 //! `<base />` in a scope splices in the same section of the next broader scope that applies
 //! to the request. Where the workspace level splices relative to the product is not documented
 //! by Microsoft; apimfix assumes the order above. Fragments stand outside the chain and are
@@ -59,18 +62,24 @@ pub enum Scope {
     Operation,
     /// A `<fragment>`: no sections and no `<base />`.
     Fragment,
+    /// A GraphQL resolver policy (`apis/<a>/resolvers/<r>/policy.xml`): outside the scope
+    /// chain, it inherits nothing and nothing inherits from it, so `<base />` has no parent
+    /// and the scope-dependent and cross-scope rules do not apply. Its XML is usually an
+    /// `<http-data-source>` (or another data source), which is not a policy document.
+    Resolver,
     /// Not inferable from the path or the content. Scope-dependent rules stay silent.
     Unknown,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Global,
         Scope::Workspace,
         Scope::Product,
         Scope::Api,
         Scope::Operation,
         Scope::Fragment,
+        Scope::Resolver,
         Scope::Unknown,
     ];
 
@@ -82,6 +91,7 @@ impl Scope {
             Scope::Api => "api",
             Scope::Operation => "operation",
             Scope::Fragment => "fragment",
+            Scope::Resolver => "resolver",
             Scope::Unknown => "unknown",
         }
     }
@@ -128,8 +138,11 @@ pub enum LayoutPattern {
     ApiOpsApi,
     /// `apis/<a>/operations/<o>/policy.xml`.
     ApiOpsOperation,
-    /// `policy fragments/<f>/policy.xml` (or `policy_fragments/`).
+    /// `policy fragments/<f>/policy.xml` (or `policy_fragments/`, apiops-cli's
+    /// `policyFragments/`).
     ApiOpsFragment,
+    /// `apis/<a>/resolvers/<r>/policy.xml`: a GraphQL resolver policy (apiops-cli).
+    ApiOpsResolver,
     /// devops-resource-kit `globalServicePolicy.xml`.
     KitGlobal,
     /// devops-resource-kit `<product>-productPolicy.xml`.
@@ -152,6 +165,9 @@ impl LayoutPattern {
                 "APIOps `apis/<api>/operations/<operation>/policy.xml`"
             }
             LayoutPattern::ApiOpsFragment => "APIOps `policy fragments/<fragment>/policy.xml`",
+            LayoutPattern::ApiOpsResolver => {
+                "apiops-cli `apis/<api>/resolvers/<resolver>/policy.xml`"
+            }
             LayoutPattern::KitGlobal => "resource-kit `globalServicePolicy.xml`",
             LayoutPattern::KitProduct => "resource-kit `<product>-productPolicy.xml`",
             LayoutPattern::KitApi => "resource-kit `<api>-apiPolicy.xml`",
@@ -168,6 +184,7 @@ impl LayoutPattern {
             LayoutPattern::ApiOpsApi | LayoutPattern::KitApi => Scope::Api,
             LayoutPattern::ApiOpsOperation | LayoutPattern::KitOperation => Scope::Operation,
             LayoutPattern::ApiOpsFragment => Scope::Fragment,
+            LayoutPattern::ApiOpsResolver => Scope::Resolver,
         }
     }
 }
@@ -188,6 +205,8 @@ pub struct PolicyLocation {
     pub operation: Option<String>,
     /// The fragment folder name, which is the `fragment-id`.
     pub fragment: Option<String>,
+    /// The GraphQL resolver folder name, for `apis/<a>/resolvers/<r>/policy.xml`.
+    pub resolver: Option<String>,
     /// The APIOps artifacts root (the folder holding `apis/`, `products/`, ...), as a prefix
     /// of the given path: empty for a path relative to the root itself. `None` for
     /// resource-kit files and unknown paths.
@@ -207,6 +226,7 @@ impl PolicyLocation {
             api: None,
             operation: None,
             fragment: None,
+            resolver: None,
             artifacts_root: None,
             pattern: None,
             path: path.to_path_buf(),

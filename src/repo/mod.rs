@@ -830,7 +830,7 @@ impl Repo {
         };
         match file.scope {
             Scope::Global => return Some(out),
-            Scope::Fragment | Scope::Unknown => return None,
+            Scope::Fragment | Scope::Resolver | Scope::Unknown => return None,
             Scope::Operation | Scope::Api => {
                 if let Some((api, node)) = api_of(id) {
                     if file.scope == Scope::Operation {

@@ -285,14 +285,14 @@ fn scope_values_are_listed_in_help_and_completion() {
     let help = apimfix().args(["check", "--help"]).output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(
-        help.contains("[possible values: global, workspace, product, api, operation, fragment]"),
+        help.contains("[possible values: global, workspace, product, api, operation, fragment, resolver]"),
         "{help}"
     );
     assert!(!help.contains("schema in"), "{help}");
     let bash = apimfix().args(["completions", "bash"]).output().unwrap();
     let bash = String::from_utf8(bash.stdout).unwrap();
     assert!(
-        bash.contains("global workspace product api operation fragment"),
+        bash.contains("global workspace product api operation fragment resolver"),
         "completion lists the scopes"
     );
     let run = apimfix().args(["check", "--scope", "x"]).output().unwrap();
