@@ -222,7 +222,8 @@ pub enum EffectiveFormat {
 
 #[derive(Debug, Args)]
 pub struct EffectiveArgs {
-    /// The artifacts root of an APIOps repo (the folder holding `apis/`).
+    /// The artifacts root of an APIOps repo (the folder holding `apis/`), or a
+    /// devops-resource-kit creator configuration (its YAML file).
     pub root: PathBuf,
     /// The API (its folder name, e.g. `orders` or `orders;rev=2`).
     #[arg(long)]

@@ -9,7 +9,7 @@ use super::Outcome;
 use super::args::{EffectiveArgs, EffectiveFormat};
 
 pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let repo = Repo::load(&args.root)?;
+    let repo = Repo::open(&args.root)?;
     let effective = repo.effective(
         &args.api,
         args.operation.as_deref(),

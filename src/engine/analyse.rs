@@ -28,12 +28,16 @@ pub fn file_findings(
     diagnostics
 }
 
-/// The repo model of the APIOps repo at `root`, over the documents the run read.
+/// The repo model of the APIOps repo at `root`, over the documents the run read; when
+/// `root` is a resource-kit creator configuration (a YAML file), the repo it describes.
 pub fn load_repo(
     root: &Path,
     docs: Vec<(PathBuf, Arc<Document>)>,
     folders: &dyn Folders,
 ) -> Result<Repo, RepoError> {
+    if crate::repo::resource_kit::is_yaml_name(root) {
+        return Repo::from_creator_config(root, docs);
+    }
     Repo::load_with(root, docs, folders)
 }
 

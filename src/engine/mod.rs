@@ -27,6 +27,7 @@ mod error;
 mod findings;
 mod fix;
 mod fmt;
+mod layouts;
 mod pipeline;
 mod safety;
 

@@ -478,10 +478,11 @@ fn ignoring_file(path: &Path) -> Option<PathBuf> {
 /// The inputs grouped into units: one per APIOps repo, whose model needs all its files at
 /// once, then the files outside any repo in batches. Each input keeps its index in path order.
 fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
-    let locations: Vec<PolicyLocation> = inputs
+    let mut locations: Vec<PolicyLocation> = inputs
         .par_iter()
         .map(|input| locate(&input.logical_path))
         .collect();
+    super::layouts::place_in_creator_configs(&inputs, &mut locations);
     let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
     for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {

@@ -151,6 +151,10 @@ pub enum LayoutPattern {
     KitApi,
     /// devops-resource-kit `<api>-<operation>-operationPolicy.xml`.
     KitOperation,
+    /// A policy file that a devops-resource-kit creator configuration names (`policy:`,
+    /// `apis[].policy`, `apis[].operations.<op>.policy`, `products[].policy`): the scope is
+    /// the slot it names, whatever the file is called.
+    KitConfig,
 }
 
 impl LayoutPattern {
@@ -172,12 +176,15 @@ impl LayoutPattern {
             LayoutPattern::KitProduct => "resource-kit `<product>-productPolicy.xml`",
             LayoutPattern::KitApi => "resource-kit `<api>-apiPolicy.xml`",
             LayoutPattern::KitOperation => "resource-kit `<api>-<operation>-operationPolicy.xml`",
+            LayoutPattern::KitConfig => "resource-kit creator configuration",
         }
     }
 
-    /// The scope the pattern stands for.
+    /// The scope the pattern stands for ([`Scope::Unknown`] for
+    /// [`LayoutPattern::KitConfig`], whose files take the scope of the slot named).
     pub fn scope(self) -> Scope {
         match self {
+            LayoutPattern::KitConfig => Scope::Unknown,
             LayoutPattern::ApiOpsGlobal | LayoutPattern::KitGlobal => Scope::Global,
             LayoutPattern::ApiOpsWorkspace => Scope::Workspace,
             LayoutPattern::ApiOpsProduct | LayoutPattern::KitProduct => Scope::Product,
@@ -208,7 +215,8 @@ pub struct PolicyLocation {
     /// The GraphQL resolver folder name, for `apis/<a>/resolvers/<r>/policy.xml`.
     pub resolver: Option<String>,
     /// The APIOps artifacts root (the folder holding `apis/`, `products/`, ...), as a prefix
-    /// of the given path: empty for a path relative to the root itself. `None` for
+    /// of the given path: empty for a path relative to the root itself. For a file that a
+    /// resource-kit creator configuration names, that YAML file. `None` for other
     /// resource-kit files and unknown paths.
     pub artifacts_root: Option<PathBuf>,
     /// The pattern that matched.
@@ -294,6 +302,9 @@ impl fmt::Display for ScopeSource {
             ScopeSource::Flag => f.write_str("the `--scope` flag"),
             ScopeSource::ConfigGlob => f.write_str("a `scopes` glob of the configuration"),
             ScopeSource::FragmentRoot => f.write_str("the `<fragment>` root element"),
+            ScopeSource::Path(LayoutPattern::KitConfig) => {
+                f.write_str("the resource-kit creator configuration that names the file")
+            }
             ScopeSource::Path(pattern) => write!(f, "path pattern {}", pattern.describe()),
             ScopeSource::Unknown { path } => write!(
                 f,

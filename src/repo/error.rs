@@ -30,6 +30,12 @@ pub enum RepoError {
         #[source]
         source: serde_json::Error,
     },
+    /// A YAML file given as a repo that is no devops-resource-kit creator configuration.
+    #[error(
+        "`{}` is not a resource-kit creator configuration (`apimServiceName` and a `policy` reference)",
+        path.display()
+    )]
+    NotACreatorConfig { path: PathBuf },
     #[error(
         "unknown API `{name}`; {}",
         known_list("known APIs", "the repo has no APIs", known)

@@ -30,6 +30,7 @@ mod build;
 mod effective;
 mod error;
 mod facts;
+pub mod resource_kit;
 
 pub(crate) use analysis::{ChainEvents, CorsDepth};
 #[allow(unused_imports)]
@@ -337,6 +338,29 @@ impl Repo {
             }
         }
         Ok(repo)
+    }
+
+    /// The repo model of the devops-resource-kit creator configuration at `config` (see
+    /// [`resource_kit`]), with the documents handed over standing for their files.
+    pub fn from_creator_config(
+        config: &Path,
+        documents: Vec<(PathBuf, Arc<Document>)>,
+    ) -> Result<Repo, RepoError> {
+        let parsed = resource_kit::CreatorConfig::read(config).ok_or_else(|| {
+            RepoError::NotACreatorConfig {
+                path: config.to_path_buf(),
+            }
+        })?;
+        Ok(parsed.build(documents))
+    }
+
+    /// The repo at `root`: an APIOps artifacts root, or a resource-kit creator configuration
+    /// (a `*.yml`/`*.yaml` file).
+    pub fn open(root: &Path) -> Result<Repo, RepoError> {
+        if root.is_file() && resource_kit::is_yaml_name(root) {
+            return Repo::from_creator_config(root, Vec::new());
+        }
+        Repo::load(root)
     }
 
     fn empty(root: &Path) -> Repo {

@@ -285,7 +285,9 @@ fn scope_values_are_listed_in_help_and_completion() {
     let help = apimfix().args(["check", "--help"]).output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(
-        help.contains("[possible values: global, workspace, product, api, operation, fragment, resolver]"),
+        help.contains(
+            "[possible values: global, workspace, product, api, operation, fragment, resolver]"
+        ),
         "{help}"
     );
     assert!(!help.contains("schema in"), "{help}");

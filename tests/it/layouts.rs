@@ -97,3 +97,90 @@ fn resolver_policies_have_their_own_scope() {
         run.stdout
     );
 }
+
+#[test]
+fn resource_kit_creator_configuration_is_a_repo() {
+    let run = run_in("resource-kit", &["check", "-v", "."]);
+    let mut heads = heads(&run.stdout);
+    heads.sort();
+    assert_eq!(
+        heads,
+        [
+            // The API's `<cors>` runs first: the operation's is dead.
+            "Input/get-order.xml:4:9: cors-shadowed",
+            // Product `Gold Tier` (linked by display name) quotas before the API's `<cors>`.
+            "Input/orders-api.xml:4:9: base-first",
+        ],
+        "{}",
+        run.stdout
+    );
+    for (file, scope) in [
+        ("global.xml", "global"),
+        ("gold.xml", "product"),
+        ("orders-api.xml", "api"),
+        ("get-order.xml", "operation"),
+    ] {
+        assert!(
+            run.stderr.contains(&format!(
+                "Input/{file}: scope {scope} (the resource-kit creator configuration that names the file)"
+            )),
+            "{file}: {}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("unknown scope"), "{}", run.stderr);
+}
+
+#[test]
+fn resource_kit_effective_policy() {
+    let run = run_in(
+        "resource-kit",
+        &[
+            "effective",
+            "Input/creator.yml",
+            "--api",
+            "orders",
+            "--operation",
+            "getOrder",
+            "--product",
+            "Gold Tier",
+        ],
+    );
+    // A product is named by its `name`; the display name is no product.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`gold`"), "{}", run.stderr);
+
+    let run = run_in(
+        "resource-kit",
+        &[
+            "effective",
+            "Input/creator.yml",
+            "--api",
+            "orders",
+            "--operation",
+            "getOrder",
+            "--product",
+            "gold",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let origins: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<!-- from "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            // The global policy is named by an absolute Windows path of another machine.
+            "<!-- from Input/global.xml:3 -->",
+            "<!-- from Input/gold.xml:4 -->",
+            "<!-- from Input/orders-api.xml:4 -->",
+            "<!-- from Input/get-order.xml:4 -->",
+            "<!-- from Input/global.xml:8 -->",
+        ],
+        "{}",
+        run.stdout
+    );
+}
