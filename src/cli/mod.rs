@@ -283,6 +283,7 @@ fn engine_options(args: &FileArgs) -> engine::Options {
             extend_select: args.extend_select.clone(),
             ignore: args.ignore.clone(),
         },
+        environment: args.environment.clone(),
         ..engine::Options::default()
     }
 }

@@ -34,11 +34,24 @@ pub fn load_repo(
     root: &Path,
     docs: Vec<(PathBuf, Arc<Document>)>,
     folders: &dyn Folders,
+    environment: Option<&str>,
 ) -> Result<Repo, RepoError> {
     if crate::repo::resource_kit::is_yaml_name(root) {
         return Repo::from_creator_config(root, docs);
     }
-    Repo::load_with(root, docs, folders)
+    let Some(environment) = environment else {
+        return Repo::load_with(root, docs, folders);
+    };
+    let overrides: Vec<(PathBuf, Arc<Document>)> = docs
+        .iter()
+        .filter(|(path, _)| {
+            path.to_string_lossy().contains(".yaml#") || path.to_string_lossy().contains(".yml#")
+        })
+        .cloned()
+        .collect();
+    let mut repo = Repo::load_with(root, docs, folders)?;
+    repo.use_environment(environment, &overrides);
+    Ok(repo)
 }
 
 /// The cross-scope findings of `repo`, judged with `config`.

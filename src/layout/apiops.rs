@@ -48,6 +48,10 @@ pub(crate) const RESOLVERS_DIR: &str = "resolvers";
 /// The folders holding named values: APIOps, snake_case and apiops-cli spellings.
 pub(crate) const NAMED_VALUE_DIRS: [&str; 3] = ["named values", "named_values", "namedValues"];
 
+/// A named value's metadata file, and its snake_case variant.
+pub(crate) const NAMED_VALUE_FILES: [&str; 2] =
+    ["namedValueInformation.json", "named_value_information.json"];
+
 /// APIOps v7 product membership marker, and its snake_case variant.
 pub(crate) const PRODUCT_API_FILES: [&str; 2] =
     ["productApiInformation.json", "product_api_information.json"];

@@ -155,6 +155,9 @@ pub enum LayoutPattern {
     /// `apis[].policy`, `apis[].operations.<op>.policy`, `products[].policy`): the scope is
     /// the slot it names, whatever the file is called.
     KitConfig,
+    /// A policy that an APIOps environment's `configuration.<env>.yaml` overrides
+    /// (`properties.value`): the scope of the policy it replaces.
+    EnvOverride,
 }
 
 impl LayoutPattern {
@@ -177,6 +180,7 @@ impl LayoutPattern {
             LayoutPattern::KitApi => "resource-kit `<api>-apiPolicy.xml`",
             LayoutPattern::KitOperation => "resource-kit `<api>-<operation>-operationPolicy.xml`",
             LayoutPattern::KitConfig => "resource-kit creator configuration",
+            LayoutPattern::EnvOverride => "APIOps environment override",
         }
     }
 
@@ -184,7 +188,7 @@ impl LayoutPattern {
     /// [`LayoutPattern::KitConfig`], whose files take the scope of the slot named).
     pub fn scope(self) -> Scope {
         match self {
-            LayoutPattern::KitConfig => Scope::Unknown,
+            LayoutPattern::KitConfig | LayoutPattern::EnvOverride => Scope::Unknown,
             LayoutPattern::ApiOpsGlobal | LayoutPattern::KitGlobal => Scope::Global,
             LayoutPattern::ApiOpsWorkspace => Scope::Workspace,
             LayoutPattern::ApiOpsProduct | LayoutPattern::KitProduct => Scope::Product,
@@ -305,6 +309,9 @@ impl fmt::Display for ScopeSource {
             ScopeSource::Path(LayoutPattern::KitConfig) => {
                 f.write_str("the resource-kit creator configuration that names the file")
             }
+            ScopeSource::Path(LayoutPattern::EnvOverride) => f.write_str(
+                "the policy an environment's `configuration.<env>.yaml` overrides there",
+            ),
             ScopeSource::Path(pattern) => write!(f, "path pattern {}", pattern.describe()),
             ScopeSource::Unknown { path } => write!(
                 f,

@@ -64,6 +64,7 @@ impl Repo {
             repo_has_cors: Some(self.repo_has_cors()),
             gate_fragments: sets.gate.clone(),
             cors_fragments: sets.cors.clone(),
+            named_values: self.resolvable_named_values(),
         }
     }
 

@@ -23,6 +23,10 @@ pub struct RepoFacts {
     pub gate_fragments: BTreeSet<String>,
     /// `fragment-id`s of the repo's fragments that hold a `<cors>`.
     pub cors_fragments: BTreeSet<String>,
+    /// The repo's named values whose value may be shown, by each reference a policy can
+    /// write (`{{displayName}}`, `{{name}}`), for the environment checked. Secrets, Key Vault
+    /// references and placeholders are never here.
+    pub named_values: std::sync::Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// The policies that count as gates: those that may reject a call with their own response

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use crate::origin::{is_literal, same_origin};
+use crate::repo::named_values::substitute;
 use crate::policy::Section;
 use crate::rules::{RepoCheck, RepoFindings, FixAvailability, RuleImpl};
 
@@ -156,7 +157,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let doc = ctx.doc;
     let all_cors: Vec<_> = doc.root().descendants().filter(|e| e.is("cors")).collect();
     for cors in &all_cors {
-        check_cors(doc, *cors, &declared, out);
+        check_cors(doc, *cors, &declared, &ctx.facts.named_values, out);
     }
     if all_cors.is_empty()
         && ctx.effective_scope() == Scope::Global
@@ -170,19 +171,28 @@ fn check_cors(
     doc: &Document,
     cors: ElementRef<'_>,
     declared: &[String],
+    named_values: &std::collections::BTreeMap<String, String>,
     out: &mut Vec<Diagnostic>,
 ) {
     let allowed = cors.child("allowed-origins");
     let existing: Vec<ElementRef<'_>> = allowed
         .map(|a| a.child_elements().filter(|o| o.is("origin")).collect())
         .unwrap_or_default();
-    let texts: Vec<&str> = existing
+    // Named values the repo holds (for the environment checked) are resolved before the
+    // comparison; their values are never printed.
+    let mut via_named_values: Vec<String> = Vec::new();
+    let texts: Vec<String> = existing
         .iter()
-        .map(|o| doc.slice(o.inner_range()).trim())
+        .map(|o| {
+            let (text, used) =
+                substitute(doc.slice(o.inner_range()).trim(), named_values);
+            via_named_values.extend(used);
+            text
+        })
         .collect();
     if texts
         .iter()
-        .any(|t| *t == "*" || !is_literal(t))
+        .any(|t| t == "*" || !is_literal(t))
     {
         return;
     }
@@ -198,10 +208,25 @@ fn check_cors(
         .map(|m| format!("`{m}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let message = format!(
+    let mut message = format!(
         "`<cors>` does not allow the declared origin{} {list}",
         if missing.len() == 1 { "" } else { "s" }
     );
+    if !via_named_values.is_empty() {
+        // The origins come from named values: the fix belongs in their values, which
+        // differ per environment, not in a literal `<origin>` here.
+        let names: Vec<String> = via_named_values
+            .iter()
+            .map(|n| format!("`{{{{{n}}}}}`"))
+            .collect();
+        message.push_str(&format!(
+            " (its origins come from named value{} {}, resolved for the environment checked)",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+        out.push(Diagnostic::new(Rule::CorsOrigins, cors.start_tag(), message));
+        return;
+    }
     let elements: Vec<String> = missing
         .iter()
         .map(|m| format!("<origin>{m}</origin>"))
