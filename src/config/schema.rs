@@ -47,6 +47,7 @@ pub struct Config {
     pub unsafe_fixes: bool,
     /// The APIOps environment to check for: its `configuration.<environment>.yaml` is
     /// applied (policy and named-value overrides). `--environment` wins over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
 }
 

@@ -184,3 +184,197 @@ fn resource_kit_effective_policy() {
         run.stdout
     );
 }
+
+#[test]
+fn each_environment_gives_its_own_findings() {
+    // No environment, and `dev`: `{{frontend-origin}}` is the declared origin; the API
+    // policy is the file's.
+    for args in [
+        &["check", "."][..],
+        &["check", "--environment", "dev", "."][..],
+    ] {
+        let run = run_in("environments", args);
+        assert_eq!(
+            heads(&run.stdout),
+            Vec::<String>::new(),
+            "{args:?}: {}",
+            run.stdout
+        );
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    }
+    // `prod`: another origin, and an API policy override that rate-limits before `<base />`,
+    // reported at its lines of the YAML file, naming the environment, with no fix.
+    let run = run_in("environments", &["check", "--environment", "prod", "."]);
+    let mut heads = heads(&run.stdout);
+    heads.sort();
+    assert_eq!(
+        heads,
+        [
+            "artifacts/policy.xml:3:9: cors-origins",
+            "configuration.prod.yaml:21:21: base-first",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("(environment `prod`: the override of `apis/orders`)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("named value `{{frontend-origin}}`"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("fixable"), "{}", run.stdout);
+    // The same environment from the config file.
+    let t = TestDir::copy_of("tests/fixtures/repo/environments");
+    t.write(
+        ".apimfix.yaml",
+        "environment: prod\nrules:\n  cors-origins:\n    origins: [https://shop.contoso.com]\n",
+    );
+    let run = t.run(&["check", "."]);
+    assert_eq!(
+        crate::layouts::heads(&run.stdout).len(),
+        2,
+        "{}",
+        run.stdout
+    );
+    // An environment with no configuration file is an error.
+    let run = run_in("environments", &["check", "--environment", "qa", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no `configuration.qa.yaml` for environment `qa`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn effective_policy_per_environment() {
+    let lines = |env: Option<&str>, keep: bool| {
+        let mut args = vec![
+            "effective",
+            "artifacts",
+            "--api",
+            "orders",
+            "--operation",
+            "get-order",
+        ];
+        if let Some(env) = env {
+            args.extend(["--environment", env]);
+        }
+        if keep {
+            args.push("--keep-named-values");
+        }
+        let run = run_in("environments", &args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let default = lines(None, false);
+    assert!(
+        default.contains("<origin>https://shop.contoso.com</origin>"),
+        "{default}"
+    );
+    assert!(!default.contains("rate-limit"), "{default}");
+    let prod = lines(Some("prod"), false);
+    assert!(prod.contains("<!-- environment prod -->"), "{prod}");
+    assert!(
+        prod.contains("<!-- {{frontend-origin}} -> https://www.contoso.com -->"),
+        "{prod}"
+    );
+    assert!(
+        prod.contains("<origin>https://www.contoso.com</origin>"),
+        "{prod}"
+    );
+    assert!(
+        prod.contains("<!-- from configuration.prod.yaml#apis/orders:21 -->\n    <rate-limit"),
+        "{prod}"
+    );
+    let kept = lines(Some("prod"), true);
+    assert!(
+        kept.contains("<origin>{{frontend-origin}}</origin>"),
+        "{kept}"
+    );
+    assert!(!kept.contains("https://www.contoso.com"), "{kept}");
+    // Secrets stay references.
+    assert!(prod.contains("<value>{{backend-key}}</value>"), "{prod}");
+}
+
+/// Every value of a secret or Key Vault named value in the fixture, and the placeholder
+/// token names.
+const SECRETS: [&str; 4] = [
+    "SUPERSECRET-backend-0001",
+    "VAULTSECRET-0002",
+    "SUPERSECRET-prod-0003",
+    "DEV_BACKEND_KEY",
+];
+
+#[test]
+fn secret_named_values_reach_no_output() {
+    let mut outputs = Vec::new();
+    for env in [None, Some("dev"), Some("prod")] {
+        let env_args: Vec<&str> = env.map(|e| vec!["--environment", e]).unwrap_or_default();
+        for format in ["text", "json", "sarif", "github", "rdjson"] {
+            let mut args = vec!["check", "-v", "--output-format", format, "--statistics"];
+            args.extend(&env_args);
+            args.push(".");
+            outputs.push((
+                format!("check {format} {env:?}"),
+                run_in("environments", &args),
+            ));
+        }
+        let mut args = vec!["fix", "-v", "--show-fixes"];
+        args.extend(&env_args);
+        args.push(".");
+        outputs.push((format!("fix diff {env:?}"), run_in("environments", &args)));
+        for api_args in [
+            &["--api", "orders"][..],
+            &["--api", "orders", "--operation", "get-order"][..],
+        ] {
+            for format in ["xml", "json"] {
+                let mut args = vec!["effective", "artifacts", "--format", format];
+                args.extend(api_args);
+                args.extend(&env_args);
+                outputs.push((
+                    format!("effective {format} {env:?}"),
+                    run_in("environments", &args),
+                ));
+            }
+        }
+    }
+    // A fix that writes: the files on disk and the report after it.
+    let t = TestDir::copy_of("tests/fixtures/repo/environments");
+    let run = t.run(&[
+        "fix",
+        "--write",
+        "--environment",
+        "prod",
+        "--output-format",
+        "json",
+        ".",
+    ]);
+    outputs.push(("fix --write".to_owned(), run));
+    for (what, run) in &outputs {
+        for secret in SECRETS {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{what} shows `{secret}`:\n{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+    // The runs did something: prod has findings in every format.
+    assert!(outputs.iter().any(
+        |(w, r)| w.starts_with("check sarif Some(\"prod\")") && r.stdout.contains("base-first")
+    ));
+    for xml in crate::common::xml_files(t.path()) {
+        let text = std::fs::read_to_string(&xml).unwrap();
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "{} holds `{secret}`", xml.display());
+        }
+    }
+}
