@@ -285,6 +285,12 @@ pub fn scope_from_root(kind: RootKind) -> Option<Scope> {
     }
 }
 
+/// Why a file has no scope: every way one is found, none of which placed it.
+pub const UNKNOWN_SCOPE_WHY: &str = "no layout places it: no APIOps or apiops-cli folder \
+    (`apis/<api>/`, `products/<p>/`, `policy fragments/<f>/`, `workspaces/<w>/`, a `policy.xml` \
+    beside them), no resource-kit file name (`*-apiPolicy.xml`, ...), no resource-kit creator \
+    configuration names it, no environment overrides it and no `scopes:` glob matches it";
+
 /// Why a file has the scope it has, for `check -v`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScopeSource {
@@ -313,11 +319,9 @@ impl fmt::Display for ScopeSource {
                 "the policy an environment's `configuration.<env>.yaml` overrides there",
             ),
             ScopeSource::Path(pattern) => write!(f, "path pattern {}", pattern.describe()),
-            ScopeSource::Unknown { path } => write!(
-                f,
-                "unknown: no APIOps or resource-kit pattern matched `{}`",
-                slash_path(path)
-            ),
+            ScopeSource::Unknown { path } => {
+                write!(f, "unknown: `{}`: {UNKNOWN_SCOPE_WHY}", slash_path(path))
+            }
         }
     }
 }
@@ -406,7 +410,7 @@ mod tests {
         assert_eq!(scope, Scope::Unknown);
         assert_eq!(
             source.to_string(),
-            "unknown: no APIOps or resource-kit pattern matched `x/y.xml`"
+            format!("unknown: `x/y.xml`: {UNKNOWN_SCOPE_WHY}")
         );
     }
 
@@ -421,7 +425,7 @@ mod tests {
                 path: PathBuf::from("/a/b.xml")
             }
             .to_string(),
-            "unknown: no APIOps or resource-kit pattern matched `/a/b.xml`"
+            format!("unknown: `/a/b.xml`: {UNKNOWN_SCOPE_WHY}")
         );
     }
 }

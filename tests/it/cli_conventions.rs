@@ -264,7 +264,7 @@ fn files_of_unknown_scope_are_counted() {
     let run = t.run(&["check", "-v", "misc/thing.xml"]);
     assert!(
         run.stderr.contains(
-            "misc/thing.xml: scope unknown (no APIOps or resource-kit path pattern matched)"
+            "misc/thing.xml: scope unknown (no layout places it: no APIOps or apiops-cli folder"
         ),
         "{}",
         run.stderr

@@ -378,3 +378,40 @@ fn secret_named_values_reach_no_output() {
         }
     }
 }
+
+#[test]
+fn unknown_scopes_are_counted_and_explained() {
+    let t = TestDir::new();
+    let policy = "<policies>\n    <inbound />\n    <backend />\n    <outbound />\n    <on-error />\n</policies>\n";
+    t.write("misc/a.xml", policy);
+    t.write("misc/b.xml", policy);
+    // Named by a creator configuration: not unknown.
+    t.write(
+        "kit/Input/creator.yml",
+        "apimServiceName: svc\npolicy: ./Input/global.xml\n",
+    );
+    t.write("kit/Input/global.xml", policy);
+    let run = t.run(&["check", "-v", "."]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l == "No findings; 2 files of unknown scope"),
+        "{}",
+        run.stdout
+    );
+    for file in ["misc/a.xml", "misc/b.xml"] {
+        assert!(
+            run.stderr.contains(&format!(
+                "{file}: scope unknown (no layout places it: no APIOps or apiops-cli folder"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr
+            .contains("kit/Input/global.xml: scope global (the resource-kit creator configuration"),
+        "{}",
+        run.stderr
+    );
+}
