@@ -66,7 +66,10 @@ pub(super) fn add_environment_overrides(
 ) -> Vec<super::error::PathError> {
     let mut roots: Vec<PathBuf> = inputs
         .iter()
-        .filter(|i| i.path.is_some())
+        .filter(|i| {
+            i.path.is_some()
+                && i.logical_path.file_name() == Some(crate::layout::apiops::POLICY_FILE.as_ref())
+        })
         .filter_map(|i| crate::layout::locate(&i.logical_path).artifacts_root)
         .collect();
     roots.sort();

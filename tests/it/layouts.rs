@@ -415,3 +415,52 @@ fn unknown_scopes_are_counted_and_explained() {
         run.stderr
     );
 }
+
+#[test]
+fn secret_named_values_reach_no_language_server_message() {
+    use crate::server_support::{Client, uri};
+    let t = TestDir::copy_of("tests/fixtures/repo/environments");
+    t.write(
+        ".apimfix.yaml",
+        "environment: prod\nrules:\n  cors-origins:\n    origins: [https://shop.contoso.com]\n",
+    );
+    let mut client = Client::start(t.path());
+    let mut published = Vec::new();
+    for file in [
+        "artifacts/policy.xml",
+        "artifacts/apis/orders/policy.xml",
+        "artifacts/apis/orders/operations/get-order/policy.xml",
+    ] {
+        let path = t.path().join(file);
+        let uri = uri(&path);
+        client.open(&uri, &std::fs::read_to_string(&path).unwrap());
+        let diagnostics = client.diagnostics(&uri);
+        let actions = client.request(
+            "textDocument/codeAction",
+            serde_json::json!({
+                "textDocument": { "uri": uri },
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 40, "character": 0 } },
+                "context": { "diagnostics": diagnostics },
+            }),
+        );
+        published.push((file, serde_json::to_string(&diagnostics).unwrap()));
+        published.push((file, actions.to_string()));
+    }
+    client.shutdown();
+    for (file, text) in &published {
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "{file}: `{secret}` in {text}");
+        }
+    }
+    // The global policy's `<cors>` reads `{{frontend-origin}}`: what the server says of it
+    // is the same as `check` in that environment.
+    let check = t.run(&["check", "artifacts/policy.xml"]);
+    let said_by_check = check.stdout.contains("cors-origins");
+    assert_eq!(
+        published[0].1.contains("cors-origins"),
+        said_by_check,
+        "{}\n{}",
+        published[0].1,
+        check.stdout
+    );
+}
