@@ -65,6 +65,7 @@ impl Repo {
             gate_fragments: sets.gate.clone(),
             cors_fragments: sets.cors.clone(),
             named_values: self.resolvable_named_values(),
+            environment: self.environment().map(str::to_owned),
         }
     }
 

@@ -27,6 +27,8 @@ pub struct RepoFacts {
     /// write (`{{displayName}}`, `{{name}}`), for the environment checked. Secrets, Key Vault
     /// references and placeholders are never here.
     pub named_values: std::sync::Arc<std::collections::BTreeMap<String, String>>,
+    /// The APIOps environment the repo was composed for, if any.
+    pub environment: Option<String>,
 }
 
 /// The policies that count as gates: those that may reject a call with their own response

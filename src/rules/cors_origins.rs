@@ -157,7 +157,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let doc = ctx.doc;
     let all_cors: Vec<_> = doc.root().descendants().filter(|e| e.is("cors")).collect();
     for cors in &all_cors {
-        check_cors(doc, *cors, &declared, &ctx.facts.named_values, out);
+        check_cors(doc, *cors, &declared, ctx.facts, out);
     }
     if all_cors.is_empty()
         && ctx.effective_scope() == Scope::Global
@@ -171,9 +171,10 @@ fn check_cors(
     doc: &Document,
     cors: ElementRef<'_>,
     declared: &[String],
-    named_values: &std::collections::BTreeMap<String, String>,
+    facts: &crate::repo::RepoFacts,
     out: &mut Vec<Diagnostic>,
 ) {
+    let named_values = &facts.named_values;
     let allowed = cors.child("allowed-origins");
     let existing: Vec<ElementRef<'_>> = allowed
         .map(|a| a.child_elements().filter(|o| o.is("origin")).collect())
@@ -219,8 +220,12 @@ fn check_cors(
             .iter()
             .map(|n| format!("`{{{{{n}}}}}`"))
             .collect();
+        let environment = match &facts.environment {
+            Some(env) => format!("environment `{env}`"),
+            None => "the repo's own values".to_owned(),
+        };
         message.push_str(&format!(
-            " (its origins come from named value{} {}, resolved for the environment checked)",
+            " (its origins come from named value{} {}, resolved for {environment})",
             if names.len() == 1 { "" } else { "s" },
             names.join(", ")
         ));

@@ -223,7 +223,8 @@ fn each_environment_gives_its_own_findings() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("named value `{{frontend-origin}}`"),
+        run.stdout
+            .contains("named value `{{frontend-origin}}`, resolved for environment `prod`"),
         "{}",
         run.stdout
     );
