@@ -45,6 +45,9 @@ pub struct CreatorConfig {
     apis: Vec<KitApi>,
     products: Vec<KitProduct>,
     global: Option<String>,
+    /// `namedValues`: each entry as JSON properties (`displayName`, `value`, `secret`,
+    /// `keyVault`), by its display name.
+    named_values: Vec<(String, serde_json::Value)>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,12 +155,24 @@ impl CreatorConfig {
                 });
             }
         }
+        let mut named_values = Vec::new();
+        if let Some(Value::Sequence(items)) = map.get("namedValues") {
+            for item in items {
+                let name = string(item.get("displayName"))
+                    .or_else(|| string(item.get("displayname")))
+                    .or_else(|| string(item.get("name")));
+                if let (Some(name), Ok(props)) = (name, serde_json::to_value(item)) {
+                    named_values.push((name, props));
+                }
+            }
+        }
         let config = CreatorConfig {
             path,
             root,
             apis,
             products,
             global: string(map.get("policy")),
+            named_values,
         };
         (!config.references().is_empty()).then_some(config)
     }
@@ -280,6 +295,9 @@ impl CreatorConfig {
         }
         let mut repo = builder.build();
         repo.errors.extend(errors);
+        for (name, props) in &self.named_values {
+            repo.named_values.entry(name).apply(props);
+        }
         repo
     }
 }
@@ -471,7 +489,19 @@ mod tests {
             ]
         );
         assert_eq!(config.product_named("Gold Tier"), "gold");
+        let repo = config.build(Vec::new());
+        assert!(repo.named_values().is_empty());
         assert_eq!(config.product_named("starter"), "starter");
         assert!(CreatorConfig::parse(Path::new("/k/x.yml"), "name: x\npolicy: a.xml\n").is_none());
+
+        let text = "apimServiceName: svc\npolicy: ./g.xml\nnamedValues:\n  - displayName: origin\n    value: https://a.com\n  - displayname: key\n    value: s3cr3t\n    secret: true\n";
+        let config = CreatorConfig::parse(Path::new("/k/Input/valid.yml"), text).unwrap();
+        let repo = config.build(Vec::new());
+        let values = repo.resolvable_named_values();
+        assert_eq!(
+            values.get("origin").map(String::as_str),
+            Some("https://a.com")
+        );
+        assert_eq!(values.len(), 1, "the secret is not resolvable: {values:?}");
     }
 }
