@@ -33,10 +33,10 @@
 //! The file is looked for in the artifacts root and the three folders above it (APIOps keeps
 //! it at the top of the repository, beside the artifacts folder).
 //!
-//! An override's text is given as the YAML file's own lines: a block scalar (`value: |`)
-//! keeps its lines where they are in the file, with blank lines before it, so positions in
-//! the parsed policy are positions in the YAML file. Another scalar is placed on the line of
-//! its `value:` key.
+//! An override's text is given as the YAML file's own bytes: a block scalar (`value: |`)
+//! keeps its lines where they are in the file, after the file's earlier bytes turned to
+//! spaces (line endings kept), so byte offsets, lines and columns in the parsed policy are
+//! those of the YAML file. Another scalar is placed on the line of its `value:` key.
 
 use std::path::{Path, PathBuf};
 
@@ -139,10 +139,10 @@ impl Environment {
             named_values: Vec::new(),
         };
         let lines: Vec<&str> = text.lines().collect();
-        env.read_sections(&value, None, &lines, &[]);
+        env.read_sections(&value, None, (text, &lines), &[]);
         for ws in items(&value, "workspaces") {
             if let Some(w) = name_of(ws) {
-                env.read_sections(ws, Some(w), &lines, &[("workspaces", w)]);
+                env.read_sections(ws, Some(w), (text, &lines), &[("workspaces", w)]);
             }
         }
         for item in items(&value, "namedValues") {
@@ -161,7 +161,7 @@ impl Environment {
         &mut self,
         value: &'v Value,
         ws: Option<&str>,
-        lines: &[&str],
+        (text, lines): (&str, &[&str]),
         prefix: &[(&'v str, &'v str)],
     ) {
         let mut add = |slot: Slot, label: String, path: Vec<(&str, &str)>, holder: &Value| {
@@ -177,7 +177,7 @@ impl Environment {
                 slot,
                 workspace: ws.map(str::to_owned),
                 label,
-                source: place(lines, &path, xml),
+                source: place(text, lines, &path, xml),
             });
         };
         let with = |more: &[(&'static str, &'v str)]| -> Vec<(&'v str, &'v str)> {
@@ -262,40 +262,57 @@ impl Environment {
 /// `xml` placed at its lines of the YAML file (see the module docs). `path` is the chain of
 /// `section` keys and `name:` entries that leads to the override; the `value:` key after the
 /// last of them is the one.
-fn place(lines: &[&str], path: &[(&str, &str)], xml: &str) -> String {
+fn place(text: &str, lines: &[&str], path: &[(&str, &str)], xml: &str) -> String {
     let Some(value_line) = find_value_line(lines, path) else {
         return xml.to_owned();
+    };
+    // Byte offsets of the lines, line endings included (`lines` has them stripped).
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    let start = |i: usize| starts.get(i).copied().unwrap_or(text.len());
+    // What precedes the policy, as whitespace of the same bytes and line endings: offsets,
+    // lines and columns in the policy are those of the YAML file.
+    let blank = |upto: usize| -> String {
+        text[..upto]
+            .bytes()
+            .map(|b| {
+                if b == b'\n' || b == b'\r' {
+                    b as char
+                } else {
+                    ' '
+                }
+            })
+            .collect()
     };
     let line = lines[value_line];
     let key_indent = line.len() - line.trim_start().len();
     let after = line.trim_start().trim_start_matches("value:").trim();
-    let mut out = "\n".repeat(value_line + 1);
     if after.starts_with('|') {
         // A literal block: its lines, as written, up to the first line indented no deeper
         // than the key.
-        let mut block = Vec::new();
+        let mut end = value_line + 1;
         for l in &lines[value_line + 1..] {
             let indent = l.len() - l.trim_start().len();
             if !l.trim().is_empty() && indent <= key_indent {
                 break;
             }
-            block.push(*l);
+            end += 1;
         }
-        let joined = block.join("\n");
+        let block = &text[start(value_line + 1)..start(end)];
         // Only when the block is the value, indentation aside.
-        let same = joined
+        let same = block
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .eq(xml.lines().map(str::trim).filter(|l| !l.is_empty()));
         if same {
-            out.push_str(&joined);
-            out.push('\n');
+            let mut out = blank(start(value_line + 1));
+            out.push_str(block);
             return out;
         }
     }
     // Another scalar: on the line of its key.
-    out.pop();
+    let mut out = blank(start(value_line));
     out.push_str(&" ".repeat(key_indent));
     out.push_str(xml);
     out
@@ -431,6 +448,13 @@ policies:
         let api_line = api.lines().find(|l| l.contains("<base />")).unwrap();
         let yaml = PROD.lines().find(|l| l.contains("<base />")).unwrap();
         assert_eq!(api_line, yaml);
+        // And the same byte offsets.
+        assert_eq!(api.find("<base />"), PROD.find("<base />"));
+        let crlf = PROD.replace('\n', "\r\n");
+        let env_crlf = Environment::parse(Path::new("/r/c.yaml"), "prod", &crlf).unwrap();
+        let api_crlf = &env_crlf.policy_overrides()[1].source;
+        assert_eq!(api_crlf.find("<base />"), crlf.find("<base />"));
+        assert!(crate::syntax::parse(api_crlf).is_ok());
         let op = &env.policy_overrides()[2].source;
         assert_eq!(
             line_of(op, "<policies>"),
