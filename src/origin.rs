@@ -18,10 +18,10 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 }
 
 /// Whether an origin entry of a policy is literal text apimfix can compare: named values
-/// (`{{x}}`), policy expressions (`@(...)`, `@{...}`) and template syntax (`${...}`,
+/// (`{{x}}`), pipeline token placeholders (`{#[TOKEN]#}`, replaced before publishing), policy expressions (`@(...)`, `@{...}`) and template syntax (`${...}`,
 /// `%{...}`, Liquid) are only known when the policy is deployed or run.
 pub fn is_literal(origin: &str) -> bool {
-    !["{{", "@(", "@{", "${", "%{", "{%"]
+    !["{{", "{#", "@(", "@{", "${", "%{", "{%"]
         .iter()
         .any(|m| origin.contains(m))
 }
@@ -224,6 +224,8 @@ mod tests {
             "@(context.Variables[\"o\"])",
             "https://${host}",
             "%{ for o in origins ~}",
+            "{#[FRONTEND_ORIGIN]#}",
+            "https://{#[HOST]#}",
         ] {
             assert!(!is_literal(dynamic), "{dynamic}");
         }

@@ -39,6 +39,7 @@ pub enum ScopeArg {
     Api,
     Operation,
     Fragment,
+    Resolver,
     #[value(hide = true)]
     Unknown,
 }
@@ -52,6 +53,7 @@ impl From<ScopeArg> for Scope {
             ScopeArg::Api => Scope::Api,
             ScopeArg::Operation => Scope::Operation,
             ScopeArg::Fragment => Scope::Fragment,
+            ScopeArg::Resolver => Scope::Resolver,
             ScopeArg::Unknown => Scope::Unknown,
         }
     }
@@ -126,6 +128,10 @@ pub struct FileArgs {
     /// and exit.
     #[arg(long)]
     pub show_settings: bool,
+    /// Check for this APIOps environment: apply the policy and named-value overrides of its
+    /// `configuration.<NAME>.yaml` (over the config's `environment:`).
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -220,7 +226,8 @@ pub enum EffectiveFormat {
 
 #[derive(Debug, Args)]
 pub struct EffectiveArgs {
-    /// The artifacts root of an APIOps repo (the folder holding `apis/`).
+    /// The artifacts root of an APIOps repo (the folder holding `apis/`), or a
+    /// devops-resource-kit creator configuration (its YAML file).
     pub root: PathBuf,
     /// The API (its folder name, e.g. `orders` or `orders;rev=2`).
     #[arg(long)]
@@ -231,6 +238,14 @@ pub struct EffectiveArgs {
     /// The product the call goes through; without it, the chain with no product.
     #[arg(long)]
     pub product: Option<String>,
+    /// Compose the policy this APIOps environment runs: apply the policy and named-value
+    /// overrides of its `configuration.<NAME>.yaml`.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Keep `{{name}}` references as written instead of showing the named values' values
+    /// (secret and Key Vault ones are never shown).
+    #[arg(long)]
+    pub keep_named_values: bool,
     /// `--output-format` is accepted too, as the other commands spell it.
     #[arg(long, visible_alias = "output-format", value_enum, default_value_t = EffectiveFormat::Xml)]
     pub format: EffectiveFormat,

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use apimfix::diagnostic::Diagnostic;
 use apimfix::engine;
-use apimfix::report::{FileReport, OutputFormat, text::write_summary};
+use apimfix::report::{FileReport, OutputFormat, text::write_summary_counting};
 use apimfix::rules::Rule;
 use rayon::prelude::*;
 
@@ -48,6 +48,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     );
     super::leak_at_exit(std::mem::take(&mut run.listings));
     print_notes(&run, &args.files);
+    let unknown_scope = run.unknown_scope.len();
     let mut timings = super::progress::Timings::start();
     let mut reports: Vec<FileReport> = run
         .results
@@ -79,7 +80,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     // The summary comes last, after the report and the statistics.
     if text && !args.files.hushed() {
-        write_summary(out, &reports, &options)?;
+        write_summary_counting(out, &reports, &options, unknown_scope)?;
     }
     timings.mark("report");
     let findings = reports.iter().map(|r| r.diagnostics.len()).sum::<usize>();

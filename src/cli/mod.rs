@@ -173,7 +173,7 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                 } => {
                     let why = match source {
                         apimfix::layout::ScopeSource::Unknown { .. } => {
-                            "no APIOps or resource-kit path pattern matched".to_owned()
+                            apimfix::layout::UNKNOWN_SCOPE_WHY.to_owned()
                         }
                         other => other.to_string(),
                     };
@@ -283,6 +283,7 @@ fn engine_options(args: &FileArgs) -> engine::Options {
             extend_select: args.extend_select.clone(),
             ignore: args.ignore.clone(),
         },
+        environment: args.environment.clone(),
         ..engine::Options::default()
     }
 }

@@ -367,6 +367,7 @@ fn looks_like_ours(path: &Path) -> bool {
             }
             Some("exclude") => v.is_sequence() || v.is_null(),
             Some("unsafe-fixes") => v.is_bool(),
+            Some("environment") => v.is_string(),
             _ => false,
         }),
         _ => true,

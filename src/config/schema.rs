@@ -45,6 +45,10 @@ pub struct Config {
     pub scopes: std::collections::BTreeMap<String, Scope>,
     /// Apply fixes that change what the gateway does (see each rule's "Fix safety").
     pub unsafe_fixes: bool,
+    /// The APIOps environment to check for: its `configuration.<environment>.yaml` is
+    /// applied (policy and named-value overrides). `--environment` wins over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 // Globs and rule names are checked while deserializing, not afterwards, so that an error

@@ -28,13 +28,30 @@ pub fn file_findings(
     diagnostics
 }
 
-/// The repo model of the APIOps repo at `root`, over the documents the run read.
+/// The repo model of the APIOps repo at `root`, over the documents the run read; when
+/// `root` is a resource-kit creator configuration (a YAML file), the repo it describes.
 pub fn load_repo(
     root: &Path,
     docs: Vec<(PathBuf, Arc<Document>)>,
     folders: &dyn Folders,
+    environment: Option<&str>,
 ) -> Result<Repo, RepoError> {
-    Repo::load_with(root, docs, folders)
+    if crate::repo::resource_kit::is_yaml_name(root) {
+        return Repo::from_creator_config(root, docs);
+    }
+    let Some(environment) = environment else {
+        return Repo::load_with(root, docs, folders);
+    };
+    let overrides: Vec<(PathBuf, Arc<Document>)> = docs
+        .iter()
+        .filter(|(path, _)| {
+            path.to_string_lossy().contains(".yaml#") || path.to_string_lossy().contains(".yml#")
+        })
+        .cloned()
+        .collect();
+    let mut repo = Repo::load_with(root, docs, folders)?;
+    repo.use_environment(environment, &overrides);
+    Ok(repo)
 }
 
 /// The cross-scope findings of `repo`, judged with `config`.

@@ -91,6 +91,7 @@ fn prepare(
         logical_path: logical_path.clone(),
         explicit: false,
         config: None,
+        override_source: None,
     };
     let Some(mut file) = reader.read(input, location.clone()) else {
         return Ok(None);

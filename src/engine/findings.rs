@@ -21,10 +21,20 @@ pub fn check_unit(unit: &Unit<'_>) -> Vec<Option<Box<FileResult>>> {
     unit.files
         .par_iter()
         .map(|file| {
-            let diagnostics = match &file.outcome {
+            let mut diagnostics = match &file.outcome {
                 Ok(parsed) => file_diagnostics(file, parsed, &unit.repo_findings),
                 Err(_) => Vec::new(),
             };
+            if let Some(o) = &file.input.override_source {
+                for d in &mut diagnostics {
+                    // Report only: a fix cannot be written into the YAML file.
+                    d.fix = None;
+                    d.message.push_str(&format!(
+                        " (environment `{}`: the override of `{}`)",
+                        o.environment, o.label
+                    ));
+                }
+            }
             let shown = !diagnostics.is_empty() || file.outcome.is_err();
             shown.then(|| Box::new(result_for(file, diagnostics)))
         })

@@ -27,6 +27,7 @@ mod error;
 mod findings;
 mod fix;
 mod fmt;
+mod layouts;
 mod pipeline;
 mod safety;
 
@@ -84,6 +85,11 @@ pub struct Options {
     pub list_only: bool,
     /// Rules turned on or off on the command line, over every config's toggles.
     pub rules: RuleSelection,
+    /// The APIOps environment to check for (over every config's `environment:`).
+    pub environment: Option<String>,
+    /// Check the policies an environment overrides as inputs of their own, reported in its
+    /// `configuration.<env>.yaml` (`check` sets it: fixes cannot be written into YAML).
+    pub check_overrides: bool,
 }
 
 /// `--select`, `--extend-select` and `--ignore`: which rules run, overriding the toggles of
@@ -234,9 +240,13 @@ pub fn check(
     options: &Options,
     observer: &dyn Observer,
 ) -> Result<Run<Option<Box<FileResult>>>, Error> {
+    let options = Options {
+        check_overrides: true,
+        ..options.clone()
+    };
     pipeline::run(
         inputs,
-        options,
+        &options,
         pipeline::RepoModels::Build,
         pipeline::Access::ReadOnly,
         observer,

@@ -46,12 +46,19 @@ pub struct Input {
     pub explicit: bool,
     /// The config, when discovery already found it.
     pub(super) config: Option<Arc<LoadedConfig>>,
+    /// For a policy that an environment's configuration overrides: its text and where it
+    /// applies (the input has no path of its own: it is never written).
+    pub(super) override_source: Option<Arc<super::layouts::OverrideSource>>,
 }
 
 impl Input {
     /// The APIOps artifacts root `location` places the file in. Stdin has none: its
-    /// siblings on disk are not what the user is editing.
+    /// siblings on disk are not what the user is editing. An environment's override belongs
+    /// to the repo it overrides.
     fn repo_root(&self, location: &PolicyLocation) -> Option<PathBuf> {
+        if let Some(o) = &self.override_source {
+            return Some(o.root.clone());
+        }
         self.path.as_ref().and(location.artifacts_root.clone())
     }
 }
@@ -171,6 +178,14 @@ pub fn run<T: Send>(
         listings,
         reads_stdin,
     } = find_inputs(inputs, options, access, &resolver, observer)?;
+    let mut inputs = inputs;
+    if options.check_overrides {
+        errors.extend(super::layouts::add_environment_overrides(
+            &mut inputs,
+            options,
+            &resolver,
+        ));
+    }
     observer.phase("discovery");
     let total = inputs.len();
     let units = into_units(inputs);
@@ -317,6 +332,7 @@ fn find_inputs(
                     logical_path: file_identity(&logical),
                     explicit: true,
                     config: None,
+                    override_source: None,
                 }],
                 errors: Vec::new(),
                 notes: Vec::new(),
@@ -405,6 +421,7 @@ fn find_inputs(
             path: Some(f.path),
             explicit: f.explicit,
             config: f.config,
+            override_source: None,
         })
         .collect();
     found
@@ -481,10 +498,12 @@ fn ignoring_file(path: &Path) -> Option<PathBuf> {
 /// The inputs grouped into units: one per APIOps repo, whose model needs all its files at
 /// once, then the files outside any repo in batches. Each input keeps its index in path order.
 fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
-    let locations: Vec<PolicyLocation> = inputs
+    let mut locations: Vec<PolicyLocation> = inputs
         .par_iter()
         .map(|input| locate(&input.logical_path))
         .collect();
+    super::layouts::place_in_creator_configs(&inputs, &mut locations);
+    super::layouts::place_overrides(&inputs, &mut locations);
     let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
     for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
@@ -615,7 +634,10 @@ pub(super) struct Reader<'a> {
 impl Reader<'_> {
     /// `config` with [`Options::rules`] applied (the same `Arc` when there is none).
     fn overridden(&self, config: Arc<LoadedConfig>) -> Arc<LoadedConfig> {
-        if self.options.rules.is_empty() {
+        let environment = self.options.environment.as_ref();
+        if self.options.rules.is_empty()
+            && environment.is_none_or(|e| config.config.environment.as_ref() == Some(e))
+        {
             return config;
         }
         let key = Arc::as_ptr(&config) as usize;
@@ -627,6 +649,9 @@ impl Reader<'_> {
         let entry = cache.entry(key).or_insert_with(|| {
             let mut changed = (*config).clone();
             changed.config.rules = self.options.rules.apply(&config.config.rules);
+            if let Some(environment) = environment {
+                changed.config.environment = Some(environment.clone());
+            }
             (Arc::clone(&config), Arc::new(changed))
         });
         Arc::clone(&entry.1)
@@ -650,6 +675,11 @@ impl Reader<'_> {
             }
         };
         let bytes = match &input.path {
+            None if input.override_source.is_some() => Ok(input
+                .override_source
+                .as_ref()
+                .map(|o| o.text.as_bytes().to_vec())
+                .unwrap_or_default()),
             None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
             Some(p) => {
                 crate::read::read_policy_file(p, self.limits.max_size).map_err(FileError::from)
@@ -688,7 +718,12 @@ impl Reader<'_> {
                     repo: None,
                 })
             }
-            Err((e, _)) if e.kind == SyntaxErrorKind::NotAPolicy && !input.explicit => {
+            // A GraphQL resolver's `<http-data-source>` (or other data source) is no policy
+            // document: left alone even when named.
+            Err((e, _))
+                if e.kind == SyntaxErrorKind::NotAPolicy
+                    && (!input.explicit || location.scope == Scope::Resolver) =>
+            {
                 if let (true, Some(path)) = (self.options.notes, input.path) {
                     self.not_policies
                         .lock()
@@ -744,7 +779,10 @@ fn build_repos(
                 .iter()
                 .map(|(f, d)| (f.input.logical_path.clone(), Arc::clone(d)))
                 .collect();
-            analyse::load_repo(root, docs, folders)
+            let environment = under
+                .iter()
+                .find_map(|(f, _)| f.config.config.environment.clone());
+            analyse::load_repo(root, docs, folders, environment.as_deref())
                 .map(|repo| BuiltRepo {
                     root: root.to_path_buf(),
                     repo: Arc::new(repo),
@@ -767,8 +805,11 @@ fn build_repos(
                 // their own errors.
                 for e in built.repo.errors() {
                     match e {
-                        // Bad metadata loses product membership: an error, like a bad config.
-                        RepoError::Json { path, .. } => errors.push(PathError::new(
+                        // Bad metadata loses product membership, a missing or broken
+                        // environment its overrides: an error, like a bad config.
+                        RepoError::Json { path, .. }
+                        | RepoError::Environment { path, .. }
+                        | RepoError::NoEnvironment { path, .. } => errors.push(PathError::new(
                             Some(path),
                             FileError::RepoModel(e.to_string()),
                         )),

@@ -8,8 +8,14 @@
 //! <root>/apis/<a>/policy.xml                          API (`<a>` may be `name;rev=N`)
 //! <root>/apis/<a>/operations/<o>/policy.xml           operation
 //! <root>/policy fragments/<f>/policy.xml              fragment (or `policy_fragments/`)
+//! <root>/apis/<a>/resolvers/<r>/policy.xml            GraphQL resolver (apiops-cli)
 //! <root>/workspaces/<w>/<any of the above>            the same, in workspace `<w>`
 //! ```
+//!
+//! The layout of the newer apiops-cli (`apim-artifacts/` by default) is the same tree with
+//! camelCase collection folders: `policyFragments/`, `namedValues/`, `versionSets/`, product
+//! membership in `products/<p>/apis.json`, and resolver policies. Both spellings are
+//! recognised at any depth.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -33,7 +39,18 @@ pub(crate) const WORKSPACES_DIR: &str = "workspaces";
 
 /// The folder that holds an artifacts root's policy fragments, as APIOps writes it and as
 /// tools that follow the same layout in snake_case write it.
-pub(crate) const FRAGMENT_DIRS: [&str; 2] = ["policy fragments", "policy_fragments"];
+pub(crate) const FRAGMENT_DIRS: [&str; 3] =
+    ["policy fragments", "policy_fragments", "policyFragments"];
+
+/// The folder holding a GraphQL API's resolvers, below the API's folder (apiops-cli).
+pub(crate) const RESOLVERS_DIR: &str = "resolvers";
+
+/// The folders holding named values: APIOps, snake_case and apiops-cli spellings.
+pub(crate) const NAMED_VALUE_DIRS: [&str; 3] = ["named values", "named_values", "namedValues"];
+
+/// A named value's metadata file, and its snake_case variant.
+pub(crate) const NAMED_VALUE_FILES: [&str; 2] =
+    ["namedValueInformation.json", "named_value_information.json"];
 
 /// APIOps v7 product membership marker, and its snake_case variant.
 pub(crate) const PRODUCT_API_FILES: [&str; 2] =
@@ -53,14 +70,16 @@ pub(crate) const VERSION_SET_FILES: [&str; 3] = [
 ];
 
 /// Folders whose presence beside a `policy.xml` makes that folder an APIOps artifacts root.
-const ROOT_MARKERS: [&str; 7] = [
+const ROOT_MARKERS: [&str; 9] = [
     APIS_DIR,
     PRODUCTS_DIR,
     FRAGMENT_DIRS[0],
     FRAGMENT_DIRS[1],
+    FRAGMENT_DIRS[2],
     WORKSPACES_DIR,
-    "named values",
-    "named_values",
+    NAMED_VALUE_DIRS[0],
+    NAMED_VALUE_DIRS[1],
+    NAMED_VALUE_DIRS[2],
 ];
 
 /// What the APIOps layout says about the file at `path` (whose normal components are
@@ -78,6 +97,7 @@ pub(super) fn locate(path: &Path, names: &[&str]) -> Option<PolicyLocation> {
             api: tail.api,
             operation: tail.operation,
             fragment: tail.fragment,
+            resolver: tail.resolver,
             artifacts_root: Some(root),
             pattern: Some(tail.pattern),
             path: path.to_path_buf(),
@@ -123,6 +143,7 @@ struct MatchedTail {
     api: Option<String>,
     operation: Option<String>,
     fragment: Option<String>,
+    resolver: Option<String>,
 }
 
 /// Matches the APIOps collection patterns against the end of `names` (which ends in
@@ -134,6 +155,10 @@ fn match_tail(names: &[&str]) -> Option<MatchedTail> {
         MatchedTail::new(LayoutPattern::ApiOpsOperation, n - 5)
             .with(|t| t.api = Some(at(n - 4)))
             .with(|t| t.operation = Some(at(n - 2)))
+    } else if n >= 5 && names[n - 5] == APIS_DIR && names[n - 3] == RESOLVERS_DIR {
+        MatchedTail::new(LayoutPattern::ApiOpsResolver, n - 5)
+            .with(|t| t.api = Some(at(n - 4)))
+            .with(|t| t.resolver = Some(at(n - 2)))
     } else if n >= 3 && names[n - 3] == APIS_DIR {
         MatchedTail::new(LayoutPattern::ApiOpsApi, n - 3).with(|t| t.api = Some(at(n - 2)))
     } else if n >= 3 && names[n - 3] == PRODUCTS_DIR {
@@ -169,6 +194,7 @@ impl MatchedTail {
             api: None,
             operation: None,
             fragment: None,
+            resolver: None,
         }
     }
 
@@ -268,6 +294,28 @@ mod tests {
             assert_eq!(l.fragment.as_deref(), Some("usage-inbound"));
             assert_eq!(l.artifacts_root, Some(PathBuf::from("root")));
         }
+    }
+
+    #[test]
+    fn apiops_cli_camel_case_folders_and_resolvers() {
+        let l = loc("repo/apim-artifacts/policyFragments/cors-common/policy.xml");
+        assert_eq!(l.scope, Scope::Fragment);
+        assert_eq!(l.fragment.as_deref(), Some("cors-common"));
+        assert_eq!(l.artifacts_root, Some(PathBuf::from("repo/apim-artifacts")));
+
+        let l = loc("repo/apim-artifacts/apis/books/resolvers/get-books/policy.xml");
+        assert_eq!(l.scope, Scope::Resolver);
+        assert_eq!(l.pattern, Some(LayoutPattern::ApiOpsResolver));
+        assert_eq!(l.api.as_deref(), Some("books"));
+        assert_eq!(l.resolver.as_deref(), Some("get-books"));
+        assert_eq!(l.operation, None);
+        assert_eq!(l.artifacts_root, Some(PathBuf::from("repo/apim-artifacts")));
+
+        let l = loc("r/workspaces/w/apis/books/resolvers/q/policy.xml");
+        assert_eq!(l.scope, Scope::Resolver);
+        assert_eq!(l.workspace.as_deref(), Some("w"));
+        // A `resolvers` folder not below an API is nothing.
+        assert_eq!(loc("r/resolvers/q/policy.xml").scope, Scope::Unknown);
     }
 
     #[test]

@@ -17,6 +17,9 @@
 //! 4. API (all operations of one API; each `;rev=N` revision folder is its own API)
 //! 5. operation
 //!
+//! GraphQL resolver policies ([`Scope::Resolver`]) stand outside the order: they inherit
+//! nothing.
+//!
 //! `<base />` in a scope splices in the same section of the next broader scope that applies
 //! to the request. Where the workspace level splices relative to the product is not documented
 //! by Microsoft; apimfix assumes the order above. Fragments stand outside the chain and are
@@ -59,18 +62,24 @@ pub enum Scope {
     Operation,
     /// A `<fragment>`: no sections and no `<base />`.
     Fragment,
+    /// A GraphQL resolver policy (`apis/<a>/resolvers/<r>/policy.xml`): outside the scope
+    /// chain, it inherits nothing and nothing inherits from it, so `<base />` has no parent
+    /// and the scope-dependent and cross-scope rules do not apply. Its XML is usually an
+    /// `<http-data-source>` (or another data source), which is not a policy document.
+    Resolver,
     /// Not inferable from the path or the content. Scope-dependent rules stay silent.
     Unknown,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Global,
         Scope::Workspace,
         Scope::Product,
         Scope::Api,
         Scope::Operation,
         Scope::Fragment,
+        Scope::Resolver,
         Scope::Unknown,
     ];
 
@@ -82,6 +91,7 @@ impl Scope {
             Scope::Api => "api",
             Scope::Operation => "operation",
             Scope::Fragment => "fragment",
+            Scope::Resolver => "resolver",
             Scope::Unknown => "unknown",
         }
     }
@@ -128,8 +138,11 @@ pub enum LayoutPattern {
     ApiOpsApi,
     /// `apis/<a>/operations/<o>/policy.xml`.
     ApiOpsOperation,
-    /// `policy fragments/<f>/policy.xml` (or `policy_fragments/`).
+    /// `policy fragments/<f>/policy.xml` (or `policy_fragments/`, apiops-cli's
+    /// `policyFragments/`).
     ApiOpsFragment,
+    /// `apis/<a>/resolvers/<r>/policy.xml`: a GraphQL resolver policy (apiops-cli).
+    ApiOpsResolver,
     /// devops-resource-kit `globalServicePolicy.xml`.
     KitGlobal,
     /// devops-resource-kit `<product>-productPolicy.xml`.
@@ -138,6 +151,13 @@ pub enum LayoutPattern {
     KitApi,
     /// devops-resource-kit `<api>-<operation>-operationPolicy.xml`.
     KitOperation,
+    /// A policy file that a devops-resource-kit creator configuration names (`policy:`,
+    /// `apis[].policy`, `apis[].operations.<op>.policy`, `products[].policy`): the scope is
+    /// the slot it names, whatever the file is called.
+    KitConfig,
+    /// A policy that an APIOps environment's `configuration.<env>.yaml` overrides
+    /// (`properties.value`): the scope of the policy it replaces.
+    EnvOverride,
 }
 
 impl LayoutPattern {
@@ -152,22 +172,30 @@ impl LayoutPattern {
                 "APIOps `apis/<api>/operations/<operation>/policy.xml`"
             }
             LayoutPattern::ApiOpsFragment => "APIOps `policy fragments/<fragment>/policy.xml`",
+            LayoutPattern::ApiOpsResolver => {
+                "apiops-cli `apis/<api>/resolvers/<resolver>/policy.xml`"
+            }
             LayoutPattern::KitGlobal => "resource-kit `globalServicePolicy.xml`",
             LayoutPattern::KitProduct => "resource-kit `<product>-productPolicy.xml`",
             LayoutPattern::KitApi => "resource-kit `<api>-apiPolicy.xml`",
             LayoutPattern::KitOperation => "resource-kit `<api>-<operation>-operationPolicy.xml`",
+            LayoutPattern::KitConfig => "resource-kit creator configuration",
+            LayoutPattern::EnvOverride => "APIOps environment override",
         }
     }
 
-    /// The scope the pattern stands for.
+    /// The scope the pattern stands for ([`Scope::Unknown`] for
+    /// [`LayoutPattern::KitConfig`], whose files take the scope of the slot named).
     pub fn scope(self) -> Scope {
         match self {
+            LayoutPattern::KitConfig | LayoutPattern::EnvOverride => Scope::Unknown,
             LayoutPattern::ApiOpsGlobal | LayoutPattern::KitGlobal => Scope::Global,
             LayoutPattern::ApiOpsWorkspace => Scope::Workspace,
             LayoutPattern::ApiOpsProduct | LayoutPattern::KitProduct => Scope::Product,
             LayoutPattern::ApiOpsApi | LayoutPattern::KitApi => Scope::Api,
             LayoutPattern::ApiOpsOperation | LayoutPattern::KitOperation => Scope::Operation,
             LayoutPattern::ApiOpsFragment => Scope::Fragment,
+            LayoutPattern::ApiOpsResolver => Scope::Resolver,
         }
     }
 }
@@ -188,8 +216,11 @@ pub struct PolicyLocation {
     pub operation: Option<String>,
     /// The fragment folder name, which is the `fragment-id`.
     pub fragment: Option<String>,
+    /// The GraphQL resolver folder name, for `apis/<a>/resolvers/<r>/policy.xml`.
+    pub resolver: Option<String>,
     /// The APIOps artifacts root (the folder holding `apis/`, `products/`, ...), as a prefix
-    /// of the given path: empty for a path relative to the root itself. `None` for
+    /// of the given path: empty for a path relative to the root itself. For a file that a
+    /// resource-kit creator configuration names, that YAML file. `None` for other
     /// resource-kit files and unknown paths.
     pub artifacts_root: Option<PathBuf>,
     /// The pattern that matched.
@@ -207,6 +238,7 @@ impl PolicyLocation {
             api: None,
             operation: None,
             fragment: None,
+            resolver: None,
             artifacts_root: None,
             pattern: None,
             path: path.to_path_buf(),
@@ -253,6 +285,12 @@ pub fn scope_from_root(kind: RootKind) -> Option<Scope> {
     }
 }
 
+/// Why a file has no scope: every way one is found, none of which placed it.
+pub const UNKNOWN_SCOPE_WHY: &str = "no layout places it: no APIOps or apiops-cli folder \
+    (`apis/<api>/`, `products/<p>/`, `policy fragments/<f>/`, `workspaces/<w>/`, a `policy.xml` \
+    beside them), no resource-kit file name (`*-apiPolicy.xml`, ...), no resource-kit creator \
+    configuration names it, no environment overrides it and no `scopes:` glob matches it";
+
 /// Why a file has the scope it has, for `check -v`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScopeSource {
@@ -274,12 +312,16 @@ impl fmt::Display for ScopeSource {
             ScopeSource::Flag => f.write_str("the `--scope` flag"),
             ScopeSource::ConfigGlob => f.write_str("a `scopes` glob of the configuration"),
             ScopeSource::FragmentRoot => f.write_str("the `<fragment>` root element"),
-            ScopeSource::Path(pattern) => write!(f, "path pattern {}", pattern.describe()),
-            ScopeSource::Unknown { path } => write!(
-                f,
-                "unknown: no APIOps or resource-kit pattern matched `{}`",
-                slash_path(path)
+            ScopeSource::Path(LayoutPattern::KitConfig) => {
+                f.write_str("the resource-kit creator configuration that names the file")
+            }
+            ScopeSource::Path(LayoutPattern::EnvOverride) => f.write_str(
+                "the policy an environment's `configuration.<env>.yaml` overrides there",
             ),
+            ScopeSource::Path(pattern) => write!(f, "path pattern {}", pattern.describe()),
+            ScopeSource::Unknown { path } => {
+                write!(f, "unknown: `{}`: {UNKNOWN_SCOPE_WHY}", slash_path(path))
+            }
         }
     }
 }
@@ -368,7 +410,7 @@ mod tests {
         assert_eq!(scope, Scope::Unknown);
         assert_eq!(
             source.to_string(),
-            "unknown: no APIOps or resource-kit pattern matched `x/y.xml`"
+            format!("unknown: `x/y.xml`: {UNKNOWN_SCOPE_WHY}")
         );
     }
 
@@ -383,7 +425,7 @@ mod tests {
                 path: PathBuf::from("/a/b.xml")
             }
             .to_string(),
-            "unknown: no APIOps or resource-kit pattern matched `/a/b.xml`"
+            format!("unknown: `/a/b.xml`: {UNKNOWN_SCOPE_WHY}")
         );
     }
 }

@@ -66,6 +66,8 @@ impl Repo {
             gate_fragments: sets.gate.clone(),
             cors_fragments: sets.cors.clone(),
             inherited: self.inherited(id),
+            named_values: self.resolvable_named_values(),
+            environment: self.environment().map(str::to_owned),
         }
     }
 

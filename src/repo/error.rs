@@ -30,6 +30,20 @@ pub enum RepoError {
         #[source]
         source: serde_json::Error,
     },
+    /// No `configuration.<env>.yaml` for the environment asked for.
+    #[error(
+        "no `configuration.{name}.yaml` for environment `{name}` in the artifacts root or the three folders above it"
+    )]
+    NoEnvironment { path: PathBuf, name: String },
+    /// An environment's `configuration.<env>.yaml` that is not YAML.
+    #[error("`{}` is not YAML: {message}", path.display())]
+    Environment { path: PathBuf, message: String },
+    /// A YAML file given as a repo that is no devops-resource-kit creator configuration.
+    #[error(
+        "`{}` is not a resource-kit creator configuration (`apimServiceName` and a `policy` reference)",
+        path.display()
+    )]
+    NotACreatorConfig { path: PathBuf },
     #[error(
         "unknown API `{name}`; {}",
         known_list("known APIs", "the repo has no APIs", known)

@@ -29,6 +29,12 @@ pub struct RepoFacts {
     /// file; computed only for files that may need it (a section without a direct
     /// `<base />` first).
     pub inherited: Option<Vec<(Section, Vec<Inherited>)>>,
+    /// The repo's named values whose value may be shown, by each reference a policy can
+    /// write (`{{displayName}}`, `{{name}}`), for the environment checked. Secrets, Key Vault
+    /// references and placeholders are never here.
+    pub named_values: std::sync::Arc<std::collections::BTreeMap<String, String>>,
+    /// The APIOps environment the repo was composed for, if any.
+    pub environment: Option<String>,
 }
 
 /// One statement a parent scope runs where `<base />` stands.

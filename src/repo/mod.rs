@@ -28,9 +28,15 @@
 mod analysis;
 mod build;
 mod effective;
+pub mod environment;
 mod error;
 mod facts;
+pub mod named_values;
+pub mod resource_kit;
 mod substitute;
+
+use environment::Environment;
+use named_values::NamedValues;
 
 pub(crate) use analysis::{ChainEvents, CorsDepth};
 #[allow(unused_imports)]
@@ -268,6 +274,12 @@ pub struct Repo {
     /// The fragment sets `facts_for` reports, which are the same for every file of a
     /// container.
     fragment_sets: Mutex<analysis::FragmentSetsCache>,
+    /// The service's named values, with the environment's overrides once applied.
+    named_values: NamedValues,
+    /// [`NamedValues::resolvable`] of them, made on first use (after any environment).
+    resolvable: OnceLock<Arc<BTreeMap<String, String>>>,
+    /// The environment applied, if any.
+    environment: Option<String>,
 }
 
 impl Repo {
@@ -286,6 +298,7 @@ impl Repo {
     ) -> Result<Repo, RepoError> {
         let mut repo = Repo::empty(root);
         repo.scan(&Disk)?;
+        repo.named_values = NamedValues::read(&repo.fs_root());
         let mut documents = documents;
         documents.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, doc) in documents {
@@ -318,6 +331,7 @@ impl Repo {
             .filter_map(|(path, doc)| Some((rel_of(&repo.root, &path)?.into_owned(), doc)))
             .collect();
         let mut found = repo.scan(folders)?;
+        repo.named_values = NamedValues::read(&repo.fs_root());
         found.sort_by(|a, b| a.2.cmp(&b.2));
         for (slot, workspace, rel) in found {
             let path = repo.root.join(&rel);
@@ -340,6 +354,29 @@ impl Repo {
         Ok(repo)
     }
 
+    /// The repo model of the devops-resource-kit creator configuration at `config` (see
+    /// [`resource_kit`]), with the documents handed over standing for their files.
+    pub fn from_creator_config(
+        config: &Path,
+        documents: Vec<(PathBuf, Arc<Document>)>,
+    ) -> Result<Repo, RepoError> {
+        let parsed = resource_kit::CreatorConfig::read(config).ok_or_else(|| {
+            RepoError::NotACreatorConfig {
+                path: config.to_path_buf(),
+            }
+        })?;
+        Ok(parsed.build(documents))
+    }
+
+    /// The repo at `root`: an APIOps artifacts root, or a resource-kit creator configuration
+    /// (a `*.yml`/`*.yaml` file).
+    pub fn open(root: &Path) -> Result<Repo, RepoError> {
+        if root.is_file() && resource_kit::is_yaml_name(root) {
+            return Repo::from_creator_config(root, Vec::new());
+        }
+        Repo::load(root)
+    }
+
     fn empty(root: &Path) -> Repo {
         Repo {
             root: root.to_path_buf(),
@@ -352,7 +389,88 @@ impl Repo {
             has_cors: OnceLock::new(),
             inbound_cors: OnceLock::new(),
             fragment_sets: Mutex::default(),
+            named_values: NamedValues::default(),
+            resolvable: OnceLock::new(),
+            environment: None,
         }
+    }
+
+    /// The named values, with the environment's overrides when one was applied.
+    pub fn named_values(&self) -> &NamedValues {
+        &self.named_values
+    }
+
+    /// Each `{{reference}}` whose value may be shown, with that value (secrets, Key Vault
+    /// references and placeholders are never among them).
+    pub fn resolvable_named_values(&self) -> Arc<BTreeMap<String, String>> {
+        Arc::clone(
+            self.resolvable
+                .get_or_init(|| self.named_values.resolvable()),
+        )
+    }
+
+    /// The environment applied, if any.
+    pub fn environment(&self) -> Option<&str> {
+        self.environment.as_deref()
+    }
+
+    /// [`Repo::apply_environment`] with the environment `name` found for this repo (see
+    /// [`environment::find`]); a missing or unreadable file is one of [`Repo::errors`].
+    pub fn use_environment(&mut self, name: &str, documents: &[(PathBuf, Arc<Document>)]) {
+        let Some(path) = environment::find(&self.root, name) else {
+            self.errors.push(RepoError::NoEnvironment {
+                path: self.fs_root(),
+                name: name.to_owned(),
+            });
+            return;
+        };
+        match Environment::load(&path, name) {
+            Ok(env) => {
+                let errors = self.apply_environment(&env, documents);
+                self.errors.extend(errors);
+            }
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Makes the repo the one `env` deploys: its named-value overrides apply, and each policy
+    /// it overrides is replaced by the override (a document of `documents` at the override's
+    /// virtual path, else the override parsed here). The file on disk stays known by its path
+    /// but no chain goes through it any more. Overrides that do not parse are returned as
+    /// errors and change nothing.
+    pub fn apply_environment(
+        &mut self,
+        env: &Environment,
+        documents: &[(PathBuf, Arc<Document>)],
+    ) -> Vec<RepoError> {
+        let mut errors = Vec::new();
+        env.apply_named_values(&mut self.named_values);
+        self.resolvable = OnceLock::new();
+        self.environment = Some(env.name.clone());
+        for o in env.policy_overrides() {
+            let path = o.virtual_path(env);
+            let doc = match documents.iter().find(|(p, _)| *p == path) {
+                Some((_, doc)) => Arc::clone(doc),
+                None => match syntax::parse(&o.source) {
+                    Ok(doc) => Arc::new(doc),
+                    Err(source) => {
+                        errors.push(RepoError::Syntax { path, source });
+                        continue;
+                    }
+                },
+            };
+            let file_name = env
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let rel = format!("{file_name}#{}", o.label);
+            self.by_path.insert(path.clone(), FileId(self.files.len()));
+            self.attach(o.slot.clone(), o.workspace.clone(), path, rel, doc);
+        }
+        self.has_cors = OnceLock::new();
+        self.inbound_cors = OnceLock::new();
+        self.fragment_sets = Mutex::default();
+        errors
     }
 
     /// The artifacts root.
@@ -831,7 +949,7 @@ impl Repo {
         };
         match file.scope {
             Scope::Global => return Some(out),
-            Scope::Fragment | Scope::Unknown => return None,
+            Scope::Fragment | Scope::Resolver | Scope::Unknown => return None,
             Scope::Operation | Scope::Api => {
                 if let Some((api, node)) = api_of(id) {
                     if file.scope == Scope::Operation {

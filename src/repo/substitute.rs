@@ -25,6 +25,9 @@ impl Repo {
             has_cors: OnceLock::new(),
             inbound_cors: OnceLock::new(),
             fragment_sets: Mutex::default(),
+            named_values: self.named_values.clone(),
+            resolvable: self.resolvable.clone(),
+            environment: self.environment.clone(),
         })
     }
 

@@ -382,11 +382,28 @@ pub fn write_summary(
     files: &[FileReport],
     options: &ReportOptions,
 ) -> io::Result<()> {
+    write_summary_counting(out, files, options, 0)
+}
+
+/// [`write_summary`], counting on its first line the files of unknown scope the
+/// scope-dependent rules passed over (`; 2 files of unknown scope`).
+pub fn write_summary_counting(
+    out: &mut dyn Write,
+    files: &[FileReport],
+    options: &ReportOptions,
+    unknown_scope: usize,
+) -> io::Result<()> {
     let summary = Summary::new(files, options);
     let mut line = match summary.findings {
         0 => "No findings".to_owned(),
         n => plural(n, "finding", "findings"),
     };
+    if unknown_scope > 0 {
+        line.push_str(&format!(
+            "; {} of unknown scope",
+            plural(unknown_scope, "file", "files")
+        ));
+    }
     if summary.files_with_errors > 0 {
         line.push_str(&format!(
             "; {} with errors",

@@ -53,6 +53,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let where_ = match ctx.effective_scope() {
         Scope::Global => "the global policy: it has no parent scope",
         Scope::Fragment => "a fragment: fragments may not hold it",
+        Scope::Resolver => "a GraphQL resolver policy: it inherits from no scope",
         _ => return,
     };
     for base in ctx.doc.root().descendants().filter(|e| is_base(*e)) {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use crate::origin::{cleaned, is_literal, same_origin};
+use crate::repo::named_values::substitute;
 use crate::policy::Section;
 use crate::rules::{RepoCheck, RepoFindings, FixAvailability, RuleImpl};
 
@@ -173,7 +174,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let doc = ctx.doc;
     let all_cors: Vec<_> = doc.root().descendants().filter(|e| e.is("cors")).collect();
     for cors in &all_cors {
-        check_cors(doc, *cors, &declared, out);
+        check_cors(doc, *cors, &declared, ctx.facts, out);
     }
     if all_cors.is_empty()
         && ctx.effective_scope() == Scope::Global
@@ -187,17 +188,27 @@ fn check_cors(
     doc: &Document,
     cors: ElementRef<'_>,
     declared: &[String],
+    facts: &crate::repo::RepoFacts,
     out: &mut Vec<Diagnostic>,
 ) {
+    let named_values = &facts.named_values;
     let allowed = cors.child("allowed-origins");
     let existing: Vec<ElementRef<'_>> = allowed
         .map(|a| a.child_elements().filter(|o| o.is("origin")).collect())
         .unwrap_or_default();
-    let texts: Vec<&str> = existing
+    // Named values the repo holds (for the environment checked) are resolved before the
+    // comparison; their values are never printed.
+    let mut via_named_values: Vec<String> = Vec::new();
+    let texts: Vec<String> = existing
         .iter()
-        .map(|o| doc.slice(o.inner_range()).trim())
+        .map(|o| {
+            let (text, used) =
+                substitute(doc.slice(o.inner_range()).trim(), named_values);
+            via_named_values.extend(used);
+            text
+        })
         .collect();
-    if texts.contains(&"*") {
+    if texts.iter().any(|t| t == "*") {
         return;
     }
     // An entry that `cors-origin-invalid` cleans up to a declared origin (`'https://q.com'`,
@@ -213,9 +224,9 @@ fn check_cors(
         .collect();
     // Built when the policy is deployed or run (template directives, `${...}`, named values,
     // expressions): what it allows is not known here, so it is reported, never edited.
-    let source = doc.slice(cors.range());
+    let (source, _) = substitute(doc.slice(cors.range()), named_values);
     let dynamic = texts.iter().any(|t| !is_literal(t))
-        || !is_literal(source)
+        || !is_literal(&source)
         || in_template_block(doc, cors.range());
     if dynamic {
         if !missing.is_empty() {
@@ -242,10 +253,29 @@ fn check_cors(
         .map(|m| format!("`{m}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let message = format!(
+    let mut message = format!(
         "`<cors>` does not allow the declared origin{} {list}",
         if missing.len() == 1 { "" } else { "s" }
     );
+    if !via_named_values.is_empty() {
+        // The origins come from named values: the fix belongs in their values, which
+        // differ per environment, not in a literal `<origin>` here.
+        let names: Vec<String> = via_named_values
+            .iter()
+            .map(|n| format!("`{{{{{n}}}}}`"))
+            .collect();
+        let environment = match &facts.environment {
+            Some(env) => format!("environment `{env}`"),
+            None => "the repo's own values".to_owned(),
+        };
+        message.push_str(&format!(
+            " (its origins come from named value{} {}, resolved for {environment})",
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+        out.push(Diagnostic::new(Rule::CorsOrigins, cors.start_tag(), message));
+        return;
+    }
     let elements: Vec<String> = missing
         .iter()
         .map(|m| format!("<origin>{m}</origin>"))

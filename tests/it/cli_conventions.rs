@@ -271,7 +271,7 @@ fn files_of_unknown_scope_are_counted() {
     let run = t.run(&["check", "-v", "misc/thing.xml"]);
     assert!(
         run.stderr.contains(
-            "misc/thing.xml: scope unknown (no APIOps or resource-kit path pattern matched)"
+            "misc/thing.xml: scope unknown (no layout places it: no APIOps or apiops-cli folder"
         ),
         "{}",
         run.stderr
@@ -292,14 +292,16 @@ fn scope_values_are_listed_in_help_and_completion() {
     let help = apimfix().args(["check", "--help"]).output().unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(
-        help.contains("[possible values: global, workspace, product, api, operation, fragment]"),
+        help.contains(
+            "[possible values: global, workspace, product, api, operation, fragment, resolver]"
+        ),
         "{help}"
     );
     assert!(!help.contains("schema in"), "{help}");
     let bash = apimfix().args(["completions", "bash"]).output().unwrap();
     let bash = String::from_utf8(bash.stdout).unwrap();
     assert!(
-        bash.contains("global workspace product api operation fragment"),
+        bash.contains("global workspace product api operation fragment resolver"),
         "completion lists the scopes"
     );
     let run = apimfix().args(["check", "--scope", "x"]).output().unwrap();

@@ -19,6 +19,7 @@ mod format_layout;
 mod format_limits;
 mod format_proptest;
 mod integrations;
+mod layouts;
 mod paths_display;
 mod repo_corpus;
 mod repo_findings;
