@@ -91,6 +91,8 @@ fn prepare(
         logical_path: logical_path.clone(),
         explicit: false,
         config: None,
+        iac: None,
+        host_error: None,
     };
     let Some(mut file) = reader.read(input, location.clone()) else {
         return Ok(None);

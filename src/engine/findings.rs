@@ -26,7 +26,7 @@ pub fn check_unit(unit: &Unit<'_>) -> Vec<Option<Box<FileResult>>> {
                 Err(_) => Vec::new(),
             };
             let shown = !diagnostics.is_empty() || file.outcome.is_err();
-            shown.then(|| Box::new(result_for(file, diagnostics)))
+            shown.then(|| Box::new(super::hosts::shown(file, result_for(file, diagnostics))))
         })
         .collect()
 }

@@ -27,6 +27,7 @@ mod error;
 mod findings;
 mod fix;
 mod fmt;
+mod hosts;
 mod pipeline;
 mod safety;
 

@@ -32,6 +32,7 @@ use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;
 use super::error::{Error, FileError, PathError};
+use super::hosts::{self, HostFailure, IacPlace};
 use super::{Inputs, Note, Observer, Options, StrayTemp, Warning};
 
 /// One input: a file on disk or stdin.
@@ -46,13 +47,38 @@ pub struct Input {
     pub explicit: bool,
     /// The config, when discovery already found it.
     pub(super) config: Option<Arc<LoadedConfig>>,
+    /// The Terraform, Bicep or ARM resource that places this policy (inline in the host, or
+    /// loaded from this file); see `hosts`.
+    pub(crate) iac: Option<Arc<IacPlace>>,
+    /// A host file that could not be read as its kind.
+    pub(crate) host_error: Option<Box<HostFailure>>,
 }
 
 impl Input {
     /// The APIOps artifacts root `location` places the file in. Stdin has none: its
-    /// siblings on disk are not what the user is editing.
+    /// siblings on disk are not what the user is editing. A file an IaC host places belongs
+    /// to that host's model instead.
     fn repo_root(&self, location: &PolicyLocation) -> Option<PathBuf> {
+        if self.iac.is_some() {
+            return None;
+        }
         self.path.as_ref().and(location.artifacts_root.clone())
+    }
+
+    /// The unit the input goes in: its APIOps repo, or its IaC root.
+    fn unit_key(&self, location: &PolicyLocation) -> Option<PathBuf> {
+        match &self.iac {
+            Some(place) => Some(hosts::model_key(&place.root)),
+            None => self.repo_root(location),
+        }
+    }
+}
+
+/// The key of the repo model a loaded file belongs to.
+fn model_key(file: &Loaded) -> Option<PathBuf> {
+    match &file.input.iac {
+        Some(place) => Some(hosts::model_key(&place.root)),
+        None => file.repo_root.clone(),
     }
 }
 
@@ -168,6 +194,11 @@ pub fn run<T: Send>(
         listings,
         reads_stdin,
     } = find_inputs(inputs, options, access, &resolver, observer)?;
+    let inputs = if reads_stdin {
+        inputs
+    } else {
+        hosts::expand(inputs, Limits::default().max_size)
+    };
     observer.phase("discovery");
     let total = inputs.len();
     let units = into_units(inputs);
@@ -314,6 +345,8 @@ fn find_inputs(
                     logical_path: file_identity(&logical),
                     explicit: true,
                     config: None,
+                    iac: None,
+                    host_error: None,
                 }],
                 errors: Vec::new(),
                 notes: Vec::new(),
@@ -402,6 +435,8 @@ fn find_inputs(
             path: Some(f.path),
             explicit: f.explicit,
             config: f.config,
+            iac: None,
+            host_error: None,
         })
         .collect();
     found
@@ -485,7 +520,7 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
     let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
     for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
-        match input.repo_root(&location) {
+        match input.unit_key(&location) {
             Some(root) => by_root
                 .entry(root)
                 .or_default()
@@ -646,9 +681,21 @@ impl Reader<'_> {
                 });
             }
         };
-        let bytes = match &input.path {
-            None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
-            Some(p) => {
+        if let Some(failure) = input.host_error.take() {
+            let error = FileError::Syntax(failure.syntax_error());
+            return Some(Loaded {
+                input,
+                config,
+                original: failure.source.into_bytes(),
+                repo_root: None,
+                outcome: Err(error),
+            });
+        }
+        let member = input.iac.as_ref().and_then(|p| p.member.as_ref());
+        let bytes = match (&input.path, member) {
+            (_, Some(member)) => Ok(member.policy.text.clone().into_bytes()),
+            (None, None) => Ok(self.stdin_bytes.clone().unwrap_or_default()),
+            (Some(p), None) => {
                 crate::read::read_policy_file(p, self.limits.max_size).map_err(FileError::from)
             }
         };
@@ -671,12 +718,16 @@ impl Reader<'_> {
         let outcome = match parse_bytes_keeping(bytes, &self.limits) {
             Ok(doc) => {
                 repo_root = input.repo_root(&location);
-                let (scope, scope_source) = resolve_scope(
-                    self.options.scope,
-                    config.scope_for(&input.logical_path),
-                    doc.root_kind(),
-                    &location,
-                );
+                let placed = input.iac.as_ref().and_then(|p| p.scope());
+                let (scope, scope_source) = match placed {
+                    Some(placed) if self.options.scope.is_none() => placed,
+                    _ => resolve_scope(
+                        self.options.scope,
+                        config.scope_for(&input.logical_path),
+                        doc.root_kind(),
+                        &location,
+                    ),
+                };
                 Ok(Parsed {
                     doc: Arc::new(doc),
                     scope,
@@ -755,6 +806,27 @@ fn build_repos(
         })
         .collect();
     let mut repos = Vec::new();
+    // The IaC roots: a model built from the resources of their hosts.
+    let mut by_iac: BTreeMap<&Path, Vec<(&Loaded, Arc<Document>)>> = BTreeMap::new();
+    for (file, doc) in entries {
+        if let Some(place) = &file.input.iac {
+            by_iac
+                .entry(place.root.as_path())
+                .or_default()
+                .push((*file, Arc::clone(doc)));
+        }
+    }
+    for (root, under) in by_iac {
+        let configs = under
+            .iter()
+            .map(|(f, _)| (f.input.logical_path.clone(), f.config.clone()))
+            .collect();
+        repos.push(BuiltRepo {
+            root: hosts::model_key(root),
+            repo: hosts::build_repo(root, &under),
+            configs,
+        });
+    }
     for result in built {
         match result {
             Ok(built) => {
@@ -843,7 +915,8 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
     let facts = entries
         .par_iter()
         .filter_map(|(file, _)| {
-            let repo = file.repo_root.as_deref().and_then(|root| index.get(root))?;
+            let key = model_key(file)?;
+            let repo = index.get(key.as_path())?;
             Some((
                 file.input.logical_path.clone(),
                 analyse::facts(repo, &file.input.logical_path, &file.config),
@@ -885,7 +958,7 @@ pub(super) fn attach_repo_facts(
         .map(|built| (built.root.as_path(), &built.repo))
         .collect();
     files.par_iter_mut().for_each(|file| {
-        let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
+        let Some(repo) = model_key(file).and_then(|key| index.get(key.as_path()).copied()) else {
             return;
         };
         if let Ok(parsed) = &mut file.outcome {
