@@ -218,11 +218,12 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize) -> Vec<Input> {
                 let root = folder_of(&input.logical_path);
                 let declared = Arc::clone(&declared[&root]);
                 let host_path = input.path.clone().expect("hosts are files");
+                let host_shown = PathBuf::from(&input.display_path);
                 for (n, policy) in scan.policies.into_iter().enumerate() {
                     let place = IacPlace {
                         root: root.clone(),
                         placement: policy.placement.clone(),
-                        host: host_path.clone(),
+                        host: host_shown.clone(),
                         via: None,
                         declared: Arc::clone(&declared),
                         member: Some(Member {
@@ -248,7 +249,7 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize) -> Vec<Input> {
                     let place = Arc::new(IacPlace {
                         root: root.clone(),
                         placement: reference.placement,
-                        host: host_path.clone(),
+                        host: host_shown.clone(),
                         via: Some(reference.via),
                         declared: Arc::clone(&declared),
                         member: None,

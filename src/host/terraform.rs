@@ -746,10 +746,17 @@ impl Parser<'_> {
                     self.pos += 1;
                     self.skip(true);
                 }
-                Some(b'"') | Some(b'(') | Some(b'[') | Some(b'{') => {
-                    self.primary()?;
+                Some(b'"') => {
+                    self.quoted()?;
                 }
                 Some(b'<') if self.at("<<") => {
+                    self.heredoc()?;
+                }
+                Some(open @ (b'(' | b'[' | b'{')) => {
+                    self.pos += 1;
+                    self.skip_to_close(closer(open))?;
+                }
+                Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                     self.primary()?;
                 }
                 Some(_) => {
@@ -780,14 +787,7 @@ impl Parser<'_> {
             Some(b'<') if self.at("<<") => self.heredoc().map(Expr::Heredoc),
             Some(b'(') => {
                 self.pos += 1;
-                self.skip(true);
-                let inner = self.expr()?;
-                self.skip(true);
-                if self.peek() != Some(b')') {
-                    return self.error(self.pos, "`)` expected");
-                }
-                self.pos += 1;
-                let _ = inner;
+                self.skip_to_close(b')')?;
                 Ok(Expr::Other(start..self.pos))
             }
             Some(b'[') => {
@@ -926,11 +926,15 @@ impl Parser<'_> {
                     self.pos += 1;
                     return Ok(());
                 }
-                Some(b'"') | Some(b'(') | Some(b'[') | Some(b'{') => {
-                    self.primary()?;
+                Some(b'"') => {
+                    self.quoted()?;
                 }
                 Some(b'<') if self.at("<<") => {
-                    self.primary()?;
+                    self.heredoc()?;
+                }
+                Some(open @ (b'(' | b'[' | b'{')) => {
+                    self.pos += 1;
+                    self.skip_to_close(closer(open))?;
                 }
                 Some(_) => self.pos += 1,
             }
@@ -1160,6 +1164,14 @@ impl Parser<'_> {
             });
         }
         Ok(d)
+    }
+}
+
+fn closer(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
     }
 }
 

@@ -36,7 +36,7 @@ fn statistics_go_to_stderr_with_a_machine_format() {
     );
     // The text format keeps them on stdout, before the summary.
     let run = t.run(&["check", "--statistics", "."]);
-    assert!(run.stdout.contains("2  base-missing"), "{}", run.stdout);
+    assert!(run.stdout.contains("3  base-missing"), "{}", run.stdout);
 }
 
 // ---- Bug 2: --stdin-filename reads stdin ----
@@ -396,7 +396,7 @@ fn the_summary_is_the_last_thing_printed() {
     let text = String::from_utf8(run.stdout).unwrap();
     let last: Vec<&str> = text.lines().rev().take(2).collect();
     assert_eq!(
-        last[1], "Would fix 6 findings in 5 files; 0 findings remain",
+        last[1], "Would fix 11 findings in 7 files; 0 findings remain",
         "{text}"
     );
     assert_eq!(last[0], "Apply them with `apimfix fix --write`");
@@ -408,7 +408,7 @@ fn check_says_how_many_are_fixable_and_with_what() {
     let run = examples().run(&["check", "."]);
     assert!(
         run.stdout
-            .ends_with("6 findings\n[*] 6 fixable with `apimfix fix --write`\n"),
+            .ends_with("11 findings\n[*] 11 fixable with `apimfix fix --write`\n"),
         "{}",
         run.stdout
     );
@@ -501,6 +501,10 @@ fn select_ignore_and_extend_select_override_the_config() {
             .any(|r| r == "base-missing" || r == "cors-first")
     );
     t.write("contoso/rules.yaml", "rules:\n  base-missing: false\n");
+    t.write(
+        "terraform/contoso/rules.yaml",
+        "rules:\n  base-missing: false\n",
+    );
     assert!(!rules_of(&[]).contains(&"base-missing".to_owned()));
     assert!(rules_of(&["--extend-select", "base-missing"]).contains(&"base-missing".to_owned()));
     let run = t.run(&["check", "--select", "cors-frist", "."]);
@@ -594,7 +598,7 @@ fn fix_writes_a_markdown_summary_per_rule() {
     ]);
     assert_eq!(run.code, 2);
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.contains("| `base-missing` | 2 | 0 |"), "{md}");
+    assert!(md.contains("| `base-missing` | 3 | 0 |"), "{md}");
     assert!(
         md.contains("- `contoso/apis/broken/policy.xml:1:1`: syntax error"),
         "{md}"
