@@ -111,6 +111,15 @@ fn is_arm_template(text: &str) -> bool {
         || (text.contains("\"resources\"") && text.contains("Microsoft.ApiManagement"))
 }
 
+/// An APIOps metadata file, by name: `apiInformation.json`, `specification.json`, ...
+fn is_apiops_metadata(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    name.ends_with("Information.json") || name.starts_with("specification.")
+}
+
 /// What reading one host gave.
 enum Scanned {
     /// Not a host after all (JSON that is no ARM template), or a kind this build cannot read.
@@ -126,6 +135,10 @@ fn read_host(input: Input, limit: usize) -> Scanned {
     let Some(path) = input.path.clone() else {
         return Scanned::Skip;
     };
+    // APIOps metadata (`apiInformation.json` and the like) is never a template: not read.
+    if kind == HostKind::Arm && is_apiops_metadata(&path) {
+        return Scanned::Skip;
+    }
     let bytes = match crate::read::read_policy_file(&path, limit) {
         Ok(b) => b,
         Err(e) => {
