@@ -606,6 +606,47 @@ pub(super) fn groups(files: &[Loaded]) -> Vec<(PathBuf, Vec<usize>)> {
 mod tests {
     use super::*;
 
+    const HOST: &str = "resource \"azurerm_api_management_api_policy\" \"a\" {\n  api_name = \"a\"\n  xml_content = <<-XML\n    <policies>\n      <inbound>\n        <set-header name=\"h\"><value>${var.h}</value></set-header>\n      </inbound>\n    </policies>\n  XML\n}\n";
+
+    fn member() -> Member {
+        let scan = crate::host::terraform::scan(Path::new("main.tf"), HOST, &|_| None).unwrap();
+        Member {
+            host: PathBuf::from("main.tf"),
+            kind: HostKind::Terraform,
+            source: Arc::from(HOST),
+            index: 0,
+            policy: scan.policies.into_iter().next().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_change_is_written_into_the_heredoc_with_its_indent() {
+        let member = member();
+        let new = member
+            .policy
+            .text
+            .replace("<inbound>\n", "<inbound>\n  <base />\n");
+        let assembled = assemble(&[(&member, Some(new.as_str()))]).unwrap();
+        assert_eq!(
+            assembled.new,
+            HOST.replace("<inbound>\n", "<inbound>\n      <base />\n")
+        );
+        assert_eq!(assembled.policies[0].text, new);
+    }
+
+    #[test]
+    fn a_change_inside_a_placeholder_is_refused() {
+        let member = member();
+        let new = member.policy.text.replace("${var.h}", "${var.other}");
+        let e = assemble(&[(&member, Some(new.as_str()))])
+            .err()
+            .expect("refused");
+        assert!(e.contains("placeholder"), "{e}");
+        // Beside it is fine.
+        let new = member.policy.text.replace("${var.h}", "x${var.h}");
+        assert!(assemble(&[(&member, Some(new.as_str()))]).is_ok());
+    }
+
     #[test]
     fn char_ranges_are_byte_ranges() {
         assert_eq!(char_range("aé b", 1..2), 1..3);
