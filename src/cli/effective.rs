@@ -9,7 +9,11 @@ use super::Outcome;
 use super::args::{EffectiveArgs, EffectiveFormat};
 
 pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let repo = Repo::load(&args.root)?;
+    // A Terraform module folder: the model its resources make; else an APIOps repo.
+    let repo = match apimfix::engine::iac_repo(&args.root) {
+        Some(repo) => repo,
+        None => Repo::load(&args.root)?,
+    };
     let effective = repo.effective(
         &args.api,
         args.operation.as_deref(),

@@ -310,28 +310,7 @@ fn member_key(host: &Path, n: usize) -> PathBuf {
 pub(super) fn build_repo(root: &Path, entries: &[(&Loaded, Arc<Document>)]) -> Repo {
     let mut builder = RepoBuilder::new(root);
     if let Some(place) = entries.iter().find_map(|(f, _)| f.input.iac.as_ref()) {
-        for d in place.declared.iter() {
-            match d {
-                Declared::Api { workspace, api } => builder.api(workspace.as_deref(), api, None),
-                Declared::Operation {
-                    workspace,
-                    api,
-                    operation,
-                } => builder.operation(workspace.as_deref(), api, operation),
-                Declared::Product { workspace, product } => {
-                    builder.product(workspace.as_deref(), product)
-                }
-                Declared::ProductApi {
-                    workspace,
-                    product,
-                    api,
-                } => builder.product_api(workspace.as_deref(), product, api),
-                Declared::Fragment {
-                    workspace,
-                    fragment,
-                } => builder.fragment(workspace.as_deref(), fragment),
-            }
-        }
+        declare(&mut builder, &place.declared);
     }
     for (file, doc) in entries {
         let Some(place) = &file.input.iac else {
@@ -341,29 +320,6 @@ pub(super) fn build_repo(root: &Path, entries: &[(&Loaded, Arc<Document>)]) -> R
             .outcome
             .as_ref()
             .map_or(Scope::Unknown, |parsed| parsed.scope);
-        let p = &place.placement;
-        let workspace = p.workspace.as_deref();
-        let slot = match (scope, &p.api, &p.operation, &p.product, &p.fragment) {
-            (Scope::Global, ..) if workspace.is_none() => Slot::Container,
-            (Scope::Workspace, ..) if workspace.is_some() => Slot::Container,
-            (Scope::Api, Some(api), ..) => {
-                builder.api(workspace, api, None);
-                Slot::Api(api.clone())
-            }
-            (Scope::Operation, Some(api), Some(op), ..) => {
-                builder.operation(workspace, api, op);
-                Slot::Operation(api.clone(), op.clone())
-            }
-            (Scope::Product, _, _, Some(product), _) => {
-                builder.product(workspace, product);
-                Slot::Product(product.clone())
-            }
-            (Scope::Fragment, .., Some(fragment)) => {
-                builder.fragment(workspace, fragment);
-                Slot::Fragment(fragment.clone())
-            }
-            _ => continue,
-        };
         let rel = match &place.member {
             Some(_) => format!(
                 "{} ({})",
@@ -372,15 +328,130 @@ pub(super) fn build_repo(root: &Path, entries: &[(&Loaded, Arc<Document>)]) -> R
             ),
             None => relative(&file.input.logical_path, root),
         };
-        builder.policy(
-            slot,
-            workspace,
+        place_policy(
+            &mut builder,
+            &place.placement,
+            scope,
             file.input.logical_path.clone(),
             rel,
             Arc::clone(doc),
         );
     }
     builder.build()
+}
+
+/// Puts a policy at the slot its placement gives (nowhere when the placement lacks a name).
+fn place_policy(
+    builder: &mut RepoBuilder,
+    p: &Placement,
+    scope: Scope,
+    key: PathBuf,
+    rel: String,
+    doc: Arc<Document>,
+) {
+    let workspace = p.workspace.as_deref();
+    let slot = match (scope, &p.api, &p.operation, &p.product, &p.fragment) {
+        (Scope::Global, ..) if workspace.is_none() => Slot::Container,
+        (Scope::Workspace, ..) if workspace.is_some() => Slot::Container,
+        (Scope::Api, Some(api), ..) => {
+            builder.api(workspace, api, None);
+            Slot::Api(api.clone())
+        }
+        (Scope::Operation, Some(api), Some(op), ..) => {
+            builder.operation(workspace, api, op);
+            Slot::Operation(api.clone(), op.clone())
+        }
+        (Scope::Product, _, _, Some(product), _) => {
+            builder.product(workspace, product);
+            Slot::Product(product.clone())
+        }
+        (Scope::Fragment, .., Some(fragment)) => {
+            builder.fragment(workspace, fragment);
+            Slot::Fragment(fragment.clone())
+        }
+        _ => return,
+    };
+    builder.policy(slot, workspace, key, rel, doc);
+}
+
+/// Declares what the hosts declare.
+fn declare(builder: &mut RepoBuilder, declared: &[Declared]) {
+    for d in declared {
+        match d {
+            Declared::Api { workspace, api } => builder.api(workspace.as_deref(), api, None),
+            Declared::Operation {
+                workspace,
+                api,
+                operation,
+            } => builder.operation(workspace.as_deref(), api, operation),
+            Declared::Product { workspace, product } => {
+                builder.product(workspace.as_deref(), product)
+            }
+            Declared::ProductApi {
+                workspace,
+                product,
+                api,
+            } => builder.product_api(workspace.as_deref(), product, api),
+            Declared::Fragment {
+                workspace,
+                fragment,
+            } => builder.fragment(workspace.as_deref(), fragment),
+        }
+    }
+}
+
+/// The repo model of the Terraform files of the folder `root` (one module), for
+/// `apimfix effective`: `None` when no host there holds or loads a policy. Policies that do
+/// not parse are left out.
+pub fn iac_repo(root: &Path) -> Option<Repo> {
+    let mut hosts: Vec<PathBuf> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && HostKind::of_path(p) == Some(HostKind::Terraform))
+        .collect();
+    hosts.sort();
+    let limit = crate::syntax::Limits::default().max_size;
+    let load = |p: &Path| -> Option<String> {
+        crate::read::read_policy_file(p, limit)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let mut builder = RepoBuilder::new(root);
+    let mut any = false;
+    let mut placed = Vec::new();
+    for host in &hosts {
+        let Some(source) = load(host) else { continue };
+        let Some(Ok(scan)) = host::scan(HostKind::Terraform, host, &source, &load) else {
+            continue;
+        };
+        declare(&mut builder, &scan.declared);
+        for (n, policy) in scan.policies.into_iter().enumerate() {
+            let rel = format!("{} ({})", relative(host, root), policy.placement.resource);
+            placed.push((policy.placement, member_key(host, n), rel, policy.text));
+        }
+        for reference in scan.references {
+            let Some(text) = load(&reference.path) else {
+                continue;
+            };
+            let rel = relative(&reference.path, root);
+            placed.push((reference.placement, reference.path, rel, text));
+        }
+    }
+    for (placement, key, rel, text) in placed {
+        let Ok(doc) = crate::syntax::parse(&text) else {
+            continue;
+        };
+        let scope = match placement.scope {
+            Scope::Unknown if doc.root_kind() == crate::syntax::RootKind::Fragment => {
+                Scope::Fragment
+            }
+            scope => scope,
+        };
+        any = true;
+        place_policy(&mut builder, &placement, scope, key, rel, Arc::new(doc));
+    }
+    any.then(|| builder.build())
 }
 
 fn relative(path: &Path, root: &Path) -> String {

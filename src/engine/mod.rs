@@ -46,6 +46,7 @@ pub use document::{
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
 pub use fmt::Formatted;
+pub use hosts::iac_repo;
 pub use pipeline::Run;
 
 /// The inputs of a run.

@@ -255,3 +255,61 @@ fn collect_tf(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+#[test]
+fn effective_composes_a_chain_from_the_terraform_resources() {
+    let t = TestDir::copy_of(FIXTURE);
+    let run = t.run(&[
+        "effective",
+        "contoso",
+        "--api",
+        "orders",
+        "--operation",
+        "get-order",
+        "--product",
+        "starter",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The API policy lost its <base />: the global and product inbound never run, and the
+    // fragment it includes and the operation's file policy come in.
+    assert!(
+        run.stdout
+            .contains("<!-- from main.tf (azurerm_api_management_api_policy.orders):3 -->"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("<!-- from policies/jwt-check.xml:2 -->"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("<!-- from policies/get-order.xml:4 -->"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("<cors"), "{}", run.stdout);
+    // Fixed, the global <cors> reaches the chain, after the product's <base />.
+    assert_eq!(t.run(&["fix", "--write", "."]).code, 0);
+    let run = t.run(&[
+        "effective",
+        "contoso",
+        "--api",
+        "orders",
+        "--operation",
+        "get-order",
+        "--product",
+        "starter",
+    ]);
+    let cors = run
+        .stdout
+        .find("<cors")
+        .expect("the global <cors> composes in");
+    let limit = run
+        .stdout
+        .find("<rate-limit ")
+        .expect("the product's rate limit");
+    assert!(cors < limit, "{}", run.stdout);
+}
