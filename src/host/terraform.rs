@@ -34,7 +34,13 @@ pub fn scan(
     let folder = path.parent().unwrap_or(Path::new(""));
     let mut out = HostScan::default();
     let blocks: Vec<&Block> = body.iter().filter_map(Item::as_block).collect();
-    let names = Names { blocks: &blocks };
+    let names = Names {
+        blocks: &blocks,
+        folder,
+        path,
+        load,
+        siblings: std::cell::OnceCell::new(),
+    };
     for block in &blocks {
         match (block.kind.as_str(), block.labels.as_slice()) {
             ("resource", [kind, name]) => {
@@ -138,28 +144,96 @@ fn azapi_scope(kind: &str) -> Option<Scope> {
 /// (`azurerm_api_management_api.orders.name`) whose attribute is a literal string.
 struct Names<'a> {
     blocks: &'a [&'a Block],
+    /// The folder of the file: the other `.tf` files of its module, read when a name is
+    /// not found in the file itself.
+    folder: &'a Path,
+    path: &'a Path,
+    load: &'a dyn Fn(&Path) -> Option<String>,
+    siblings: std::cell::OnceCell<Vec<Block>>,
 }
 
 impl Names<'_> {
     fn of(&self, expr: Option<&Expr>) -> Option<String> {
         match expr? {
             Expr::Str(s) => Some(s.text.clone()),
-            Expr::Traversal(t) => {
-                let parts: Vec<&str> = t.split('.').collect();
-                if let [kind, name, attr] = parts.as_slice() {
-                    let found = self.blocks.iter().find(|b| {
-                        b.kind == "resource" && b.labels.len() == 2 && b.labels[0] == *kind
-                    } && b.labels[1] == *name);
-                    if let Some(block) = found
-                        && let Some(Expr::Str(s)) = block.attr(attr)
-                    {
-                        return Some(s.text.clone());
-                    }
-                }
-                Some(t.clone())
-            }
+            Expr::Traversal(t) => Some(
+                self.literal(t, self.blocks.iter().copied())
+                    .or_else(|| self.literal(t, self.siblings().iter()))
+                    .unwrap_or_else(|| t.clone()),
+            ),
             _ => None,
         }
+    }
+
+    /// The literal string a reference names among `blocks`: `TYPE.NAME.ATTR` of a resource,
+    /// `var.X` (a variable's `default`), `local.X`.
+    fn literal<'b>(
+        &self,
+        t: &str,
+        blocks: impl Iterator<Item = &'b Block> + Clone,
+    ) -> Option<String> {
+        let parts: Vec<&str> = t.split('.').collect();
+        let found = match parts.as_slice() {
+            ["var", name] => blocks
+                .clone()
+                .find(|b| b.kind == "variable" && b.labels.len() == 1 && b.labels[0] == *name)
+                .and_then(|b| b.attr("default")),
+            ["local", name] => blocks
+                .clone()
+                .filter(|b| b.kind == "locals")
+                .find_map(|b| b.attr(name)),
+            [kind, name, attr] => blocks
+                .clone()
+                .find(|b| {
+                    b.kind == "resource"
+                        && b.labels.len() == 2
+                        && b.labels[0] == *kind
+                        && b.labels[1] == *name
+                })
+                .and_then(|b| b.attr(attr)),
+            _ => None,
+        };
+        match found {
+            Some(Expr::Str(s)) if s.opaque.is_empty() => Some(s.text.clone()),
+            _ => None,
+        }
+    }
+
+    /// The blocks of the other `.tf` files of the folder.
+    fn siblings(&self) -> &[Block] {
+        self.siblings.get_or_init(|| {
+            let dir = if self.folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                self.folder
+            };
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Vec::new();
+            };
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| self.folder.join(e.file_name()))
+                .filter(|p| p.extension().is_some_and(|x| x == "tf") && p != self.path)
+                .collect();
+            files.sort();
+            let mut blocks = Vec::new();
+            for file in files {
+                let Some(text) = (self.load)(&file) else {
+                    continue;
+                };
+                let mut parser = Parser {
+                    src: text.as_bytes(),
+                    pos: 0,
+                };
+                if let Ok(body) = parser.body(None) {
+                    blocks.extend(body.into_iter().filter_map(|item| match item {
+                        Item::Block(b) => Some(b),
+                        Item::Attr => None,
+                    }));
+                }
+            }
+            blocks
+        })
     }
 }
 

@@ -313,3 +313,28 @@ fn effective_composes_a_chain_from_the_terraform_resources() {
         .expect("the product's rate limit");
     assert!(cors < limit, "{}", run.stdout);
 }
+
+#[test]
+fn names_resolve_across_the_files_of_a_module_and_through_variables() {
+    let t = TestDir::new();
+    t.write(
+        "infra/apis.tf",
+        "variable \"product\" {\n  default = \"gold\"\n}\n\nresource \"azurerm_api_management_api\" \"orders\" {\n  name     = \"orders-api\"\n  revision = \"1\"\n}\n\nresource \"azurerm_api_management_product_api\" \"link\" {\n  product_id = var.product\n  api_name   = azurerm_api_management_api.orders.name\n}\n",
+    );
+    t.write(
+        "infra/policies.tf",
+        "resource \"azurerm_api_management_api_policy\" \"orders\" {\n  api_name    = azurerm_api_management_api.orders.name\n  xml_content = \"<policies><inbound><base /><set-header name=\\\"from-api\\\" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>\"\n}\n\nresource \"azurerm_api_management_product_policy\" \"gold\" {\n  product_id  = var.product\n  xml_content = \"<policies><inbound><base /><set-header name=\\\"from-product\\\" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>\"\n}\n",
+    );
+    let run = t.run(&[
+        "effective",
+        "infra",
+        "--api",
+        "orders-api",
+        "--product",
+        "gold",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let product = run.stdout.find("from-product").expect(&run.stdout);
+    let api = run.stdout.find("from-api").expect(&run.stdout);
+    assert!(product < api, "{}", run.stdout);
+}
