@@ -190,7 +190,7 @@ fn read_host(input: Input, limit: usize) -> Scanned {
 
 /// The inputs with each host replaced by its inline policies and the files it loads (see the
 /// module docs), in display-path order. Hosts that fail to read stay, with their error.
-pub(super) fn expand(inputs: Vec<Input>, limit: usize) -> Vec<Input> {
+pub(super) fn expand(inputs: Vec<Input>, limit: usize, notes: &mut Vec<super::Note>) -> Vec<Input> {
     let (hosts, mut rest): (Vec<Input>, Vec<Input>) = inputs
         .into_iter()
         .partition(|i| i.path.is_some() && HostKind::of_path(&i.logical_path).is_some());
@@ -228,6 +228,16 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize) -> Vec<Input> {
                 rest.push(input);
             }
             Scanned::Read(input, source, kind, scan) => {
+                let lines = crate::text::LineIndex::new(&source);
+                for note in &scan.notes {
+                    let at = lines.line_column(&source, note.site.start.min(source.len()));
+                    notes.push(super::Note::Host {
+                        display_path: input.display_path.clone(),
+                        line: at.line,
+                        column: at.column,
+                        message: note.message.clone(),
+                    });
+                }
                 let root = folder_of(&input.logical_path);
                 let declared = Arc::clone(&declared[&root]);
                 let host_path = input.path.clone().expect("hosts are files");

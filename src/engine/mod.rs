@@ -173,6 +173,15 @@ pub enum Note {
         path: PathBuf,
         file: Option<PathBuf>,
     },
+    /// Something in a Terraform, Bicep or ARM file that holds a policy apimfix does not
+    /// analyse (a computed value, a `file()` of a computed path), at its line and column.
+    /// Only with [`Options::notes`].
+    Host {
+        display_path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 /// What a run could not take into account.

@@ -197,7 +197,12 @@ pub fn run<T: Send>(
     let inputs = if reads_stdin {
         inputs
     } else {
-        hosts::expand(inputs, Limits::default().max_size)
+        let mut host_notes = Vec::new();
+        let inputs = hosts::expand(inputs, Limits::default().max_size, &mut host_notes);
+        if options.notes {
+            notes.extend(host_notes);
+        }
+        inputs
     };
     observer.phase("discovery");
     let total = inputs.len();

@@ -156,7 +156,7 @@ impl Names<'_> {
     fn of(&self, expr: Option<&Expr>) -> Option<String> {
         match expr? {
             Expr::Str(s) => Some(s.text.clone()),
-            Expr::Traversal(t) => Some(
+            Expr::Traversal(t, _) => Some(
                 self.literal(t, self.blocks.iter().copied())
                     .or_else(|| self.literal(t, self.siblings().iter()))
                     .unwrap_or_else(|| t.clone()),
@@ -587,7 +587,7 @@ enum Expr {
     Tuple(Vec<Expr>),
     Object(Vec<(String, Expr)>),
     /// `a.b.c`, as written.
-    Traversal(String),
+    Traversal(String, Range<usize>),
     Other(Range<usize>),
 }
 
@@ -595,7 +595,9 @@ impl Expr {
     fn range(&self) -> Range<usize> {
         match self {
             Expr::Str(d) | Expr::Heredoc(d) => d.range.clone(),
-            Expr::Call { range, .. } | Expr::Other(range) => range.clone(),
+            Expr::Call { range, .. } | Expr::Other(range) | Expr::Traversal(_, range) => {
+                range.clone()
+            }
             _ => 0..0,
         }
     }
@@ -908,7 +910,7 @@ impl Parser<'_> {
                     let key = self.primary()?;
                     let key = match key {
                         Expr::Str(s) => s.text,
-                        Expr::Traversal(t) => t,
+                        Expr::Traversal(t, _) => t,
                         _ => String::new(),
                     };
                     self.skip(false);
@@ -973,7 +975,7 @@ impl Parser<'_> {
                     self.primary()?;
                     return Ok(Expr::Other(start..self.pos));
                 }
-                Ok(Expr::Traversal(text))
+                Ok(Expr::Traversal(text, start..self.pos))
             }
             Some(c) if c.is_ascii_digit() || c == b'-' || c == b'!' => {
                 self.pos += 1;

@@ -338,3 +338,27 @@ fn names_resolve_across_the_files_of_a_module_and_through_variables() {
     let api = run.stdout.find("from-api").expect(&run.stdout);
     assert!(product < api, "{}", run.stdout);
 }
+
+#[test]
+fn verbose_notes_a_policy_the_host_computes() {
+    let t = TestDir::new();
+    t.write(
+        "main.tf",
+        "resource \"azurerm_api_management_product_policy\" \"p\" {\n  product_id  = \"p\"\n  xml_content = var.product_policy\n}\n",
+    );
+    let run = t.run(&["check", "-v", "."]);
+    assert!(
+        run.stderr.contains(
+            "main.tf:3:17: note: the policy of `azurerm_api_management_product_policy.p` is \
+             computed (`var.product_policy`): not analysed"
+        ),
+        "{}",
+        run.stderr
+    );
+    let quiet = t.run(&["check", "."]);
+    assert!(
+        !quiet.stderr.contains("note: the policy"),
+        "{}",
+        quiet.stderr
+    );
+}
