@@ -4,9 +4,10 @@
 //! A focused scanner, not a full HCL parser: it reads the body structure (blocks,
 //! attributes, object and tuple constructors, strings, heredocs, calls) exactly, with byte
 //! offsets for everything, and skips any other expression as balanced tokens. Why not
-//! `hcl-edit`: its parsed strings and heredocs are already decoded (escapes and `<<-` indent
-//! gone) with no map from decoded offsets back to the file, which is what diagnostics and
-//! edits need; and decoding is the larger part of the work either way.
+//! `hcl-edit`: it spans each template element, but a literal element's value is already
+//! decoded (escapes, and the `<<-` indent once dedented) with no map from decoded offsets back
+//! to the file, which is what diagnostics and edits need; decoding again to rebuild that map
+//! is the larger part of this scanner.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
