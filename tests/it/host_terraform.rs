@@ -362,3 +362,31 @@ fn verbose_notes_a_policy_the_host_computes() {
         quiet.stderr
     );
 }
+
+#[test]
+fn fmt_formats_heredocs_in_place_and_leaves_quoted_strings() {
+    let t = TestDir::new();
+    let quoted = "  xml_content = \"<policies><inbound><base /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>\"\n";
+    let host = format!(
+        "resource \"azurerm_api_management_policy\" \"g\" {{\n  xml_content = <<-XML\n    <policies>\n    <inbound><set-header name=\"a\" exists-action=\"override\"><value>${{var.a}}</value></set-header></inbound>\n    <backend><forward-request /></backend>\n    <outbound />\n    <on-error />\n    </policies>\n  XML\n}}\n\nresource \"azurerm_api_management_api_policy\" \"a\" {{\n  api_name = \"a\"\n{quoted}}}\n"
+    );
+    t.write("main.tf", &host);
+    let check = t.run(&["fmt", "--check", "."]);
+    assert_eq!(check.code, 1);
+    assert_eq!(check.stdout.trim(), "main.tf");
+    let run = t.run(&["fmt", "--write", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = t.read("main.tf");
+    assert!(
+        after.contains(
+            "  xml_content = <<-XML\n    <policies>\n        <inbound>\n            <set-header name=\"a\" exists-action=\"override\">\n                <value>${var.a}</value>\n"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains(quoted),
+        "the quoted policy is left as written"
+    );
+    assert_eq!(outside_policies(&after), outside_policies(&host));
+    assert_eq!(t.run(&["fmt", "--check", "."]).code, 0);
+}
