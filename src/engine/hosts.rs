@@ -596,12 +596,24 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
                     policy.placement.resource
                 ));
             }
-            let content = policy.encode(&new[new_bytes]).map_err(|e| {
+            let mut content = policy.encode(&new[new_bytes]).map_err(|e| {
                 format!(
                     "the policy of `{}` cannot hold the change: {e}",
                     policy.placement.resource
                 )
             })?;
+            // A `<<-` heredoc indented with tabs gets tabs on its new lines too.
+            if let crate::host::Literal::TerraformHeredoc {
+                strip_indent: true,
+                indent,
+            } = policy.literal
+                && indent > 0
+                && let Some(prefix) = indent_of(&old[policy.content.clone()], indent)
+                && prefix.bytes().any(|b| b != b' ')
+            {
+                let spaces = format!("\n{}", " ".repeat(indent));
+                content = content.replace(&spaces, &format!("\n{prefix}"));
+            }
             let start = policy.host_offset(old_bytes.start);
             let end = policy.host_offset(old_bytes.end);
             edits.push((start..end, content));
@@ -653,6 +665,15 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
         new: new_host,
         policies: scan.policies,
     })
+}
+
+/// The first `indent` bytes of the first line of `body` that is not blank: the whitespace a
+/// `<<-` heredoc strips.
+fn indent_of(body: &str, indent: usize) -> Option<&str> {
+    body.lines()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| l.get(..indent))
+        .filter(|p| p.bytes().all(|b| b == b' ' || b == b'\t'))
 }
 
 /// The byte range of the chars `chars` of `text`.
@@ -713,6 +734,31 @@ mod tests {
             HOST.replace("<inbound>\n", "<inbound>\n      <base />\n")
         );
         assert_eq!(assembled.policies[0].text, new);
+    }
+
+    #[test]
+    fn a_tab_indented_heredoc_gets_tabs_on_new_lines() {
+        let host = HOST.replace("\n    ", "\n\t");
+        let scan = crate::host::terraform::scan(Path::new("main.tf"), &host, &|_| None).unwrap();
+        let member = Member {
+            host: PathBuf::from("main.tf"),
+            kind: HostKind::Terraform,
+            source: Arc::from(host.as_str()),
+            index: 0,
+            policy: scan.policies.into_iter().next().unwrap(),
+        };
+        let new = member
+            .policy
+            .text
+            .replace("<policies>\n", "<policies>\n<!-- a -->\n");
+        let assembled = assemble(&[(&member, Some(new.as_str()))]).unwrap();
+        assert!(
+            assembled
+                .new
+                .contains("\t<policies>\n\t<!-- a -->\n\t  <inbound>"),
+            "{}",
+            assembled.new
+        );
     }
 
     #[test]
