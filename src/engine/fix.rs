@@ -99,6 +99,13 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
             }
         }
     }
+    if let Err(e) = hosts::template_guard(file, parsed.doc.source(), document.source()) {
+        return FileFix {
+            fixed: None,
+            applied: BTreeMap::new(),
+            error: Some(FileError::Internal(e)),
+        };
+    }
     if document.source() != parsed.doc.source() {
         if let Err(e) = verify(&parsed.doc, document.source().to_owned()) {
             return FileFix {

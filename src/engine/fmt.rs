@@ -73,6 +73,8 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
     }
     verify(&parsed.doc, text.clone())
         .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
+    hosts::template_guard(file, parsed.doc.source(), &text)
+        .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
     Ok(Some(text))
 }
 

@@ -562,34 +562,7 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
         if new == policy.text {
             continue;
         }
-        let diff = similar::TextDiff::configure()
-            .algorithm(similar::Algorithm::Myers)
-            .timeout(std::time::Duration::from_millis(500))
-            .diff_chars(policy.text.as_str(), new);
-        for op in diff.ops() {
-            let (old_range, new_range) = match *op {
-                similar::DiffOp::Equal { .. } => continue,
-                similar::DiffOp::Delete {
-                    old_index, old_len, ..
-                } => (old_index..old_index + old_len, 0..0),
-                similar::DiffOp::Insert {
-                    old_index,
-                    new_index,
-                    new_len,
-                } => (old_index..old_index, new_index..new_index + new_len),
-                similar::DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => (
-                    old_index..old_index + old_len,
-                    new_index..new_index + new_len,
-                ),
-            };
-            // `diff_chars` counts chars: back to byte offsets.
-            let old_bytes = char_range(&policy.text, old_range);
-            let new_bytes = char_range(new, new_range);
+        for (old_bytes, new_bytes) in changes(&policy.text, new) {
             if policy.touches_opaque(&old_bytes) {
                 return Err(format!(
                     "a change to the policy of `{}` would edit inside a placeholder (`${{...}}`, `%{{...}}`)",
@@ -665,6 +638,110 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
         new: new_host,
         policies: scan.policies,
     })
+}
+
+/// The changes from `old` to `new`: `(range of old, range of new)` in bytes, by a char diff.
+fn changes(old: &str, new: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(std::time::Duration::from_millis(500))
+        .diff_chars(old, new);
+    let mut out = Vec::new();
+    for op in diff.ops() {
+        let (old_range, new_range) = match *op {
+            similar::DiffOp::Equal { .. } => continue,
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            } => (old_index..old_index + old_len, 0..0),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => (old_index..old_index, new_index..new_index + new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (
+                old_index..old_index + old_len,
+                new_index..new_index + new_len,
+            ),
+        };
+        // `diff_chars` counts chars: back to byte offsets.
+        out.push((char_range(old, old_range), char_range(new, new_range)));
+    }
+    out
+}
+
+/// The `${...}` and `%{...}` sequences of a Terraform template file (`$${` and `%%{` are
+/// escapes, not sequences).
+fn template_sequences(text: &str) -> Vec<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let c = b[i];
+        if (c == b'$' || c == b'%') && b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&b'{') {
+            i += 3;
+            continue;
+        }
+        if (c == b'$' || c == b'%') && b[i + 1] == b'{' {
+            let start = i;
+            let mut depth = 0usize;
+            i += 2;
+            while i < b.len() {
+                match b[i] {
+                    b'"' => {
+                        i += 1;
+                        while i < b.len() && b[i] != b'"' {
+                            i += if b[i] == b'\\' { 2 } else { 1 };
+                        }
+                    }
+                    b'{' => depth += 1,
+                    b'}' if depth == 0 => break,
+                    b'}' => depth -= 1,
+                    _ => {}
+                }
+                i += 1;
+            }
+            out.push(start..(i + 1).min(b.len()));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// For a file loaded with `templatefile()`: `Err` when the change from `old` to `new` reaches
+/// into a template sequence (`${...}`, `%{...}`), which stays as written.
+pub(super) fn template_guard(file: &Loaded, old: &str, new: &str) -> Result<(), String> {
+    let Some(place) = &file.input.iac else {
+        return Ok(());
+    };
+    if place.via != Some("templatefile") || old == new {
+        return Ok(());
+    }
+    let sequences = template_sequences(old);
+    if sequences.is_empty() {
+        return Ok(());
+    }
+    let touches = |range: &std::ops::Range<usize>| {
+        sequences.iter().any(|o| {
+            if range.is_empty() {
+                o.start < range.start && range.start < o.end
+            } else {
+                range.start < o.end && o.start < range.end
+            }
+        })
+    };
+    match changes(old, new).iter().find(|(r, _)| touches(r)) {
+        Some(_) => Err(
+            "a change would edit inside a template sequence (`${...}`, `%{...}`) of this \
+             templatefile() policy; the file was left as it was"
+                .into(),
+        ),
+        None => Ok(()),
+    }
 }
 
 /// The first `indent` bytes of the first line of `body` that is not blank: the whitespace a
@@ -772,6 +849,19 @@ mod tests {
         // Beside it is fine.
         let new = member.policy.text.replace("${var.h}", "x${var.h}");
         assert!(assemble(&[(&member, Some(new.as_str()))]).is_ok());
+    }
+
+    #[test]
+    fn template_sequences_skip_escapes_and_nest() {
+        let text = r#"a ${x} $${no} %{ if b == "}" }c%{ endif } ${f({k = 1})}"#;
+        let found: Vec<&str> = template_sequences(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            found,
+            ["${x}", r#"%{ if b == "}" }"#, "%{ endif }", "${f({k = 1})}"]
+        );
     }
 
     #[test]

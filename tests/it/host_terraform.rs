@@ -390,3 +390,33 @@ fn fmt_formats_heredocs_in_place_and_leaves_quoted_strings() {
     assert_eq!(outside_policies(&after), outside_policies(&host));
     assert_eq!(t.run(&["fmt", "--check", "."]).code, 0);
 }
+
+#[test]
+fn a_templatefile_policy_is_fixed_around_its_template_sequences() {
+    let t = TestDir::new();
+    t.write(
+        "main.tf",
+        "module \"api\" {\n  source      = \"./modules/api\"\n  api_name    = \"orders\"\n  xml_content = templatefile(\"${path.module}/api.xml.tftpl\", { origin = var.origin })\n}\n",
+    );
+    let template = "<policies>\n  <inbound>\n    <set-header name=\"x-origin\" exists-action=\"override\"><value>${origin}</value></set-header>\n    <rate-limit calls=\"%{ if strict }5%{ else }50%{ endif }\" renewal-period=\"60\" />\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\n";
+    t.write("api.xml.tftpl", template);
+    let check = t.run(&["check", "-v", "."]);
+    assert!(
+        check.stdout.contains("api.xml.tftpl:2:3: base-missing"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stderr.contains(
+            "api.xml.tftpl: scope api (loaded with `templatefile()` by resource `module.api.xml_content` of `main.tf`)"
+        ),
+        "{}",
+        check.stderr
+    );
+    let fix = t.run(&["fix", "--write", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    assert_eq!(
+        t.read("api.xml.tftpl"),
+        template.replace("<inbound>\n", "<inbound>\n    <base />\n")
+    );
+}
