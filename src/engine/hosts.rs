@@ -120,6 +120,13 @@ fn is_apiops_metadata(path: &Path) -> bool {
     name.ends_with("Information.json") || name.starts_with("specification.")
 }
 
+/// Whether a host's text names an APIM resource or a policy argument at all.
+fn mentions_apim(text: &str) -> bool {
+    ["api_management", "ApiManagement", "xml_content", "policy"]
+        .iter()
+        .any(|word| text.contains(word))
+}
+
 /// What reading one host gave.
 enum Scanned {
     /// Not a host after all (JSON that is no ARM template), or a kind this build cannot read.
@@ -177,6 +184,8 @@ fn read_host(input: Input, limit: usize) -> Scanned {
     };
     match host::scan(kind, &path, &text, &load) {
         None => Scanned::Skip,
+        // A file that names no APIM resource is none of apimfix's business, read or not.
+        Some(Err(_)) if !mentions_apim(&text) => Scanned::Skip,
         Some(Err(error)) => Scanned::Failed(
             input,
             HostFailure {

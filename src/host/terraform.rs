@@ -973,7 +973,9 @@ impl Parser<'_> {
                     text.push_str(&self.ident().unwrap_or_default());
                 }
                 if self.peek() == Some(b'[') {
-                    self.primary()?;
+                    // An index or a splat (`a[0]`, `a[*].id`): the rest is skipped.
+                    self.pos += 1;
+                    self.skip_to_close(b']')?;
                     return Ok(Expr::Other(start..self.pos));
                 }
                 Ok(Expr::Traversal(text, start..self.pos))
@@ -1403,6 +1405,38 @@ module "ops" {
         };
         assert_eq!(encode(heredoc, "<a/>\n<b/>%{").unwrap(), "<a/>\n  <b/>%%{");
         assert!(encode(Literal::BicepMultiline, "x").is_err());
+    }
+
+    #[test]
+    fn reads_the_rest_of_the_language_without_error() {
+        let source = r#"
+terraform {
+  required_providers {
+    azurerm = { source = "hashicorp/azurerm", version = ">= 3.0" }
+  }
+}
+locals {
+  ids   = [for b in azapi_resource.backend : b.id if b.name != "x"]
+  map   = { for k, v in var.m : k => v... }
+  first = azapi_resource.backend[*].id
+  pick  = var.a ? "b" :
+    "c"
+  sum   = (1 + 2) * -3 /* inline */ # trailing
+  tpl   = "a ${var.x == "}" ? 1 : 2} %{ if true }b%{ endif } $${raw}"
+  neg   = !var.flag
+}
+dynamic "x" {
+  for_each = var.list
+  content {
+    name = x.value
+  }
+}
+output "o" {
+  value = [for i in range(0, length(var.u)) : azapi_resource.b[i].name]
+}
+"#;
+        let scan = scan(Path::new("m.tf"), source, &|_| None).expect("reads");
+        assert!(scan.policies.is_empty());
     }
 
     #[test]

@@ -170,6 +170,11 @@ fn an_unreadable_host_is_an_error_at_its_line_and_the_rest_is_still_checked() {
     let t = TestDir::copy_of(FIXTURE);
     t.write(
         "contoso/broken.tf",
+        "resource \"azurerm_api_management_api_policy\" \"b\" {\n  x = \"unclosed\n}\n",
+    );
+    // A file that names no APIM resource is not apimfix's business, even unreadable.
+    t.write(
+        "contoso/other.tf",
         "resource \"a\" \"b\" {\n  x = \"unclosed\n}\n",
     );
     let run = t.run(&["check", "."]);
@@ -180,6 +185,7 @@ fn an_unreadable_host_is_an_error_at_its_line_and_the_rest_is_still_checked() {
         "{all}"
     );
     assert!(all.contains("contoso/main.tf:77:2: base-missing"), "{all}");
+    assert!(!all.contains("other.tf"), "{all}");
 }
 
 #[test]
