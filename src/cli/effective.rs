@@ -10,7 +10,12 @@ use super::Outcome;
 use super::args::{EffectiveArgs, EffectiveFormat};
 
 pub fn run(args: &EffectiveArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let mut repo = Repo::open(&args.root)?;
+    // A Terraform module folder: the model its resources make; else an APIOps repo or a
+    // resource-kit creator configuration.
+    let mut repo = match apimfix::engine::iac_repo(&args.root) {
+        Some(repo) => repo,
+        None => Repo::open(&args.root)?,
+    };
     if let Some(name) = &args.environment {
         repo.use_environment(name, &[]);
         if let Some(e) = repo.errors().iter().find(|e| {

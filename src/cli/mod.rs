@@ -165,6 +165,12 @@ fn print_notes<T>(run: &Run<T>, args: &FileArgs) {
                         None => "a git exclude file or a global gitignore".to_owned(),
                     }
                 ),
+                engine::Note::Host {
+                    display_path,
+                    line,
+                    column,
+                    message,
+                } => eprintln!("{display_path}:{line}:{column}: note: {message}"),
                 engine::Note::Scope {
                     display_path,
                     scope,

@@ -298,9 +298,12 @@ fn ignoring_file(path: &Path, gitignore: GitignorePolicy) -> Option<PathBuf> {
     None
 }
 
-fn is_xml(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("xml"))
+/// A file the walk hands over: a policy file (`*.xml`), or a file that may hold policies
+/// (`*.tf`, `*.bicep`, and `*.json`, which the engine keeps only when it is an ARM template).
+fn is_input(path: &Path) -> bool {
+    path.extension().is_some_and(|extension| {
+        extension.eq_ignore_ascii_case("xml") || crate::host::HostKind::of_path(path).is_some()
+    })
 }
 
 fn excluded_by(config: &config::LoadedConfig) -> SkipReason {

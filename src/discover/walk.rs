@@ -19,7 +19,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::{
-    DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_xml,
+    DiscoverError, DiscoverOptions, Found, GitignorePolicy, SkipReason, excluded_by, is_input,
 };
 use crate::config::{ConfigError, ConfigResolver, LoadedConfig, PathKind};
 use crate::folders::{EntryKind, Listing, read_entries};
@@ -335,7 +335,7 @@ impl<'a> Walk<'a> {
                 scope.spawn(move |scope| {
                     self.folder(scope, path, ignores, Some(config), root);
                 });
-            } else if *kind == EntryKind::File && is_xml(&path) {
+            } else if *kind == EntryKind::File && is_input(&path) {
                 files.push(path);
             }
         }

@@ -92,6 +92,8 @@ fn prepare(
         explicit: false,
         config: None,
         override_source: None,
+        iac: None,
+        host_error: None,
     };
     let Some(mut file) = reader.read(input, location.clone()) else {
         return Ok(None);

@@ -36,7 +36,7 @@ pub fn check_unit(unit: &Unit<'_>) -> Vec<Option<Box<FileResult>>> {
                 }
             }
             let shown = !diagnostics.is_empty() || file.outcome.is_err();
-            shown.then(|| Box::new(result_for(file, diagnostics)))
+            shown.then(|| Box::new(super::hosts::shown(file, result_for(file, diagnostics))))
         })
         .collect()
 }

@@ -19,6 +19,7 @@ use crate::write::{WriteBatch, WriteError};
 use super::analyse;
 use super::error::FileError;
 use super::findings::{clone_error, merge_repo_findings, rule_diagnostics_with, text_of};
+use super::hosts;
 use super::pipeline::{Loaded, Unit, cross_scope};
 use super::safety::verify;
 use super::{FileResult, Options};
@@ -97,6 +98,13 @@ fn fix_file(file: &Loaded, start: &Document, facts: &RepoFacts, options: &Option
                 }
             }
         }
+    }
+    if let Err(e) = hosts::template_guard(file, parsed.doc.source(), document.source()) {
+        return FileFix {
+            fixed: None,
+            applied: BTreeMap::new(),
+            error: Some(FileError::Internal(e)),
+        };
     }
     if document.source() != parsed.doc.source() {
         if let Err(e) = verify(&parsed.doc, document.source().to_owned()) {
@@ -236,6 +244,12 @@ pub fn fix_unit(unit: &Unit<'_>, options: &Options) -> Vec<FixedFile> {
         }
     }
     let repo_after = after.findings;
+    // The fixed text of each inline policy of a host: written back by host, below.
+    let member_texts: Vec<Option<Arc<Document>>> = files
+        .iter()
+        .zip(&fixes)
+        .map(|(f, x)| hosts::member_of(f).and(x.fixed.clone()))
+        .collect();
     // Written together: one sync for the unit, not one per file.
     let batch = WriteBatch::new();
     let mut done: Vec<FixedFile> = files
@@ -246,6 +260,7 @@ pub fn fix_unit(unit: &Unit<'_>, options: &Options) -> Vec<FixedFile> {
             finish_file(unit, file, fix, &facts, &repo_after, options, &batch)
         })
         .collect();
+    write_hosts(unit, &mut done, &member_texts, options, &batch);
     for e in batch.commit() {
         let at = files
             .iter()
@@ -311,6 +326,10 @@ fn finish_file<'a>(
         error: fix.error.as_ref().map(clone_error),
     };
     let new_text = doc.source();
+    // An inline policy of a host: its host is written, or diffed, with its other policies.
+    if hosts::member_of(file).is_some() {
+        return done;
+    }
     if reads_stdin {
         done.output = Some(new_text.to_owned());
         return done;
@@ -348,4 +367,113 @@ fn not_written(done: &mut FixedFile, unit: &Unit<'_>, file: &Loaded, e: WriteErr
         diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
         error: Some(FileError::Write(e)),
     };
+}
+
+/// Writes (or diffs) each host whose inline policies fixes changed, and shows the findings of
+/// every inline policy in its host. A host that cannot be written back leaves all its
+/// policies as they were, each with the error.
+fn write_hosts<'a>(
+    unit: &'a Unit<'_>,
+    done: &mut [FixedFile],
+    texts: &[Option<Arc<Document>>],
+    options: &Options,
+    batch: &WriteBatch<'a>,
+) {
+    let files = &unit.files;
+    for (_, indices) in hosts::groups(files) {
+        let members: Vec<(&hosts::Member, Option<&str>)> = indices
+            .iter()
+            .map(|&i| {
+                let member = hosts::member_of(&files[i]).expect("grouped members");
+                let text = texts[i]
+                    .as_deref()
+                    .filter(|_| done[i].result.error.is_none())
+                    .map(Document::source);
+                (member, text)
+            })
+            .collect();
+        let changed = members
+            .iter()
+            .any(|(m, t)| t.is_some_and(|t| t != m.policy.text));
+        if !changed {
+            for &i in &indices {
+                let result = std::mem::replace(&mut done[i].result, empty_result(&files[i]));
+                done[i].result = hosts::shown(&files[i], result);
+            }
+            continue;
+        }
+        match hosts::assemble(&members) {
+            Ok(assembled) => {
+                for &i in &indices {
+                    let member = hosts::member_of(&files[i]).expect("grouped members");
+                    let result = std::mem::replace(&mut done[i].result, empty_result(&files[i]));
+                    done[i].result =
+                        hosts::in_host(result, &assembled.new, &assembled.policies[member.index]);
+                    done[i].changed = false;
+                    done[i].output = None;
+                }
+                let first = indices[0];
+                done[first].changed = true;
+                if !options.write {
+                    done[first].output = Some(unified_diff(
+                        &files[first].input.display_path,
+                        &assembled.old,
+                        &assembled.new,
+                    ));
+                    continue;
+                }
+                let original = hosts::member_of(&files[first])
+                    .expect("grouped members")
+                    .source
+                    .as_bytes();
+                if let Err(e) = batch.stage(&assembled.host, assembled.new.as_bytes(), original) {
+                    // The error shows once, on the host's first policy; none of its
+                    // policies was fixed.
+                    not_written(&mut done[first], unit, &files[first], e);
+                    for &i in &indices[1..] {
+                        done[i].write_failed = true;
+                        done[i].applied.clear();
+                    }
+                    for &i in &indices {
+                        let result =
+                            std::mem::replace(&mut done[i].result, empty_result(&files[i]));
+                        done[i].result = hosts::shown(&files[i], result);
+                    }
+                }
+            }
+            Err(message) => {
+                for &i in &indices {
+                    let file = &files[i];
+                    let Ok(parsed) = &file.outcome else { continue };
+                    done[i].applied.clear();
+                    done[i].changed = false;
+                    done[i].output = None;
+                    let result = FileResult {
+                        display_path: file.input.display_path.clone(),
+                        path: file.input.path.clone(),
+                        source: parsed.doc.source().to_owned(),
+                        diagnostics: super::findings::file_diagnostics(
+                            file,
+                            parsed,
+                            &unit.repo_findings,
+                        ),
+                        error: Some(FileError::Internal(format!(
+                            "the host was left unchanged: {message}"
+                        ))),
+                    };
+                    done[i].result = hosts::shown(file, result);
+                }
+            }
+        }
+    }
+}
+
+fn empty_result(file: &Loaded) -> FileResult {
+    FileResult {
+        display_path: file.input.display_path.clone(),
+        path: file.input.path.clone(),
+        source: String::new(),
+        diagnostics: Vec::new(),
+        error: None,
+    }
 }

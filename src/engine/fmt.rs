@@ -8,6 +8,7 @@ use crate::write::WriteBatch;
 
 use super::error::FileError;
 use super::findings::{clone_error, text_of};
+use super::hosts;
 use super::pipeline::{Loaded, Unit};
 use super::safety::verify;
 use super::{FileResult, Options};
@@ -37,8 +38,13 @@ pub fn format_unit(unit: &Unit<'_>, options: &Options) -> Vec<Formatted> {
     let mut done: Vec<Formatted> = unit
         .files
         .par_iter()
-        .map(|file| format_one(file, options, &batch))
+        .map(|file| match hosts::member_of(file) {
+            // Formatted with the other policies of its host, below.
+            Some(_) => Formatted::Unchanged { output: None },
+            None => format_one(file, options, &batch),
+        })
         .collect();
+    format_hosts(unit, &mut done, options, &batch);
     for e in batch.commit() {
         let at = unit
             .files
@@ -66,6 +72,8 @@ fn format_file(file: &Loaded) -> Result<Option<String>, FileError> {
         return Ok(None);
     }
     verify(&parsed.doc, text.clone())
+        .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
+    hosts::template_guard(file, parsed.doc.source(), &text)
         .map_err(|e| FileError::Internal(format!("formatting: {e}")))?;
     Ok(Some(text))
 }
@@ -106,5 +114,103 @@ fn format_one<'a>(file: &'a Loaded, options: &Options, batch: &WriteBatch<'a>) -
     Formatted::Changed {
         display_path: file.input.display_path.clone(),
         output,
+    }
+}
+
+/// Formats the inline policies of each host and writes (lists, diffs) the host once. A
+/// policy in a one-line quoted string is left as written: formatting would spread it over
+/// `\n` escapes. A host that cannot be written back fails, each policy unchanged.
+fn format_hosts<'a>(
+    unit: &'a Unit<'_>,
+    done: &mut [Formatted],
+    options: &Options,
+    batch: &WriteBatch<'a>,
+) {
+    let files = &unit.files;
+    for (_, indices) in hosts::groups(files) {
+        let mut texts: Vec<Option<String>> = Vec::new();
+        for &i in &indices {
+            let file = &files[i];
+            let member = hosts::member_of(file).expect("grouped members");
+            if !matches!(
+                member.policy.literal,
+                crate::host::Literal::TerraformHeredoc { .. }
+                    | crate::host::Literal::BicepMultiline
+            ) {
+                texts.push(None);
+                continue;
+            }
+            match format_file(file) {
+                Ok(text) => texts.push(text),
+                Err(e) => {
+                    let result = FileResult {
+                        display_path: file.input.display_path.clone(),
+                        path: file.input.path.clone(),
+                        source: text_of(file.original()),
+                        diagnostics: Vec::new(),
+                        error: Some(e),
+                    };
+                    done[i] = Formatted::Failed(Box::new(hosts::shown(file, result)));
+                    texts.push(None);
+                }
+            }
+        }
+        if texts.iter().all(Option::is_none) {
+            continue;
+        }
+        let members: Vec<(&hosts::Member, Option<&str>)> = indices
+            .iter()
+            .zip(&texts)
+            .map(|(&i, t)| {
+                (
+                    hosts::member_of(&files[i]).expect("grouped members"),
+                    t.as_deref(),
+                )
+            })
+            .collect();
+        let first = indices[0];
+        let file = &files[first];
+        let member = members[0].0;
+        let failed = |error: FileError| {
+            Formatted::Failed(Box::new(FileResult {
+                display_path: file.input.display_path.clone(),
+                path: file.input.path.clone(),
+                source: member.source.to_string(),
+                diagnostics: Vec::new(),
+                error: Some(error),
+            }))
+        };
+        let assembled = match hosts::assemble(&members) {
+            Ok(a) => a,
+            Err(message) => {
+                done[first] = failed(FileError::Internal(format!(
+                    "formatting: the host was left unchanged: {message}"
+                )));
+                continue;
+            }
+        };
+        let output = if options.list_only {
+            None
+        } else if options.write {
+            match batch.stage(
+                &assembled.host,
+                assembled.new.as_bytes(),
+                member.source.as_bytes(),
+            ) {
+                Ok(()) => None,
+                Err(e) => {
+                    done[first] = failed(FileError::Write(e));
+                    continue;
+                }
+            }
+        } else {
+            Some(
+                unified_diff(&file.input.display_path, &assembled.old, &assembled.new).into_bytes(),
+            )
+        };
+        done[first] = Formatted::Changed {
+            display_path: file.input.display_path.clone(),
+            output,
+        };
     }
 }

@@ -111,6 +111,8 @@ pub(super) fn add_environment_overrides(
                     environment: name.clone(),
                     label: o.label.clone(),
                 })),
+                iac: None,
+                host_error: None,
             });
         }
     }

@@ -27,6 +27,7 @@ mod error;
 mod findings;
 mod fix;
 mod fmt;
+mod hosts;
 mod layouts;
 mod pipeline;
 mod safety;
@@ -46,6 +47,7 @@ pub use document::{
 pub use error::{Error, FileError, PathError, config_place};
 pub use fix::FixedFile;
 pub use fmt::Formatted;
+pub use hosts::iac_repo;
 pub use pipeline::Run;
 
 /// The inputs of a run.
@@ -176,6 +178,15 @@ pub enum Note {
     Ignored {
         path: PathBuf,
         file: Option<PathBuf>,
+    },
+    /// Something in a Terraform, Bicep or ARM file that holds a policy apimfix does not
+    /// analyse (a computed value, a `file()` of a computed path), at its line and column.
+    /// Only with [`Options::notes`].
+    Host {
+        display_path: String,
+        line: usize,
+        column: usize,
+        message: String,
     },
 }
 

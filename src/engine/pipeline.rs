@@ -32,6 +32,7 @@ use crate::syntax::{Document, Limits, SyntaxErrorKind, parse_bytes_keeping};
 
 use super::analyse;
 use super::error::{Error, FileError, PathError};
+use super::hosts::{self, HostFailure, IacPlace};
 use super::{Inputs, Note, Observer, Options, StrayTemp, Warning};
 
 /// One input: a file on disk or stdin.
@@ -49,17 +50,41 @@ pub struct Input {
     /// For a policy that an environment's configuration overrides: its text and where it
     /// applies (the input has no path of its own: it is never written).
     pub(super) override_source: Option<Arc<super::layouts::OverrideSource>>,
+    /// The Terraform, Bicep or ARM resource that places this policy (inline in the host, or
+    /// loaded from this file); see `hosts`.
+    pub(crate) iac: Option<Arc<IacPlace>>,
+    /// A host file that could not be read as its kind.
+    pub(crate) host_error: Option<Box<HostFailure>>,
 }
 
 impl Input {
     /// The APIOps artifacts root `location` places the file in. Stdin has none: its
     /// siblings on disk are not what the user is editing. An environment's override belongs
-    /// to the repo it overrides.
+    /// to the repo it overrides; a file an IaC host places belongs to that host's model.
     fn repo_root(&self, location: &PolicyLocation) -> Option<PathBuf> {
         if let Some(o) = &self.override_source {
             return Some(o.root.clone());
         }
+        if self.iac.is_some() {
+            return None;
+        }
         self.path.as_ref().and(location.artifacts_root.clone())
+    }
+
+    /// The unit the input goes in: its APIOps repo, or its IaC root.
+    fn unit_key(&self, location: &PolicyLocation) -> Option<PathBuf> {
+        match &self.iac {
+            Some(place) => Some(hosts::model_key(&place.root)),
+            None => self.repo_root(location),
+        }
+    }
+}
+
+/// The key of the repo model a loaded file belongs to.
+fn model_key(file: &Loaded) -> Option<PathBuf> {
+    match &file.input.iac {
+        Some(place) => Some(hosts::model_key(&place.root)),
+        None => file.repo_root.clone(),
     }
 }
 
@@ -178,7 +203,16 @@ pub fn run<T: Send>(
         listings,
         reads_stdin,
     } = find_inputs(inputs, options, access, &resolver, observer)?;
-    let mut inputs = inputs;
+    let mut inputs = if reads_stdin {
+        inputs
+    } else {
+        let mut host_notes = Vec::new();
+        let inputs = hosts::expand(inputs, Limits::default().max_size, &mut host_notes);
+        if options.notes {
+            notes.extend(host_notes);
+        }
+        inputs
+    };
     if options.check_overrides {
         errors.extend(super::layouts::add_environment_overrides(
             &mut inputs,
@@ -333,6 +367,8 @@ fn find_inputs(
                     explicit: true,
                     config: None,
                     override_source: None,
+                    iac: None,
+                    host_error: None,
                 }],
                 errors: Vec::new(),
                 notes: Vec::new(),
@@ -422,6 +458,8 @@ fn find_inputs(
             explicit: f.explicit,
             config: f.config,
             override_source: None,
+            iac: None,
+            host_error: None,
         })
         .collect();
     found
@@ -507,7 +545,7 @@ fn into_units(inputs: Vec<Input>) -> Vec<Vec<Located>> {
     let mut by_root: BTreeMap<PathBuf, Vec<Located>> = BTreeMap::new();
     let mut loose = Vec::new();
     for ((index, input), location) in inputs.into_iter().enumerate().zip(locations) {
-        match input.repo_root(&location) {
+        match input.unit_key(&location) {
             Some(root) => by_root
                 .entry(root)
                 .or_default()
@@ -674,14 +712,26 @@ impl Reader<'_> {
                 });
             }
         };
-        let bytes = match &input.path {
-            None if input.override_source.is_some() => Ok(input
+        if let Some(failure) = input.host_error.take() {
+            let error = FileError::Syntax(failure.syntax_error());
+            return Some(Loaded {
+                input,
+                config,
+                original: failure.source.into_bytes(),
+                repo_root: None,
+                outcome: Err(error),
+            });
+        }
+        let member = input.iac.as_ref().and_then(|p| p.member.as_ref());
+        let bytes = match (&input.path, member) {
+            (_, Some(member)) => Ok(member.policy.text.clone().into_bytes()),
+            (None, None) if input.override_source.is_some() => Ok(input
                 .override_source
                 .as_ref()
                 .map(|o| o.text.as_bytes().to_vec())
                 .unwrap_or_default()),
-            None => Ok(self.stdin_bytes.clone().unwrap_or_default()),
-            Some(p) => {
+            (None, None) => Ok(self.stdin_bytes.clone().unwrap_or_default()),
+            (Some(p), None) => {
                 crate::read::read_policy_file(p, self.limits.max_size).map_err(FileError::from)
             }
         };
@@ -704,12 +754,16 @@ impl Reader<'_> {
         let outcome = match parse_bytes_keeping(bytes, &self.limits) {
             Ok(doc) => {
                 repo_root = input.repo_root(&location);
-                let (scope, scope_source) = resolve_scope(
-                    self.options.scope,
-                    config.scope_for(&input.logical_path),
-                    doc.root_kind(),
-                    &location,
-                );
+                let placed = input.iac.as_ref().and_then(|p| p.scope());
+                let (scope, scope_source) = match placed {
+                    Some(placed) if self.options.scope.is_none() => placed,
+                    _ => resolve_scope(
+                        self.options.scope,
+                        config.scope_for(&input.logical_path),
+                        doc.root_kind(),
+                        &location,
+                    ),
+                };
                 Ok(Parsed {
                     doc: Arc::new(doc),
                     scope,
@@ -797,6 +851,27 @@ fn build_repos(
         })
         .collect();
     let mut repos = Vec::new();
+    // The IaC roots: a model built from the resources of their hosts.
+    let mut by_iac: BTreeMap<&Path, Vec<(&Loaded, Arc<Document>)>> = BTreeMap::new();
+    for (file, doc) in entries {
+        if let Some(place) = &file.input.iac {
+            by_iac
+                .entry(place.root.as_path())
+                .or_default()
+                .push((*file, Arc::clone(doc)));
+        }
+    }
+    for (root, under) in by_iac {
+        let configs = under
+            .iter()
+            .map(|(f, _)| (f.input.logical_path.clone(), f.config.clone()))
+            .collect();
+        repos.push(BuiltRepo {
+            root: hosts::model_key(root),
+            repo: Arc::new(hosts::build_repo(root, &under)),
+            configs,
+        });
+    }
     for result in built {
         match result {
             Ok(built) => {
@@ -888,7 +963,8 @@ pub fn cross_scope(entries: &[(&Loaded, Arc<Document>)], folders: &dyn Folders) 
     let facts = entries
         .par_iter()
         .filter_map(|(file, _)| {
-            let repo = file.repo_root.as_deref().and_then(|root| index.get(root))?;
+            let key = model_key(file)?;
+            let repo = index.get(key.as_path())?;
             Some((
                 file.input.logical_path.clone(),
                 analyse::facts(repo, &file.input.logical_path, &file.config),
@@ -930,7 +1006,7 @@ pub(super) fn attach_repo_facts(
         .map(|built| (built.root.as_path(), &built.repo))
         .collect();
     files.par_iter_mut().for_each(|file| {
-        let Some(repo) = file.repo_root.as_deref().and_then(|root| index.get(root)) else {
+        let Some(repo) = model_key(file).and_then(|key| index.get(key.as_path()).copied()) else {
             return;
         };
         if let Ok(parsed) = &mut file.outcome {

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use crate::layout::Scope;
 
+pub mod terraform;
+
 /// The kinds of host file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HostKind {
@@ -144,6 +146,43 @@ impl InlinePolicy {
                 range.start < o.end && o.start < range.end
             }
         })
+    }
+}
+
+impl InlinePolicy {
+    /// The host text of `replacement` written into this policy's literal, with the host's
+    /// escaping (and a `<<-` heredoc's indent after each new line). `Err` when the literal
+    /// cannot hold it.
+    pub fn encode(&self, replacement: &str) -> Result<String, String> {
+        encode(self.literal, replacement)
+    }
+}
+
+/// The host text of `replacement` in a literal of kind `literal`: each host's `encode`.
+pub fn encode(literal: Literal, replacement: &str) -> Result<String, String> {
+    match literal {
+        Literal::TerraformHeredoc { .. } | Literal::TerraformQuoted => {
+            terraform::encode(literal, replacement)
+        }
+        // Bicep and ARM: `bicep::encode` and `arm::encode` when those hosts land.
+        Literal::BicepMultiline | Literal::BicepQuoted | Literal::JsonString => {
+            Err(format!("no encoder for {literal:?} yet"))
+        }
+    }
+}
+
+/// Reads a host file of `kind` (see each host module's `scan`). `None` for a kind this build
+/// does not read yet.
+pub fn scan(
+    kind: HostKind,
+    path: &Path,
+    source: &str,
+    load: &dyn Fn(&Path) -> Option<String>,
+) -> Option<Result<HostScan, HostError>> {
+    match kind {
+        HostKind::Terraform => Some(terraform::scan(path, source, load)),
+        // `HostKind::Bicep => Some(bicep::scan(path, source, load))`, and ARM, on merge.
+        HostKind::Bicep | HostKind::Arm => None,
     }
 }
 

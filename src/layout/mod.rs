@@ -304,6 +304,13 @@ pub enum ScopeSource {
     Path(LayoutPattern),
     /// Nothing matched the path.
     Unknown { path: PathBuf },
+    /// The Terraform, Bicep or ARM resource that holds the policy (`via` `None`: inline) or
+    /// loads its file (`via`: `file`, `templatefile`, `loadTextContent`).
+    Host {
+        host: PathBuf,
+        resource: String,
+        via: Option<&'static str>,
+    },
 }
 
 impl fmt::Display for ScopeSource {
@@ -322,6 +329,20 @@ impl fmt::Display for ScopeSource {
             ScopeSource::Unknown { path } => {
                 write!(f, "unknown: `{}`: {UNKNOWN_SCOPE_WHY}", slash_path(path))
             }
+            ScopeSource::Host {
+                host,
+                resource,
+                via: None,
+            } => write!(f, "resource `{resource}` of `{}`", slash_path(host)),
+            ScopeSource::Host {
+                host,
+                resource,
+                via: Some(via),
+            } => write!(
+                f,
+                "loaded with `{via}()` by resource `{resource}` of `{}`",
+                slash_path(host)
+            ),
         }
     }
 }

@@ -4,9 +4,6 @@
 //! the builder places each policy document at its slot. Everything the model does afterwards
 //! (chains, effective policies, cross-scope facts) is the same as for an APIOps repo.
 
-// The host and resource-kit layouts that call this land in the next commits.
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -38,6 +38,8 @@ pub enum SyntaxErrorKind {
     MalformedTag,
     /// Text or a second element outside the root element.
     ContentOutsideRoot,
+    /// A Terraform, Bicep or ARM file that cannot be read as its kind.
+    Host,
 }
 
 /// A syntax error at a range of the source.

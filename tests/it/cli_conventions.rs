@@ -36,7 +36,7 @@ fn statistics_go_to_stderr_with_a_machine_format() {
     );
     // The text format keeps them on stdout, before the summary.
     let run = t.run(&["check", "--statistics", "."]);
-    assert!(run.stdout.contains("2  base-missing"), "{}", run.stdout);
+    assert!(run.stdout.contains("3  base-missing"), "{}", run.stdout);
 }
 
 // ---- Bug 2: --stdin-filename reads stdin ----
@@ -510,6 +510,10 @@ fn select_ignore_and_extend_select_override_the_config() {
             .any(|r| r == "base-missing" || r == "cors-first")
     );
     t.write("contoso/rules.yaml", "rules:\n  base-missing: false\n");
+    t.write(
+        "terraform/contoso/rules.yaml",
+        "rules:\n  base-missing: false\n",
+    );
     assert!(!rules_of(&[]).contains(&"base-missing".to_owned()));
     assert!(rules_of(&["--extend-select", "base-missing"]).contains(&"base-missing".to_owned()));
     let run = t.run(&["check", "--select", "cors-frist", "."]);
@@ -604,7 +608,7 @@ fn fix_writes_a_markdown_summary_per_rule() {
     ]);
     assert_eq!(run.code, 2);
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.contains("| `base-missing` | 2 | 0 |"), "{md}");
+    assert!(md.contains("| `base-missing` | 3 | 0 |"), "{md}");
     assert!(
         md.contains("- `contoso/apis/broken/policy.xml:1:1`: syntax error"),
         "{md}"

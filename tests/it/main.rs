@@ -18,6 +18,7 @@ mod format_invariants;
 mod format_layout;
 mod format_limits;
 mod format_proptest;
+mod host_terraform;
 mod integrations;
 mod layouts;
 mod paths_display;
