@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 
 use crate::layout::Scope;
 
+pub mod arm;
+pub mod bicep;
+
 /// The kinds of host file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HostKind {

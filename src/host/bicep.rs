@@ -1,0 +1,1664 @@
+//! Bicep hosts (`*.bicep`): the APIM policy resources a Bicep file declares, the policies
+//! it writes inline and the policy files it loads with `loadTextContent(...)`.
+//!
+//! There is no maintained Rust parser for Bicep (the language's only full implementation is
+//! the C# compiler, `Bicep.Core`), so this module has its own lexer and a tolerant parser of
+//! the part of the language that places a policy: `param`, `var`, `resource` (nested, with
+//! `parent:`, `existing`, `if (...)` and `[for ...]` bodies) and `module` declarations, and
+//! expressions as far as strings, `loadTextContent`, `replace`, `?:`, symbols and `.name`
+//! go. Everything else (types, functions, imports, operators) is skipped by its brackets
+//! and kept only as the text it spans.
+//!
+//! A policy resource's `properties.value` is followed through `var`s, `param`s (their
+//! defaults, and the arguments a caller passes when the file is used as a module),
+//! `replace(...)` chains and both branches of `cond ? a : b`. A `module` whose file is local
+//! is read with the `load` callback, so a `loadTextContent('policy.xml')` passed as a module
+//! argument is placed by the resource inside the module that receives it. Each policy is
+//! reported by the file that writes it: a reference or an inline literal that sits in a
+//! module's own file is left to that file's scan.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::{
+    Break, Declared, HostError, HostNote, HostScan, InlinePolicy, Literal, Placement,
+    PolicyReference,
+};
+use crate::layout::Scope;
+use crate::paths::normalize;
+
+/// A literal's content decoded: the text, the map back to host offsets and the ranges of
+/// the text no edit may touch. See [`InlinePolicy`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub breaks: Vec<Break>,
+    pub opaque: Vec<Range<usize>>,
+}
+
+/// Decodes the Bicep literal whose content is `host[content]`: `'...'` escapes, `${...}`
+/// interpolations kept as written and opaque; a `'''...'''` string verbatim (a `$'''`
+/// string's `${...}` opaque).
+pub fn decode(literal: Literal, host: &str, content: Range<usize>) -> Result<Decoded, String> {
+    match literal {
+        Literal::BicepQuoted => decode_quoted(host, content),
+        Literal::BicepMultiline => {
+            let dollars = multiline_dollars(host, content.start);
+            Ok(decode_multiline(host, content, dollars))
+        }
+        other => Err(format!("{other:?} is not a Bicep literal")),
+    }
+}
+
+/// The host text for `replacement` inside a Bicep literal of kind `literal`. Char by char:
+/// the encoding of a text is the encodings of its characters, so an edit can be encoded on
+/// its own. In `'...'`, `$` is always written `\$` (so that no `${` can form with the text
+/// around it). In `'''...'''` nothing is escaped, and a text holding `'''` (or `${`, which a
+/// `$'''` string would read as interpolation) is refused. An edit that ends in `'` right
+/// before the closing `'''`, or starts a `'''` string's content with a newline, changes what
+/// the literal reads; re-decode after writing.
+pub fn encode(literal: Literal, replacement: &str) -> Result<String, String> {
+    match literal {
+        Literal::BicepMultiline => {
+            if replacement.contains("'''") {
+                Err("a Bicep multi-line string cannot hold `'''`".to_owned())
+            } else if replacement.contains("${") {
+                Err("`${` in a Bicep multi-line string would be read as interpolation".to_owned())
+            } else {
+                Ok(replacement.to_owned())
+            }
+        }
+        Literal::BicepQuoted => {
+            let mut out = String::with_capacity(replacement.len() + 8);
+            for c in replacement.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\'' => out.push_str("\\'"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '$' => out.push_str("\\$"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            Ok(out)
+        }
+        other => Err(format!("{other:?} is not a Bicep literal")),
+    }
+}
+
+fn decode_quoted(host: &str, content: Range<usize>) -> Result<Decoded, String> {
+    let b = host.as_bytes();
+    let mut text = String::with_capacity(content.len());
+    let mut breaks = vec![Break {
+        text: 0,
+        host: content.start,
+    }];
+    let mut opaque = Vec::new();
+    let push_break = |breaks: &mut Vec<Break>, text: usize, host: usize| {
+        if breaks.last().is_some_and(|b| b.text == text) {
+            let last = breaks.last_mut().expect("non-empty");
+            last.host = host;
+        } else {
+            breaks.push(Break { text, host });
+        }
+    };
+    let mut i = content.start;
+    let mut run = i;
+    while i < content.end {
+        match b[i] {
+            b'\\' => {
+                text.push_str(&host[run..i]);
+                let (c, len) = match b.get(i + 1) {
+                    Some(b'\\') => ('\\', 2),
+                    Some(b'\'') => ('\'', 2),
+                    Some(b'n') => ('\n', 2),
+                    Some(b'r') => ('\r', 2),
+                    Some(b't') => ('\t', 2),
+                    Some(b'$') => ('$', 2),
+                    Some(b'u') if b.get(i + 2) == Some(&b'{') => {
+                        let close = host[i + 3..content.end]
+                            .find('}')
+                            .ok_or_else(|| format!("unterminated `\\u{{` escape at {i}"))?;
+                        let hex = &host[i + 3..i + 3 + close];
+                        let c = u32::from_str_radix(hex, 16)
+                            .ok()
+                            .filter(|_| !hex.is_empty())
+                            .and_then(char::from_u32)
+                            .ok_or_else(|| format!("invalid `\\u{{{hex}}}` escape at {i}"))?;
+                        (c, close + 4)
+                    }
+                    _ => return Err(format!("unknown escape at {i}")),
+                };
+                push_break(&mut breaks, text.len(), i);
+                text.push(c);
+                i += len;
+                push_break(&mut breaks, text.len(), i);
+                run = i;
+            }
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                let end = interpolation_end(host, i + 2, content.end)
+                    .map_err(|at| format!("unterminated `${{` at {at}"))?;
+                text.push_str(&host[run..i]);
+                let start = text.len();
+                text.push_str(&host[i..=end]);
+                opaque.push(start..text.len());
+                i = end + 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    text.push_str(&host[run..content.end]);
+    Ok(Decoded {
+        text,
+        breaks,
+        opaque,
+    })
+}
+
+fn decode_multiline(host: &str, content: Range<usize>, dollars: usize) -> Decoded {
+    let raw = &host[content.clone()];
+    let mut opaque = Vec::new();
+    if dollars > 0 {
+        let marker = format!("{}{{", "$".repeat(dollars));
+        let mut from = 0;
+        while let Some(at) = raw[from..].find(&marker) {
+            let start = from + at;
+            let Ok(end) =
+                interpolation_end(host, content.start + start + marker.len(), content.end)
+            else {
+                break;
+            };
+            let end = end - content.start + 1;
+            opaque.push(start..end);
+            from = end;
+        }
+    }
+    Decoded {
+        text: raw.to_owned(),
+        breaks: vec![Break {
+            text: 0,
+            host: content.start,
+        }],
+        opaque,
+    }
+}
+
+/// How many `$` open the `'''` string whose content starts at `start` (0 for a plain one).
+fn multiline_dollars(host: &str, start: usize) -> usize {
+    let before = &host[..start];
+    let before = before
+        .strip_suffix("\r\n")
+        .or_else(|| before.strip_suffix('\n'))
+        .filter(|b| b.ends_with("'''"))
+        .unwrap_or(before);
+    let Some(before) = before.strip_suffix("'''") else {
+        return 0;
+    };
+    before.len() - before.trim_end_matches('$').len()
+}
+
+/// The offset of the `}` closing an interpolation whose expression starts at `from`;
+/// nested braces and strings are skipped. `Err` holds where scanning stopped.
+fn interpolation_end(host: &str, from: usize, end: usize) -> Result<usize, usize> {
+    let b = host.as_bytes();
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < end {
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Ok(i),
+            b'}' => depth -= 1,
+            b'\'' => {
+                let (_, next) = lex_string(host, i, end).map_err(|e| e.at)?;
+                i = next;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err(i)
+}
+
+// ---------------------------------------------------------------------------------------
+// Lexer
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct StrTok {
+    multiline: bool,
+    dollars: usize,
+    /// Host bytes of the content (after the opening newline a `'''` string drops).
+    content: Range<usize>,
+    /// Host ranges of the expressions inside each `${` `}`.
+    interps: Vec<Range<usize>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Ident,
+    Num,
+    Str(StrTok),
+    Punct(&'static str),
+}
+
+#[derive(Clone, Debug)]
+struct Token {
+    kind: Kind,
+    span: Range<usize>,
+    /// A line break (or the start of the input) comes before the token.
+    nl_before: bool,
+}
+
+const PUNCTS: [&str; 35] = [
+    "...", "??", "?.", "?[", "!=", "!~", "==", "=~", "=>", "<=", ">=", "&&", "||", "::", "{", "}",
+    "[", "]", "(", ")", ",", ":", ".", "?", "!", "=", "<", ">", "+", "-", "*", "/", "%", "@", "|",
+];
+
+const BINARY: [&str; 16] = [
+    "??", "||", "&&", "==", "!=", "=~", "!~", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
+];
+
+fn err(at: usize, message: impl Into<String>) -> HostError {
+    HostError {
+        at,
+        message: message.into(),
+    }
+}
+
+/// Reads a string starting at `at` (`'`, `'''` or `$'''`), returning it and the offset
+/// after it.
+fn lex_string(src: &str, at: usize, end: usize) -> Result<(StrTok, usize), HostError> {
+    let b = &src.as_bytes()[..end];
+    let mut i = at;
+    let mut dollars = 0;
+    while b.get(i) == Some(&b'$') {
+        dollars += 1;
+        i += 1;
+    }
+    if b[i..].starts_with(b"'''") {
+        i += 3;
+        if b[i..].starts_with(b"\r\n") {
+            i += 2;
+        } else if b.get(i) == Some(&b'\n') {
+            i += 1;
+        }
+        let start = i;
+        let mut interps = Vec::new();
+        loop {
+            if i >= b.len() {
+                return Err(err(at, "unterminated multi-line string"));
+            }
+            if b[i..].starts_with(b"'''") {
+                let tok = StrTok {
+                    multiline: true,
+                    dollars,
+                    content: start..i,
+                    interps,
+                };
+                return Ok((tok, i + 3));
+            }
+            if dollars > 0 && b[i] == b'$' {
+                let run = b[i..].iter().take_while(|&&c| c == b'$').count();
+                if run >= dollars && b.get(i + run) == Some(&b'{') {
+                    let inner = i + run + 1;
+                    let close = interpolation_end(src, inner, end)
+                        .map_err(|_| err(i, "unterminated interpolation"))?;
+                    interps.push(inner..close);
+                    i = close + 1;
+                    continue;
+                }
+                i += run;
+                continue;
+            }
+            i += 1;
+        }
+    } else if dollars == 0 && b.get(i) == Some(&b'\'') {
+        i += 1;
+        let start = i;
+        let mut interps = Vec::new();
+        loop {
+            match b.get(i) {
+                None | Some(b'\n') => return Err(err(at, "unterminated string")),
+                Some(b'\\') => i += 2,
+                Some(b'\'') => {
+                    let tok = StrTok {
+                        multiline: false,
+                        dollars: 0,
+                        content: start..i,
+                        interps,
+                    };
+                    return Ok((tok, i + 1));
+                }
+                Some(b'$') if b.get(i + 1) == Some(&b'{') => {
+                    let inner = i + 2;
+                    let close = interpolation_end(src, inner, end)
+                        .map_err(|_| err(i, "unterminated interpolation"))?;
+                    interps.push(inner..close);
+                    i = close + 1;
+                }
+                _ => i += 1,
+            }
+        }
+    } else {
+        Err(err(at, "`$` outside a string"))
+    }
+}
+
+fn lex(src: &str, range: Range<usize>) -> Result<Vec<Token>, HostError> {
+    let b = src.as_bytes();
+    let end = range.end;
+    let mut i = range.start;
+    if src[i..].starts_with('\u{feff}') {
+        i += 3;
+    }
+    let mut out = Vec::new();
+    let mut nl = true;
+    while i < end {
+        let c = b[i];
+        let start = i;
+        let kind = match c {
+            b'\n' => {
+                nl = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = src[i..end].find('\n').map_or(end, |n| i + n);
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let close = src[i + 2..end]
+                    .find("*/")
+                    .ok_or_else(|| err(i, "unterminated comment"))?;
+                nl |= src[i..i + 2 + close].contains('\n');
+                i = i + 2 + close + 2;
+                continue;
+            }
+            // `#disable-next-line` and other pragmas run to the end of the line.
+            b'#' => {
+                i = src[i..end].find('\n').map_or(end, |n| i + n);
+                continue;
+            }
+            b'\'' | b'$' => {
+                let (tok, next) = lex_string(src, i, end)?;
+                i = next;
+                Kind::Str(tok)
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                Kind::Ident
+            }
+            c if c.is_ascii_digit() => {
+                while i < end && (b[i].is_ascii_digit() || b[i] == b'.') {
+                    i += 1;
+                }
+                Kind::Num
+            }
+            _ => {
+                let p = PUNCTS
+                    .iter()
+                    .find(|p| src[i..end].starts_with(**p))
+                    .ok_or_else(|| {
+                        let ch = src[i..].chars().next().unwrap_or(' ');
+                        err(i, format!("unexpected character `{ch}`"))
+                    })?;
+                i += p.len();
+                Kind::Punct(p)
+            }
+        };
+        out.push(Token {
+            kind,
+            span: start..i,
+            nl_before: std::mem::take(&mut nl),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Parser
+
+#[derive(Clone, Debug)]
+enum Expr {
+    Str(StrTok, Range<usize>),
+    Ident(String, Range<usize>),
+    /// A function call; `sys.f(...)` and `az.f(...)` are named `f`.
+    Call(String, Vec<Expr>, Range<usize>),
+    Member(Box<Expr>, String, Range<usize>),
+    Object(Vec<Member>, Range<usize>),
+    /// `[for ... : body]`
+    Loop(Box<Expr>, Range<usize>),
+    /// `if (cond) body`
+    If(Box<Expr>, Range<usize>),
+    /// `cond ? a : b`
+    Ternary(Box<Expr>, Box<Expr>, Range<usize>),
+    /// Anything else, kept as the text it spans.
+    Other(Range<usize>),
+}
+
+impl Expr {
+    fn span(&self) -> Range<usize> {
+        match self {
+            Expr::Str(_, s)
+            | Expr::Ident(_, s)
+            | Expr::Call(_, _, s)
+            | Expr::Member(_, _, s)
+            | Expr::Object(_, s)
+            | Expr::Loop(_, s)
+            | Expr::If(_, s)
+            | Expr::Ternary(_, _, s)
+            | Expr::Other(s) => s.clone(),
+        }
+    }
+
+    /// The object a resource or module body declares, through `if` and `for`.
+    fn body(&self) -> Option<&[Member]> {
+        match self {
+            Expr::Object(members, _) => Some(members),
+            Expr::If(e, _) | Expr::Loop(e, _) => e.body(),
+            _ => None,
+        }
+    }
+
+    fn prop(&self, key: &str) -> Option<&Expr> {
+        self.body()?.iter().find_map(|m| match m {
+            Member::Prop(k, v) if k == key => Some(v),
+            _ => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Member {
+    Prop(String, Expr),
+    Resource(Box<ResourceDecl>),
+}
+
+#[derive(Clone, Debug)]
+struct ResourceDecl {
+    symbol: String,
+    /// The type as written, without `@version`.
+    ty: String,
+    body: Expr,
+}
+
+#[derive(Clone, Debug)]
+enum Stmt {
+    Param(String, Option<Expr>),
+    Var(String, Expr),
+    Resource(ResourceDecl),
+    Module {
+        symbol: String,
+        path: Option<String>,
+        path_span: Range<usize>,
+        body: Expr,
+    },
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: Vec<Token>,
+    pos: usize,
+}
+
+type PResult<T> = Result<T, HostError>;
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.pos)
+    }
+
+    fn peek_at(&self, n: usize) -> Option<&Token> {
+        self.toks.get(self.pos + n)
+    }
+
+    fn at_end(&self) -> usize {
+        self.peek().map_or(self.src.len(), |t| t.span.start)
+    }
+
+    fn prev_end(&self) -> usize {
+        self.pos.checked_sub(1).map_or(0, |p| self.toks[p].span.end)
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        matches!(self.peek(), Some(Token { kind: Kind::Punct(q), .. }) if *q == p)
+    }
+
+    fn is_ident(&self, word: &str) -> bool {
+        self.peek()
+            .is_some_and(|t| t.kind == Kind::Ident && &self.src[t.span.clone()] == word)
+    }
+
+    fn eat(&mut self, p: &str) -> bool {
+        if self.is_punct(p) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, p: &str) -> PResult<()> {
+        if self.eat(p) {
+            Ok(())
+        } else {
+            Err(err(self.at_end(), format!("expected `{p}`")))
+        }
+    }
+
+    fn ident(&mut self) -> PResult<String> {
+        match self.peek() {
+            Some(t) if t.kind == Kind::Ident => {
+                let s = self.src[t.span.clone()].to_owned();
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => Err(err(self.at_end(), "expected a name")),
+        }
+    }
+
+    fn string(&mut self) -> PResult<(StrTok, Range<usize>)> {
+        match self.peek() {
+            Some(Token {
+                kind: Kind::Str(s),
+                span,
+                ..
+            }) => {
+                let out = (s.clone(), span.clone());
+                self.pos += 1;
+                Ok(out)
+            }
+            _ => Err(err(self.at_end(), "expected a string")),
+        }
+    }
+
+    /// Skips one token, or a whole bracketed group when it opens one.
+    fn skip_one(&mut self) -> PResult<()> {
+        let start = self.at_end();
+        let mut depth = 0usize;
+        loop {
+            let Some(t) = self.peek() else {
+                return Err(err(start, "unbalanced brackets"));
+            };
+            match t.kind {
+                Kind::Punct("{" | "[" | "(" | "?[") => depth += 1,
+                Kind::Punct("}" | "]" | ")") => {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or_else(|| err(t.span.start, "unbalanced brackets"))?;
+                }
+                _ => {}
+            }
+            self.pos += 1;
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Skips to the next `=` or to the end of the declaration (a token on a new line).
+    fn skip_type(&mut self) -> PResult<()> {
+        while let Some(t) = self.peek() {
+            if t.nl_before || t.kind == Kind::Punct("=") {
+                break;
+            }
+            self.skip_one()?;
+        }
+        Ok(())
+    }
+
+    fn skip_statement(&mut self) -> PResult<()> {
+        self.skip_one()?;
+        while self.peek().is_some_and(|t| !t.nl_before) {
+            self.skip_one()?;
+        }
+        Ok(())
+    }
+
+    fn decorator(&mut self) -> PResult<()> {
+        self.expect("@")?;
+        self.ident()?;
+        while self.eat(".") {
+            self.ident()?;
+        }
+        if self.is_punct("(") {
+            self.skip_one()?;
+        }
+        Ok(())
+    }
+
+    fn file(&mut self) -> PResult<Vec<Stmt>> {
+        let mut out = Vec::new();
+        while let Some(t) = self.peek() {
+            if t.kind == Kind::Punct("@") {
+                self.decorator()?;
+                continue;
+            }
+            let word = if t.kind == Kind::Ident {
+                &self.src[t.span.clone()]
+            } else {
+                ""
+            };
+            match word {
+                "param" => {
+                    self.pos += 1;
+                    let name = self.ident()?;
+                    self.skip_type()?;
+                    let default = if self.eat("=") {
+                        Some(self.expr()?)
+                    } else {
+                        None
+                    };
+                    out.push(Stmt::Param(name, default));
+                }
+                "var" => {
+                    self.pos += 1;
+                    let name = self.ident()?;
+                    self.skip_type()?;
+                    self.expect("=")?;
+                    out.push(Stmt::Var(name, self.expr()?));
+                }
+                "resource" => {
+                    self.pos += 1;
+                    out.push(Stmt::Resource(self.resource()?));
+                }
+                "module" => {
+                    self.pos += 1;
+                    let symbol = self.ident()?;
+                    let (tok, span) = self.string()?;
+                    let path = literal_text(self.src, &tok);
+                    self.expect("=")?;
+                    let body = self.expr()?;
+                    out.push(Stmt::Module {
+                        symbol,
+                        path,
+                        path_span: span,
+                        body,
+                    });
+                }
+                _ => self.skip_statement()?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// After `resource`: `sym 'type@version' [existing] = body`.
+    fn resource(&mut self) -> PResult<ResourceDecl> {
+        let symbol = self.ident()?;
+        let (tok, _) = self.string()?;
+        let ty = literal_text(self.src, &tok).unwrap_or_default();
+        let ty = ty.split('@').next().unwrap_or_default().to_owned();
+        if self.is_ident("existing") {
+            self.pos += 1;
+        }
+        self.expect("=")?;
+        let body = self.expr()?;
+        Ok(ResourceDecl { symbol, ty, body })
+    }
+
+    fn expr(&mut self) -> PResult<Expr> {
+        let start = self.at_end();
+        let cond = self.binary()?;
+        if self.eat("?") {
+            let a = self.expr()?;
+            self.expect(":")?;
+            let b = self.expr()?;
+            return Ok(Expr::Ternary(
+                Box::new(a),
+                Box::new(b),
+                start..self.prev_end(),
+            ));
+        }
+        Ok(cond)
+    }
+
+    fn binary(&mut self) -> PResult<Expr> {
+        let start = self.at_end();
+        let first = self.unary()?;
+        let mut any = false;
+        while let Some(Token {
+            kind: Kind::Punct(p),
+            nl_before,
+            ..
+        }) = self.peek()
+        {
+            if !BINARY.contains(p) || (*p == "-" && *nl_before) {
+                break;
+            }
+            self.pos += 1;
+            self.unary()?;
+            any = true;
+        }
+        Ok(if any {
+            Expr::Other(start..self.prev_end())
+        } else {
+            first
+        })
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let start = self.at_end();
+        if self.eat("!") || self.eat("-") {
+            self.unary()?;
+            return Ok(Expr::Other(start..self.prev_end()));
+        }
+        let mut e = self.primary()?;
+        while let Some(t) = self.peek() {
+            match t.kind {
+                Kind::Punct("." | "?." | "::") => {
+                    self.pos += 1;
+                    // `.?name`: safe access.
+                    self.eat("?");
+                    let name = self.ident()?;
+                    if self.is_punct("(") && !self.peek().is_some_and(|t| t.nl_before) {
+                        let args = self.args()?;
+                        e = match e {
+                            Expr::Ident(..) => Expr::Call(name, args, start..self.prev_end()),
+                            _ => Expr::Other(start..self.prev_end()),
+                        };
+                    } else {
+                        e = Expr::Member(Box::new(e), name, start..self.prev_end());
+                    }
+                }
+                Kind::Punct("[" | "?[") if !t.nl_before => {
+                    self.skip_one()?;
+                    e = Expr::Other(start..self.prev_end());
+                }
+                Kind::Punct("!") if !t.nl_before => self.pos += 1,
+                _ => break,
+            }
+        }
+        Ok(e)
+    }
+
+    fn args(&mut self) -> PResult<Vec<Expr>> {
+        self.expect("(")?;
+        let mut args = Vec::new();
+        loop {
+            if self.eat(")") {
+                return Ok(args);
+            }
+            if self.eat(",") {
+                continue;
+            }
+            args.push(self.expr()?);
+        }
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let Some(t) = self.peek().cloned() else {
+            return Err(err(self.src.len(), "expected an expression"));
+        };
+        let start = t.span.start;
+        match &t.kind {
+            Kind::Str(s) => {
+                self.pos += 1;
+                Ok(Expr::Str(s.clone(), t.span.clone()))
+            }
+            Kind::Num => {
+                self.pos += 1;
+                Ok(Expr::Other(t.span.clone()))
+            }
+            Kind::Ident => {
+                let name = self.src[t.span.clone()].to_owned();
+                self.pos += 1;
+                if name == "if" && self.is_punct("(") {
+                    self.skip_one()?;
+                    let body = self.expr()?;
+                    return Ok(Expr::If(Box::new(body), start..self.prev_end()));
+                }
+                if self.eat("=>") {
+                    self.expr()?;
+                    return Ok(Expr::Other(start..self.prev_end()));
+                }
+                if self.is_punct("(") && !self.peek().is_some_and(|t| t.nl_before) {
+                    let args = self.args()?;
+                    return Ok(Expr::Call(name, args, start..self.prev_end()));
+                }
+                Ok(Expr::Ident(name, t.span.clone()))
+            }
+            Kind::Punct("(") => {
+                let args = self.args()?;
+                if self.eat("=>") {
+                    self.expr()?;
+                    return Ok(Expr::Other(start..self.prev_end()));
+                }
+                match <[Expr; 1]>::try_from(args) {
+                    Ok([inner]) => Ok(inner),
+                    Err(_) => Ok(Expr::Other(start..self.prev_end())),
+                }
+            }
+            Kind::Punct("{") => self.object(),
+            Kind::Punct("[") => self.array(),
+            _ => Err(err(start, "expected an expression")),
+        }
+    }
+
+    fn object(&mut self) -> PResult<Expr> {
+        let start = self.at_end();
+        self.expect("{")?;
+        let mut members = Vec::new();
+        loop {
+            if self.eat("}") {
+                return Ok(Expr::Object(members, start..self.prev_end()));
+            }
+            if self.eat(",") {
+                continue;
+            }
+            if self.is_punct("@") {
+                self.decorator()?;
+                continue;
+            }
+            if self.eat("...") {
+                self.expr()?;
+                continue;
+            }
+            let nested = self.is_ident("resource")
+                && self.peek_at(1).is_some_and(|t| t.kind == Kind::Ident)
+                && self
+                    .peek_at(2)
+                    .is_some_and(|t| matches!(t.kind, Kind::Str(_)));
+            if nested {
+                self.pos += 1;
+                members.push(Member::Resource(Box::new(self.resource()?)));
+                continue;
+            }
+            let key = match self.peek().cloned() {
+                Some(Token {
+                    kind: Kind::Ident, ..
+                }) => self.ident()?,
+                Some(Token {
+                    kind: Kind::Str(s),
+                    span,
+                    ..
+                }) => {
+                    self.pos += 1;
+                    literal_text(self.src, &s).unwrap_or_else(|| self.src[span].to_owned())
+                }
+                _ => return Err(err(self.at_end(), "expected a property name")),
+            };
+            self.expect(":")?;
+            let value = self.expr()?;
+            members.push(Member::Prop(key, value));
+        }
+    }
+
+    fn array(&mut self) -> PResult<Expr> {
+        let start = self.at_end();
+        self.expect("[")?;
+        if self.is_ident("for") {
+            self.pos += 1;
+            while !self.is_punct(":") {
+                if self.peek().is_none() {
+                    return Err(err(start, "unterminated `for`"));
+                }
+                self.skip_one()?;
+            }
+            self.expect(":")?;
+            let body = self.expr()?;
+            self.expect("]")?;
+            return Ok(Expr::Loop(Box::new(body), start..self.prev_end()));
+        }
+        loop {
+            if self.eat("]") {
+                return Ok(Expr::Other(start..self.prev_end()));
+            }
+            if self.eat(",") || self.eat("...") {
+                continue;
+            }
+            self.expr()?;
+        }
+    }
+}
+
+/// The value of a string without interpolation; `None` when it has one or cannot be
+/// decoded.
+fn literal_text(src: &str, tok: &StrTok) -> Option<String> {
+    if !tok.interps.is_empty() {
+        return None;
+    }
+    let literal = if tok.multiline {
+        Literal::BicepMultiline
+    } else {
+        Literal::BicepQuoted
+    };
+    decode(literal, src, tok.content.clone())
+        .ok()
+        .map(|d| d.text)
+}
+
+// ---------------------------------------------------------------------------------------
+// Resources and scopes (shared with the ARM reader)
+
+/// The segments of an APIM resource type after `Microsoft.ApiManagement/`, lower-cased:
+/// `["service", "apis", "policies"]`. `None` for other providers.
+pub(super) fn apim_segments(ty: &str) -> Option<Vec<String>> {
+    let ty = ty.split('@').next()?.trim();
+    let (provider, rest) = ty.split_once('/')?;
+    provider
+        .eq_ignore_ascii_case("Microsoft.ApiManagement")
+        .then(|| rest.split('/').map(|s| s.to_ascii_lowercase()).collect())
+}
+
+/// The names of a resource aligned to its type segments (from the right; missing ones are
+/// `None`), as `(workspace, api, operation, product, fragment)`.
+struct Names {
+    workspace: Option<String>,
+    api: Option<String>,
+    operation: Option<String>,
+    product: Option<String>,
+    fragment: Option<String>,
+}
+
+fn names_of(segs: &[String], names: &[String]) -> Names {
+    let mut out = Names {
+        workspace: None,
+        api: None,
+        operation: None,
+        product: None,
+        fragment: None,
+    };
+    let skip = names.len().saturating_sub(segs.len());
+    let pad = segs.len().saturating_sub(names.len());
+    for (i, seg) in segs.iter().enumerate() {
+        let Some(name) = i
+            .checked_sub(pad)
+            .and_then(|j| names.get(skip + j))
+            .filter(|n| !n.is_empty())
+            .cloned()
+        else {
+            continue;
+        };
+        match seg.as_str() {
+            "workspaces" => out.workspace = Some(name),
+            "apis" => out.api = Some(name),
+            "operations" => out.operation = Some(name),
+            "products" => out.product = Some(name),
+            "policyfragments" => out.fragment = Some(name),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The placement of a policy resource of type `segs` named `names` (service first), or
+/// `None` when the type is not a policy resource.
+pub(super) fn placement_of(
+    segs: &[String],
+    names: &[String],
+    resource: String,
+) -> Option<Placement> {
+    let last = segs.last()?.as_str();
+    let scope = match (segs.len().checked_sub(2).map(|i| segs[i].as_str()), last) {
+        (_, "policyfragments") => Scope::Fragment,
+        (Some("service"), "policies") => Scope::Global,
+        (Some("workspaces"), "policies") => Scope::Workspace,
+        (Some("products"), "policies") => Scope::Product,
+        (Some("apis"), "policies") => Scope::Api,
+        (Some("operations"), "policies") => Scope::Operation,
+        _ => return None,
+    };
+    if segs.first().map(String::as_str) != Some("service") {
+        return None;
+    }
+    let n = names_of(segs, names);
+    Some(Placement {
+        scope,
+        workspace: n.workspace,
+        api: n.api,
+        operation: n.operation,
+        product: n.product,
+        fragment: n.fragment,
+        resource,
+    })
+}
+
+/// What a resource of type `segs` named `names` declares for the repo model.
+pub(super) fn declared_of(segs: &[String], names: &[String]) -> Option<Declared> {
+    if segs.first().map(String::as_str) != Some("service") {
+        return None;
+    }
+    let n = names_of(segs, names);
+    let parent = segs.len().checked_sub(2).map(|i| segs[i].as_str());
+    match (parent, segs.last()?.as_str()) {
+        (Some("service" | "workspaces"), "apis") => Some(Declared::Api {
+            workspace: n.workspace,
+            api: n.api?,
+        }),
+        (Some("apis"), "operations") => Some(Declared::Operation {
+            workspace: n.workspace,
+            api: n.api?,
+            operation: n.operation?,
+        }),
+        (Some("service" | "workspaces"), "products") => Some(Declared::Product {
+            workspace: n.workspace,
+            product: n.product?,
+        }),
+        (Some("products"), "apis") => Some(Declared::ProductApi {
+            workspace: n.workspace,
+            product: n.product?,
+            // The link's own name is the API's name.
+            api: names.last().filter(|a| !a.is_empty())?.clone(),
+        }),
+        (Some("service" | "workspaces"), "policyfragments") => Some(Declared::Fragment {
+            workspace: n.workspace,
+            fragment: n.fragment?,
+        }),
+        _ => None,
+    }
+}
+
+/// Splits a resource name on `/`, outside `${...}` and `[...]`.
+pub(super) fn split_name(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in name.char_indices() {
+        match c {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => {
+                out.push(name[start..i].to_owned());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(name[start..].to_owned());
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Scan
+
+struct Unit {
+    path: PathBuf,
+    src: String,
+    params: HashMap<String, Option<Expr>>,
+    vars: HashMap<String, Expr>,
+    resources: Vec<Res>,
+    modules: Vec<Module>,
+}
+
+struct Res {
+    symbol: String,
+    /// The full type, without version.
+    ty: String,
+    body: Expr,
+    /// The resource this one is nested in.
+    nested_in: Option<usize>,
+}
+
+struct Module {
+    symbol: String,
+    path: Option<String>,
+    path_span: Range<usize>,
+    body: Expr,
+}
+
+fn add_resource(resources: &mut Vec<Res>, decl: ResourceDecl, nested_in: Option<usize>) {
+    let ty = match nested_in {
+        Some(p) if !decl.ty.contains('/') => format!("{}/{}", resources[p].ty, decl.ty),
+        _ => decl.ty,
+    };
+    let index = resources.len();
+    let children: Vec<ResourceDecl> = decl
+        .body
+        .body()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| match m {
+            Member::Resource(r) => Some((**r).clone()),
+            Member::Prop(..) => None,
+        })
+        .collect();
+    resources.push(Res {
+        symbol: decl.symbol,
+        ty,
+        body: decl.body,
+        nested_in,
+    });
+    for child in children {
+        add_resource(resources, child, Some(index));
+    }
+}
+
+fn parse_unit(path: &Path, src: String) -> Result<Unit, HostError> {
+    let toks = lex(&src, 0..src.len())?;
+    let stmts = Parser {
+        src: &src,
+        toks,
+        pos: 0,
+    }
+    .file()?;
+    let mut unit = Unit {
+        path: path.to_owned(),
+        src: String::new(),
+        params: HashMap::new(),
+        vars: HashMap::new(),
+        resources: Vec::new(),
+        modules: Vec::new(),
+    };
+    for stmt in stmts {
+        match stmt {
+            Stmt::Param(name, default) => {
+                unit.params.insert(name, default);
+            }
+            Stmt::Var(name, value) => {
+                unit.vars.insert(name, value);
+            }
+            Stmt::Resource(decl) => add_resource(&mut unit.resources, decl, None),
+            Stmt::Module {
+                symbol,
+                path,
+                path_span,
+                body,
+            } => unit.modules.push(Module {
+                symbol,
+                path,
+                path_span,
+                body,
+            }),
+        }
+    }
+    unit.src = src;
+    Ok(unit)
+}
+
+/// One use of a file: the root file, or a module with the arguments its caller passes.
+struct Frame {
+    unit: usize,
+    caller: Option<usize>,
+    args: HashMap<String, Expr>,
+    /// `caller.module.` prefixes for resource names in messages.
+    prefix: String,
+}
+
+enum Source {
+    Inline {
+        unit: usize,
+        tok: StrTok,
+        replaced: Vec<String>,
+    },
+    Load {
+        unit: usize,
+        rel: String,
+        site: Range<usize>,
+        replaced: Vec<String>,
+    },
+    Unresolved {
+        unit: usize,
+        span: Range<usize>,
+    },
+}
+
+struct Scanner<'l> {
+    units: Vec<Unit>,
+    by_path: HashMap<PathBuf, usize>,
+    frames: Vec<Frame>,
+    load: &'l dyn Fn(&Path) -> Option<String>,
+    out: HostScan,
+}
+
+const MAX_DEPTH: usize = 32;
+const MAX_MODULE_DEPTH: usize = 6;
+
+/// Reads the Bicep file `path` holding `source`. `load` reads a module's file (its path is
+/// resolved against `path`'s folder); `None` when it cannot be read.
+pub fn scan(
+    path: &Path,
+    source: &str,
+    load: &dyn Fn(&Path) -> Option<String>,
+) -> Result<HostScan, HostError> {
+    let root = parse_unit(path, source.to_owned())?;
+    let mut scanner = Scanner {
+        units: vec![root],
+        by_path: HashMap::from([(normalize(path), 0)]),
+        frames: vec![Frame {
+            unit: 0,
+            caller: None,
+            args: HashMap::new(),
+            prefix: String::new(),
+        }],
+        load,
+        out: HostScan::default(),
+    };
+    scanner.frame(0, &mut vec![normalize(path)]);
+    Ok(scanner.out)
+}
+
+impl Scanner<'_> {
+    fn src(&self, unit: usize, span: Range<usize>) -> &str {
+        &self.units[unit].src[span]
+    }
+
+    fn frame(&mut self, f: usize, stack: &mut Vec<PathBuf>) {
+        let u = self.frames[f].unit;
+        for r in 0..self.units[u].resources.len() {
+            self.resource(f, r);
+        }
+        for m in 0..self.units[u].modules.len() {
+            self.module(f, m, stack);
+        }
+    }
+
+    fn module(&mut self, f: usize, m: usize, stack: &mut Vec<PathBuf>) {
+        let u = self.frames[f].unit;
+        let module = &self.units[u].modules[m];
+        let Some(rel) = module.path.clone() else {
+            return;
+        };
+        // Registry (`br:`, `br/alias:`) and template-spec (`ts:`) modules are not local.
+        if rel.starts_with("br:") || rel.starts_with("br/") || rel.starts_with("ts:") {
+            return;
+        }
+        let path_span = module.path_span.clone();
+        let symbol = module.symbol.clone();
+        let args: HashMap<String, Expr> = module
+            .body
+            .prop("params")
+            .and_then(Expr::body)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| match m {
+                Member::Prop(k, v) => Some((k.clone(), v.clone())),
+                Member::Resource(_) => None,
+            })
+            .collect();
+        let dir = self.units[u].path.parent().unwrap_or(Path::new(""));
+        let path = normalize(&dir.join(&rel));
+        if stack.contains(&path) || stack.len() > MAX_MODULE_DEPTH {
+            return;
+        }
+        let unit = match self.by_path.get(&path) {
+            Some(&unit) => unit,
+            None => {
+                let Some(text) = (self.load)(&path) else {
+                    if u == 0 && self.passes_policy(f, &args) {
+                        self.out.notes.push(HostNote {
+                            site: path_span,
+                            message: format!(
+                                "module file `{rel}` not found: the policies passed to it get no scope"
+                            ),
+                        });
+                    }
+                    return;
+                };
+                match parse_unit(&path, text) {
+                    Ok(unit) => {
+                        self.units.push(unit);
+                        self.by_path.insert(path.clone(), self.units.len() - 1);
+                        self.units.len() - 1
+                    }
+                    Err(e) => {
+                        if u == 0 && self.passes_policy(f, &args) {
+                            self.out.notes.push(HostNote {
+                                site: path_span,
+                                message: format!(
+                                    "module file `{rel}` cannot be read as Bicep (at byte {}: {})",
+                                    e.at, e.message
+                                ),
+                            });
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        let prefix = format!("{}{}.", self.frames[f].prefix, symbol);
+        self.frames.push(Frame {
+            unit,
+            caller: Some(f),
+            args,
+            prefix,
+        });
+        let frame = self.frames.len() - 1;
+        stack.push(path);
+        self.frame(frame, stack);
+        stack.pop();
+    }
+
+    /// Whether a module call passes a loaded file or an XML string literal written in the
+    /// root file: what a missing module would have placed.
+    fn passes_policy(&self, f: usize, args: &HashMap<String, Expr>) -> bool {
+        let mut sources = Vec::new();
+        for arg in args.values() {
+            self.sources(f, arg, &[], 0, &mut sources);
+        }
+        sources.iter().any(|s| match s {
+            Source::Load { unit: 0, .. } => true,
+            Source::Inline { unit: 0, tok, .. } => self.units[0].src[tok.content.clone()]
+                .trim_start()
+                .starts_with('<'),
+            _ => false,
+        })
+    }
+
+    fn resource(&mut self, f: usize, r: usize) {
+        let u = self.frames[f].unit;
+        let res = &self.units[u].resources[r];
+        let Some(segs) = apim_segments(&res.ty) else {
+            return;
+        };
+        let names = self.names(f, r, 0);
+        if let Some(d) = declared_of(&segs, &names) {
+            if !self.out.declared.contains(&d) {
+                self.out.declared.push(d);
+            }
+        }
+        let resource = format!("{}{}", self.frames[f].prefix, res.symbol);
+        let Some(placement) = placement_of(&segs, &names, resource) else {
+            return;
+        };
+        let res = &self.units[u].resources[r];
+        let Some(props) = res.body.prop("properties") else {
+            return;
+        };
+        let Some(value) = props.prop("value").cloned() else {
+            return;
+        };
+        let format = props
+            .prop("format")
+            .cloned()
+            .and_then(|e| self.name_of(f, &e, 0).ok());
+        if let Some(fmt) = format.as_deref().filter(|f| f.ends_with("-link")) {
+            if u == 0 {
+                self.out.notes.push(HostNote {
+                    site: value.span(),
+                    message: format!("policy linked by URL (format `{fmt}`): not read"),
+                });
+            }
+            return;
+        }
+        let mut sources = Vec::new();
+        self.sources(f, &value, &[], 0, &mut sources);
+        for source in sources {
+            match source {
+                Source::Inline {
+                    unit: 0,
+                    tok,
+                    replaced,
+                } => self.inline(tok, replaced, placement.clone(), format.clone()),
+                Source::Load {
+                    unit: 0,
+                    rel,
+                    site,
+                    replaced,
+                } => {
+                    let dir = self.units[0].path.parent().unwrap_or(Path::new(""));
+                    let reference = PolicyReference {
+                        path: normalize(&dir.join(rel)),
+                        placement: placement.clone(),
+                        site,
+                        via: "loadTextContent",
+                        replaced,
+                    };
+                    if !self.out.references.contains(&reference) {
+                        self.out.references.push(reference);
+                    }
+                }
+                Source::Unresolved { unit: 0, span } => {
+                    let note = HostNote {
+                        message: format!(
+                            "policy value `{}` is not a string or loadTextContent(...): not analysed",
+                            self.src(0, span.clone())
+                        ),
+                        site: span,
+                    };
+                    if !self.out.notes.contains(&note) {
+                        self.out.notes.push(note);
+                    }
+                }
+                // Written in another file: that file's own scan reports it.
+                _ => {}
+            }
+        }
+    }
+
+    fn inline(
+        &mut self,
+        tok: StrTok,
+        replaced: Vec<String>,
+        placement: Placement,
+        format: Option<String>,
+    ) {
+        if self.out.policies.iter().any(|p| p.content == tok.content) {
+            return;
+        }
+        let src = &self.units[0].src;
+        let (literal, decoded) = if tok.multiline {
+            let d = decode_multiline(src, tok.content.clone(), tok.dollars);
+            (Literal::BicepMultiline, Ok(d))
+        } else {
+            (
+                Literal::BicepQuoted,
+                decode_quoted(src, tok.content.clone()),
+            )
+        };
+        let mut d = match decoded {
+            // An empty default or any other text that is no XML document is not a policy.
+            Ok(d)
+                if !d
+                    .text
+                    .trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('<') =>
+            {
+                return;
+            }
+            Ok(d) => d,
+            Err(message) => {
+                self.out.notes.push(HostNote {
+                    site: tok.content,
+                    message: format!("policy string cannot be decoded: {message}"),
+                });
+                return;
+            }
+        };
+        for token in replaced.iter().filter(|t| !t.is_empty()) {
+            for (at, _) in d.text.match_indices(token.as_str()) {
+                d.opaque.push(at..at + token.len());
+            }
+        }
+        d.opaque.sort_by_key(|r| (r.start, r.end));
+        self.out.policies.push(InlinePolicy {
+            placement,
+            literal,
+            content: tok.content,
+            text: d.text,
+            breaks: d.breaks,
+            opaque: d.opaque,
+            format,
+        });
+    }
+
+    /// The strings and loads an expression's value may come from.
+    fn sources(
+        &self,
+        f: usize,
+        e: &Expr,
+        replaced: &[String],
+        depth: usize,
+        out: &mut Vec<Source>,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let u = self.frames[f].unit;
+        match e {
+            Expr::Str(tok, _) => out.push(Source::Inline {
+                unit: u,
+                tok: tok.clone(),
+                replaced: replaced.to_vec(),
+            }),
+            Expr::Call(name, args, span) if name == "loadTextContent" => match args.first() {
+                Some(Expr::Str(tok, _)) if tok.interps.is_empty() => {
+                    if let Some(rel) = literal_text(&self.units[u].src, tok) {
+                        out.push(Source::Load {
+                            unit: u,
+                            rel,
+                            site: span.clone(),
+                            replaced: replaced.to_vec(),
+                        });
+                    }
+                }
+                _ => out.push(Source::Unresolved {
+                    unit: u,
+                    span: span.clone(),
+                }),
+            },
+            Expr::Call(name, args, _) if name == "replace" && args.len() == 3 => {
+                let token = match self.name_of(f, &args[1], 0) {
+                    Ok(t) | Err(t) => t,
+                };
+                let mut replaced = replaced.to_vec();
+                replaced.push(token);
+                self.sources(f, &args[0], &replaced, depth + 1, out);
+            }
+            Expr::Ternary(a, b, _) => {
+                self.sources(f, a, replaced, depth + 1, out);
+                self.sources(f, b, replaced, depth + 1, out);
+            }
+            Expr::Ident(name, span) => {
+                let unit = &self.units[u];
+                if let Some(value) = unit.vars.get(name) {
+                    self.sources(f, value, replaced, depth + 1, out);
+                } else if let Some(default) = unit.params.get(name) {
+                    let frame = &self.frames[f];
+                    if let (Some(arg), Some(caller)) = (frame.args.get(name), frame.caller) {
+                        self.sources(caller, arg, replaced, depth + 1, out);
+                    } else if let Some(default) = default {
+                        self.sources(f, default, replaced, depth + 1, out);
+                    }
+                    // A param without a value here gets one from a caller's scan.
+                } else {
+                    out.push(Source::Unresolved {
+                        unit: u,
+                        span: span.clone(),
+                    });
+                }
+            }
+            other => out.push(Source::Unresolved {
+                unit: u,
+                span: other.span(),
+            }),
+        }
+    }
+
+    /// A resource's names, from the service down: its own `name`, after its parent's.
+    fn names(&self, f: usize, r: usize, depth: usize) -> Vec<String> {
+        let u = self.frames[f].unit;
+        let res = &self.units[u].resources[r];
+        let own = match res.body.prop("name") {
+            Some(e) => match self.name_of(f, e, 0) {
+                Ok(s) | Err(s) => s,
+            },
+            None => String::new(),
+        };
+        if depth > MAX_DEPTH {
+            return vec![own];
+        }
+        let parent = res.nested_in.or_else(|| match res.body.prop("parent") {
+            Some(Expr::Ident(sym, _)) => self.symbol(u, sym),
+            _ => None,
+        });
+        match (parent, res.body.prop("parent")) {
+            (Some(p), _) => {
+                let mut names = self.names(f, p, depth + 1);
+                names.push(own);
+                names
+            }
+            (None, Some(e)) => vec![self.src(u, e.span()).to_owned(), own],
+            (None, None) => split_name(&own),
+        }
+    }
+
+    fn symbol(&self, u: usize, sym: &str) -> Option<usize> {
+        self.units[u]
+            .resources
+            .iter()
+            .position(|r| r.symbol == sym && r.nested_in.is_none())
+    }
+
+    /// A name's value when the file tells it (`Ok`), else its text as written (`Err`).
+    fn name_of(&self, f: usize, e: &Expr, depth: usize) -> Result<String, String> {
+        let u = self.frames[f].unit;
+        let written = || self.src(u, e.span()).to_owned();
+        if depth > MAX_DEPTH {
+            return Err(written());
+        }
+        match e {
+            Expr::Str(tok, _) if tok.interps.is_empty() => {
+                literal_text(&self.units[u].src, tok).ok_or_else(written)
+            }
+            Expr::Str(tok, _) => {
+                let src = &self.units[u].src;
+                let mut out = String::new();
+                let mut known = true;
+                let mut at = tok.content.start;
+                for inner in &tok.interps {
+                    let marker = if tok.multiline { tok.dollars } else { 1 } + 1;
+                    let lit = &src[at..inner.start - marker];
+                    out.push_str(
+                        &decode_quoted(lit, 0..lit.len()).map_or(lit.to_owned(), |d| d.text),
+                    );
+                    let value = lex(src, inner.clone()).ok().and_then(|toks| {
+                        let mut p = Parser { src, toks, pos: 0 };
+                        p.expr().ok().filter(|_| p.peek().is_none())
+                    });
+                    match value.map(|v| self.name_of(f, &v, depth + 1)) {
+                        Some(Ok(s)) => out.push_str(&s),
+                        _ => {
+                            known = false;
+                            out.push_str(&src[inner.start - marker..inner.end + 1]);
+                        }
+                    }
+                    at = inner.end + 1;
+                }
+                let lit = &src[at..tok.content.end];
+                out.push_str(&decode_quoted(lit, 0..lit.len()).map_or(lit.to_owned(), |d| d.text));
+                if known { Ok(out) } else { Err(out) }
+            }
+            Expr::Ident(name, _) => {
+                let unit = &self.units[u];
+                if let Some(value) = unit.vars.get(name) {
+                    return self.name_of(f, value, depth + 1).map_err(|_| written());
+                }
+                if let Some(default) = unit.params.get(name) {
+                    let frame = &self.frames[f];
+                    if let (Some(arg), Some(caller)) = (frame.args.get(name), frame.caller) {
+                        return self.name_of(caller, arg, depth + 1).map_err(|_| written());
+                    }
+                    if let Some(default) = default {
+                        return self.name_of(f, default, depth + 1).map_err(|_| written());
+                    }
+                }
+                Err(written())
+            }
+            Expr::Member(obj, field, _) if field == "name" => match &**obj {
+                Expr::Ident(sym, _) => match self.symbol(u, sym) {
+                    Some(r) => {
+                        let res = &self.units[u].resources[r];
+                        match res.body.prop("name") {
+                            Some(n) => self.name_of(f, n, depth + 1).map_err(|_| written()),
+                            None => Err(written()),
+                        }
+                    }
+                    None => Err(written()),
+                },
+                _ => Err(written()),
+            },
+            _ => Err(written()),
+        }
+    }
+}
