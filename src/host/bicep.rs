@@ -1521,8 +1521,10 @@ impl Scanner<'_> {
                 let token = match self.name_of(f, &args[1], 0) {
                     Ok(t) | Err(t) => t,
                 };
-                let mut replaced = replaced.to_vec();
-                replaced.push(token);
+                // In the order they apply: the innermost `replace` first.
+                let replaced: Vec<String> = std::iter::once(token)
+                    .chain(replaced.iter().cloned())
+                    .collect();
                 self.sources(f, &args[0], &replaced, depth + 1, out);
             }
             Expr::Ternary(a, b, _) => {
@@ -1659,6 +1661,490 @@ impl Scanner<'_> {
                 _ => Err(written()),
             },
             _ => Err(written()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn no_files(_: &Path) -> Option<String> {
+        None
+    }
+
+    fn scan_str(src: &str) -> HostScan {
+        scan(Path::new("/repo/infra/main.bicep"), src, &no_files).unwrap()
+    }
+
+    fn policy_of(d: Decoded, content: Range<usize>, literal: Literal) -> InlinePolicy {
+        InlinePolicy {
+            placement: Placement::unknown("t"),
+            literal,
+            content,
+            text: d.text,
+            breaks: d.breaks,
+            opaque: d.opaque,
+            format: None,
+        }
+    }
+
+    /// Each decoded character maps to host bytes inside the content that encode back to it.
+    fn assert_maps_back(host: &str, p: &InlinePolicy) {
+        for (at, c) in p.text.char_indices() {
+            let from = p.host_offset(at);
+            let to = p.host_offset(at + c.len_utf8());
+            assert!(
+                p.content.start <= from && to <= p.content.end,
+                "{at} in {host:?}"
+            );
+            let mut buf = [0; 4];
+            assert_eq!(
+                encode(p.literal, c.encode_utf8(&mut buf)).unwrap(),
+                &host[from..to],
+                "char {c:?} at {at} of {host:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quoted_strings_decode_escapes_with_a_break_on_each_side() {
+        let host = r"x = 'a\'b\r\nc\u{41}\$d'";
+        let content = 5..host.len() - 1;
+        let d = decode(Literal::BicepQuoted, host, content.clone()).unwrap();
+        assert_eq!(d.text, "a'b\r\ncA$d");
+        assert_eq!(d.breaks[0], Break { text: 0, host: 5 });
+        assert!(d.breaks.contains(&Break { text: 1, host: 6 }));
+        assert!(d.breaks.contains(&Break { text: 2, host: 8 }));
+        let p = policy_of(d, content, Literal::BicepQuoted);
+        // `\u{41}` is one decoded byte for six host bytes.
+        let a = p.text.find('A').unwrap();
+        assert_eq!(&host[p.host_offset(a)..p.host_offset(a + 1)], r"\u{41}");
+        assert_eq!(p.host_offset(p.text.len()), p.content.end);
+    }
+
+    #[test]
+    fn interpolations_stay_as_written_and_opaque() {
+        let host = "'<set-header name=\"${name}\" />'";
+        let d = decode(Literal::BicepQuoted, host, 1..host.len() - 1).unwrap();
+        assert_eq!(d.text, "<set-header name=\"${name}\" />");
+        assert_eq!(&d.text[d.opaque[0].clone()], "${name}");
+    }
+
+    #[test]
+    fn unknown_escapes_do_not_decode() {
+        assert!(decode(Literal::BicepQuoted, r"'\q'", 1..3).is_err());
+        assert!(decode(Literal::BicepQuoted, r"'\u{110000}'", 1..11).is_err());
+    }
+
+    #[test]
+    fn multiline_strings_are_verbatim_without_their_first_newline() {
+        let scan = scan_str(
+            "resource p 'Microsoft.ApiManagement/service/policies@2023-05-01-preview' = {\n  name: 'x/policy'\n  properties: {\n    value: '''\n<policies>\\n</policies>'''\n    format: 'rawxml'\n  }\n}\n",
+        );
+        let p = &scan.policies[0];
+        assert_eq!(p.literal, Literal::BicepMultiline);
+        assert_eq!(p.text, "<policies>\\n</policies>");
+        assert_eq!(p.format.as_deref(), Some("rawxml"));
+        assert_eq!(p.placement.scope, Scope::Global);
+    }
+
+    #[test]
+    fn interpolated_multiline_strings_keep_their_placeholders_opaque() {
+        let host = "$'''\n<a b=\"${x}\"/>'''";
+        let (tok, _) = lex_string(host, 0, host.len()).unwrap();
+        let d = decode(Literal::BicepMultiline, host, tok.content).unwrap();
+        assert_eq!(d.text, "<a b=\"${x}\"/>");
+        assert_eq!(&d.text[d.opaque[0].clone()], "${x}");
+    }
+
+    #[test]
+    fn encode_escapes_quoted_text_and_refuses_what_multiline_cannot_hold() {
+        assert_eq!(
+            encode(Literal::BicepQuoted, "it's\n\\ $x\t").unwrap(),
+            r"it\'s\n\\ \$x\t"
+        );
+        assert!(encode(Literal::BicepMultiline, "a'''b").is_err());
+        assert!(encode(Literal::BicepMultiline, "a${b}").is_err());
+        assert_eq!(encode(Literal::BicepMultiline, "it's\n").unwrap(), "it's\n");
+        assert!(encode(Literal::JsonString, "x").is_err());
+    }
+
+    const NESTED: &str = r"
+param apimName string = 'apim-contoso'
+resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' existing = {
+  name: apimName
+}
+resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
+  parent: apim
+  name: 'orders'
+  properties: { path: 'orders' }
+  resource policy 'policies@2023-05-01-preview' = {
+    name: 'policy'
+    properties: {
+      format: 'rawxml'
+      value: '<policies><inbound><base /></inbound></policies>'
+    }
+  }
+  resource op 'operations' = {
+    name: 'get-order'
+    resource opPolicy 'policies' = {
+      name: 'policy'
+      properties: {
+        value: loadTextContent('../policies/get-order.xml')
+      }
+    }
+  }
+}
+";
+
+    #[test]
+    fn nested_resources_take_type_and_names_from_their_parents() {
+        let scan = scan_str(NESTED);
+        let p = &scan.policies[0];
+        assert_eq!(p.placement.scope, Scope::Api);
+        assert_eq!(p.placement.api.as_deref(), Some("orders"));
+        assert_eq!(p.placement.resource, "policy");
+        assert_eq!(&NESTED[p.content.clone()], p.text);
+        let r = &scan.references[0];
+        assert_eq!(r.placement.scope, Scope::Operation);
+        assert_eq!(r.placement.api.as_deref(), Some("orders"));
+        assert_eq!(r.placement.operation.as_deref(), Some("get-order"));
+        assert_eq!(r.path, PathBuf::from("/repo/policies/get-order.xml"));
+        assert_eq!(
+            &NESTED[r.site.clone()],
+            "loadTextContent('../policies/get-order.xml')"
+        );
+        assert_eq!(r.via, "loadTextContent");
+        assert!(scan.declared.contains(&Declared::Api {
+            workspace: None,
+            api: "orders".into()
+        }));
+        assert!(scan.declared.contains(&Declared::Operation {
+            workspace: None,
+            api: "orders".into(),
+            operation: "get-order".into()
+        }));
+    }
+
+    #[test]
+    fn every_policy_resource_type_gives_its_scope() {
+        let src = r"
+resource a 'Microsoft.ApiManagement/service/policies@2021-08-01' = {
+  name: '${apimName}/policy'
+  properties: { value: loadTextContent('global.xml') }
+}
+resource b 'Microsoft.ApiManagement/service/workspaces/policies@2023-09-01-preview' = {
+  name: 'apim/team-a/policy'
+  properties: { value: loadTextContent('workspace.xml') }
+}
+resource c 'Microsoft.ApiManagement/service/products/policies@2021-08-01' = {
+  name: 'apim/starter/policy'
+  properties: { value: loadTextContent('product.xml') }
+}
+resource d 'Microsoft.ApiManagement/service/policyFragments@2023-05-01-preview' = {
+  name: 'apim/rate-limits'
+  properties: { value: loadTextContent('fragment.xml'), format: 'rawxml' }
+}
+resource e 'Microsoft.ApiManagement/service/workspaces/apis/policies@2023-09-01-preview' = {
+  name: 'apim/team-a/orders/policy'
+  properties: { value: loadTextContent('ws-api.xml') }
+}
+";
+        let scan = scan_str(src);
+        let by_file = |f: &str| {
+            scan.references
+                .iter()
+                .find(|r| r.path.ends_with(f))
+                .unwrap_or_else(|| panic!("{f}"))
+                .placement
+                .clone()
+        };
+        assert_eq!(by_file("global.xml").scope, Scope::Global);
+        let ws = by_file("workspace.xml");
+        assert_eq!(
+            (ws.scope, ws.workspace.as_deref()),
+            (Scope::Workspace, Some("team-a"))
+        );
+        let product = by_file("product.xml");
+        assert_eq!(
+            (product.scope, product.product.as_deref()),
+            (Scope::Product, Some("starter"))
+        );
+        let fragment = by_file("fragment.xml");
+        assert_eq!(
+            (fragment.scope, fragment.fragment.as_deref()),
+            (Scope::Fragment, Some("rate-limits"))
+        );
+        let ws_api = by_file("ws-api.xml");
+        assert_eq!(
+            (
+                ws_api.scope,
+                ws_api.workspace.as_deref(),
+                ws_api.api.as_deref()
+            ),
+            (Scope::Api, Some("team-a"), Some("orders"))
+        );
+        assert!(scan.declared.contains(&Declared::Fragment {
+            workspace: None,
+            fragment: "rate-limits".into()
+        }));
+    }
+
+    #[test]
+    fn values_are_followed_through_vars_params_replace_and_both_branches() {
+        let src = r"
+param useStrict bool = false
+param fallback string = '<policies><inbound /></policies>'
+var strict = replace(replace(loadTextContent('strict.xml'), '{origin}', origin), '{tenant}', tenant)
+var chosen = useStrict ? strict : loadTextContent('loose.xml')
+resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
+  name: 'apim/orders'
+}
+resource p1 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  parent: api
+  name: 'policy'
+  properties: { value: chosen }
+}
+resource p2 'Microsoft.ApiManagement/service/products/policies@2023-05-01-preview' = {
+  name: 'apim/starter/policy'
+  properties: { value: replace(fallback, '{x}', 'y'), format: 'xml' }
+}
+";
+        let scan = scan_str(src);
+        let strict = scan
+            .references
+            .iter()
+            .find(|r| r.path.ends_with("strict.xml"))
+            .unwrap();
+        assert_eq!(strict.replaced, ["{origin}", "{tenant}"]);
+        assert_eq!(strict.placement.api.as_deref(), Some("orders"));
+        assert_eq!(strict.placement.scope, Scope::Api);
+        let loose = scan
+            .references
+            .iter()
+            .find(|r| r.path.ends_with("loose.xml"))
+            .unwrap();
+        assert!(loose.replaced.is_empty());
+        assert_eq!(scan.policies.len(), 1);
+        assert_eq!(scan.policies[0].text, "<policies><inbound /></policies>");
+        assert_eq!(scan.policies[0].placement.scope, Scope::Product);
+        assert_eq!(scan.policies[0].format.as_deref(), Some("xml"));
+    }
+
+    #[test]
+    fn replace_tokens_are_opaque_in_inline_policies() {
+        let src = r"
+var xml = '<policies><inbound><cors><allowed-origins><origin>{origin}</origin></allowed-origins></cors></inbound></policies>'
+resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  name: 'apim/orders/policy'
+  properties: { value: replace(xml, '{origin}', origin) }
+}
+";
+        let p = &scan_str(src).policies[0];
+        let at = p.text.find("{origin}").unwrap();
+        assert_eq!(p.opaque, vec![at..at + "{origin}".len()]);
+    }
+
+    #[test]
+    fn commented_out_loads_are_not_references() {
+        let src = r"
+resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  name: 'apim/orders/policy'
+  properties: {
+    // value: loadTextContent('old.xml')
+    /* value: loadTextContent('older.xml') */
+    value: loadTextContent('new.xml') // loadTextContent('trailing.xml')
+  }
+}
+";
+        let scan = scan_str(src);
+        let files: Vec<_> = scan.references.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(files, [PathBuf::from("/repo/infra/new.xml")]);
+    }
+
+    #[test]
+    fn link_formats_and_untraceable_values_are_notes() {
+        let src = r"
+resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  name: 'apim/orders/policy'
+  properties: { value: 'https://example.org/p.xml', format: 'rawxml-link' }
+}
+resource q 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = [for api in apis: {
+  name: 'apim/${api.name}/policy'
+  properties: { value: api.policyXml }
+}]
+";
+        let scan = scan_str(src);
+        assert!(scan.policies.is_empty() && scan.references.is_empty());
+        assert_eq!(scan.notes.len(), 2);
+        assert!(scan.notes[0].message.contains("rawxml-link"));
+        assert_eq!(&src[scan.notes[1].site.clone()], "api.policyXml");
+    }
+
+    #[test]
+    fn names_resolve_through_params_symbols_and_interpolation() {
+        let src = r"
+param apiName string = 'orders'
+param productName string
+resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' existing = { name: 'apim' }
+resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
+  parent: apim
+  name: apiName
+}
+resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  name: '${apim.name}/${api.name}/policy'
+  properties: { value: loadTextContent('a.xml') }
+}
+resource link 'Microsoft.ApiManagement/service/products/apis@2023-05-01-preview' = {
+  name: '${apim.name}/${productName}/${api.name}'
+}
+";
+        let scan = scan_str(src);
+        assert_eq!(scan.references[0].placement.api.as_deref(), Some("orders"));
+        assert!(scan.declared.contains(&Declared::ProductApi {
+            workspace: None,
+            product: "${productName}".into(),
+            api: "orders".into()
+        }));
+    }
+
+    const MODULE: &str = r"
+param policyXml string
+param apiName string = 'inference-api'
+param unusedXml string = '<policies />'
+var updated = replace(policyXml, '{backend-id}', backend)
+resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' existing = { name: 'apim' }
+resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {
+  parent: apim
+  name: apiName
+}
+resource apiPolicy 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  parent: api
+  name: 'policy'
+  properties: { value: updated, format: 'rawxml' }
+}
+";
+
+    #[test]
+    fn module_parameters_are_placed_by_the_resource_that_receives_them() {
+        let src = r"
+module inference '../modules/api.bicep' = {
+  name: 'inference'
+  params: {
+    apiName: 'openai'
+    policyXml: loadTextContent('policy.xml')
+  }
+}
+module other '../modules/missing.bicep' = {
+  params: { policyXml: loadTextContent('other.xml') }
+}
+module unrelated '../modules/gone.bicep' = {
+  params: { sku: 'Basic' }
+}
+";
+        let load =
+            |p: &Path| (p == Path::new("/repo/modules/api.bicep")).then(|| MODULE.to_owned());
+        let scan = scan(Path::new("/repo/infra/main.bicep"), src, &load).unwrap();
+        assert_eq!(scan.references.len(), 1);
+        let r = &scan.references[0];
+        assert_eq!(r.path, PathBuf::from("/repo/infra/policy.xml"));
+        assert_eq!(r.placement.scope, Scope::Api);
+        assert_eq!(r.placement.api.as_deref(), Some("openai"));
+        assert_eq!(r.placement.resource, "inference.apiPolicy");
+        assert_eq!(r.replaced, ["{backend-id}"]);
+        assert_eq!(&src[r.site.clone()], "loadTextContent('policy.xml')");
+        // The module's own default is the module file's to report, not the caller's.
+        assert!(scan.policies.is_empty());
+        assert!(scan.declared.contains(&Declared::Api {
+            workspace: None,
+            api: "openai".into()
+        }));
+        assert_eq!(scan.notes.len(), 1);
+        assert_eq!(
+            &src[scan.notes[0].site.clone()],
+            "'../modules/missing.bicep'"
+        );
+    }
+
+    #[test]
+    fn a_module_file_alone_places_only_what_it_writes() {
+        let scan = scan(Path::new("/repo/modules/api.bicep"), MODULE, &no_files).unwrap();
+        assert!(scan.references.is_empty());
+        assert!(scan.policies.is_empty());
+        assert!(scan.notes.is_empty());
+        assert!(scan.declared.contains(&Declared::Api {
+            workspace: None,
+            api: "inference-api".into()
+        }));
+    }
+
+    #[test]
+    fn syntax_bicep_uses_elsewhere_does_not_stop_the_reader() {
+        let src = r"
+targetScope = 'resourceGroup'
+import { foo } from 'types.bicep'
+@description('''multi
+line''')
+@allowed([
+  'a'
+  'b'
+])
+param mode string = 'a'
+type pair = { a: string, b: int? }
+func twice(x int) int => x * 2
+var items = filter(list, x => x.enabled && !empty(x.name))
+var first = items[?0].?name ?? 'none'
+var safe = mcp!.outputs.id
+#disable-next-line BCP037
+output n string = '${mode}-${length(items)}'
+resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = if (mode == 'a') {
+  name: 'apim/orders/policy'
+  properties: {
+    value: loadTextContent('a.xml')
+    ...extra
+  }
+}
+";
+        let scan = scan_str(src);
+        assert_eq!(scan.references.len(), 1);
+    }
+
+    #[test]
+    fn unreadable_bicep_is_an_error_with_its_position() {
+        let e = scan(
+            Path::new("a.bicep"),
+            "var x = 'open\nvar y = 1\n",
+            &no_files,
+        )
+        .unwrap_err();
+        assert_eq!(e.at, 8);
+        let e = scan(Path::new("a.bicep"), "var x = 1 /* open", &no_files).unwrap_err();
+        assert_eq!(e.at, 10);
+    }
+
+    proptest! {
+        #[test]
+        fn quoted_encode_then_decode_gives_the_text_back(s in "\\PC*|[\\\\'$\\{\\}\\n\\r\\t\\x01a-z]*") {
+            let host = format!("'{}'", encode(Literal::BicepQuoted, &s).unwrap());
+            let d = decode(Literal::BicepQuoted, &host, 1..host.len() - 1).unwrap();
+            prop_assert_eq!(&d.text, &s);
+            prop_assert!(d.opaque.is_empty());
+            let p = policy_of(d, 1..host.len() - 1, Literal::BicepQuoted);
+            assert_maps_back(&host, &p);
+        }
+
+        #[test]
+        fn multiline_encode_then_decode_gives_the_text_back(s in "[^']*('[^']+)*") {
+            prop_assume!(!s.contains("${"));
+            let host = format!("'''\n{}'''", encode(Literal::BicepMultiline, &s).unwrap());
+            let (tok, end) = lex_string(&host, 0, host.len()).unwrap();
+            prop_assert_eq!(end, host.len());
+            let d = decode(Literal::BicepMultiline, &host, tok.content.clone()).unwrap();
+            prop_assert_eq!(&d.text, &s);
+            let p = policy_of(d, tok.content, Literal::BicepMultiline);
+            assert_maps_back(&host, &p);
         }
     }
 }
