@@ -723,32 +723,7 @@ fn policy(t: &Template, res: &Json, placement: Placement, out: &mut HostScan) {
         });
         return;
     }
-    if decoded.text.starts_with("[[") && t.src[content.clone()].starts_with("[[") {
-        // `[[` writes a literal `[`: an escape of its own.
-        decoded.text.remove(0);
-        let mut breaks = vec![
-            Break {
-                text: 0,
-                host: content.start,
-            },
-            Break {
-                text: 1,
-                host: content.start + 2,
-            },
-        ];
-        breaks.extend(
-            decoded
-                .breaks
-                .iter()
-                .filter(|b| b.text >= 2)
-                .map(|b| Break {
-                    text: b.text - 1,
-                    host: b.host,
-                })
-                .filter(|b| b.text > 1),
-        );
-        decoded.breaks = breaks;
-    }
+    unescape_brackets(&mut decoded, t.src, content);
     if !decoded
         .text
         .trim_start_matches('\u{feff}')
@@ -766,4 +741,264 @@ fn policy(t: &Template, res: &Json, placement: Placement, out: &mut HostScan) {
         opaque: decoded.opaque,
         format,
     });
+}
+
+/// A literal string written `[[...]`: the `[[` is one `[`, an escape of its own.
+fn unescape_brackets(decoded: &mut Decoded, host: &str, content: &Range<usize>) {
+    if !(expression(&decoded.text).is_none()
+        && decoded.text.starts_with("[[")
+        && decoded.text.ends_with(']')
+        && host[content.clone()].starts_with("[["))
+    {
+        return;
+    }
+    decoded.text.remove(0);
+    let mut breaks = vec![
+        Break {
+            text: 0,
+            host: content.start,
+        },
+        Break {
+            text: 1,
+            host: content.start + 2,
+        },
+    ];
+    breaks.extend(
+        decoded
+            .breaks
+            .iter()
+            .filter(|b| b.text >= 3)
+            .map(|b| Break {
+                text: b.text - 1,
+                host: b.host,
+            }),
+    );
+    decoded.breaks = breaks;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Scope;
+    use proptest::prelude::*;
+
+    use super::super::Declared;
+
+    fn no_files(_: &Path) -> Option<String> {
+        None
+    }
+
+    fn scan_str(src: &str) -> HostScan {
+        scan(Path::new("t.json"), src, &no_files).unwrap()
+    }
+
+    fn policy_of(d: Decoded, content: Range<usize>) -> InlinePolicy {
+        InlinePolicy {
+            placement: Placement::unknown("t"),
+            literal: Literal::JsonString,
+            content,
+            text: d.text,
+            breaks: d.breaks,
+            opaque: d.opaque,
+            format: None,
+        }
+    }
+
+    fn assert_maps_back(host: &str, p: &InlinePolicy) {
+        for (at, c) in p.text.char_indices() {
+            let from = p.host_offset(at);
+            let to = p.host_offset(at + c.len_utf8());
+            assert!(p.content.start <= from && to <= p.content.end);
+            let mut buf = [0; 4];
+            assert_eq!(
+                encode(Literal::JsonString, c.encode_utf8(&mut buf)).unwrap(),
+                &host[from..to],
+                "char {c:?} at {at} of {host:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_escapes_decode_with_a_break_on_each_side() {
+        let host = r#""a\"b\r\n\u00e9\ud83d\ude00\/c""#;
+        let d = decode(Literal::JsonString, host, 1..host.len() - 1).unwrap();
+        assert_eq!(d.text, "a\"b\r\né😀/c");
+        assert_eq!(d.breaks[0], Break { text: 0, host: 1 });
+        assert!(d.breaks.contains(&Break { text: 1, host: 2 }));
+        assert!(d.breaks.contains(&Break { text: 2, host: 4 }));
+        let p = policy_of(d, 1..host.len() - 1);
+        let smile = p.text.find('😀').unwrap();
+        assert_eq!(
+            &host[p.host_offset(smile)..p.host_offset(smile + 4)],
+            r"\ud83d\ude00"
+        );
+        assert!(decode(Literal::JsonString, r#""\ud83d""#, 1..7).is_err());
+        assert!(decode(Literal::JsonString, r#""\x""#, 1..3).is_err());
+    }
+
+    #[test]
+    fn encode_writes_json_escapes() {
+        assert_eq!(
+            encode(Literal::JsonString, "<a b=\"c\\d\">\r\n\t\u{1}/</a>").unwrap(),
+            r#"<a b=\"c\\d\">\r\n\t\u0001/</a>"#
+        );
+        assert!(encode(Literal::BicepQuoted, "x").is_err());
+    }
+
+    #[test]
+    fn json_that_is_no_template_gives_an_empty_scan() {
+        let info = r#"{ "properties": { "type": "Microsoft.ApiManagement/service/apis/policies", "value": "<policies/>" } }"#;
+        let found = scan_str(info);
+        assert!(found.policies.is_empty() && found.notes.is_empty());
+        // Not JSON at all, and not a template: nothing, no error.
+        assert!(scan_str("{ not json").policies.is_empty());
+        let broken = r#"{ "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": [ "#;
+        assert!(scan(Path::new("t.json"), broken, &no_files).is_err());
+    }
+
+    const TEMPLATE: &str = r#"{
+  // comments and trailing commas are accepted, as ARM does
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "parameters": {
+    "apimServiceName": { "type": "string" },
+    "apiName": { "type": "string", "defaultValue": "orders" },
+  },
+  "variables": { "product": "starter" },
+  "resources": [
+    {
+      "type": "Microsoft.ApiManagement/service/apis/policies",
+      "name": "[concat(parameters('apimServiceName'), '/', parameters('apiName'), '/policy')]",
+      "properties": { "value": "<policies>\r\n  <inbound><base /></inbound>\r\n</policies>", "format": "xml" }
+    },
+    {
+      "type": "Microsoft.ApiManagement/service/products/policies",
+      "name": "[format('{0}/{1}/policy', parameters('apimServiceName'), variables('product'))]",
+      "properties": { "policyContent": "[concat('<policies>', '</policies>')]" }
+    },
+    {
+      "type": "Microsoft.ApiManagement/service/products/policies",
+      "name": "apim/unlimited/policy",
+      "properties": { "policyContent": "[concat(parameters('repoBaseUrl'), '/products/unlimited.policy.xml')]", "contentFormat": "rawxml-link" }
+    },
+    {
+      "type": "Microsoft.ApiManagement/service/products/apis",
+      "name": "[concat(parameters('apimServiceName'), '/starter/orders')]"
+    },
+    {
+      "type": "Microsoft.ApiManagement/service/apis",
+      "name": "apim/billing",
+      "resources": [
+        {
+          "type": "operations",
+          "name": "pay",
+          "resources": [
+            { "type": "policies", "name": "policy", "properties": { "value": "<policies>\u003cinbound /></policies>" } }
+          ]
+        }
+      ]
+    },
+    {
+      "type": "Microsoft.Resources/deployments",
+      "name": "inner",
+      "properties": { "template": { "resources": [
+        { "type": "Microsoft.ApiManagement/service/policyFragments", "name": "apim/limits",
+          "properties": { "value": "<fragment />", "format": "rawxml" } }
+      ] } }
+    },
+  ],
+}"#;
+
+    #[test]
+    fn templates_place_inline_policies_and_note_what_they_cannot_read() {
+        let scan = scan_str(TEMPLATE);
+        let api = &scan.policies[0];
+        assert_eq!(api.placement.scope, Scope::Api);
+        assert_eq!(api.placement.api.as_deref(), Some("orders"));
+        assert_eq!(api.format.as_deref(), Some("xml"));
+        assert_eq!(
+            api.text,
+            "<policies>\r\n  <inbound><base /></inbound>\r\n</policies>"
+        );
+        assert_maps_back(TEMPLATE, api);
+        let op = &scan.policies[1];
+        assert_eq!(op.placement.scope, Scope::Operation);
+        assert_eq!(op.placement.api.as_deref(), Some("billing"));
+        assert_eq!(op.placement.operation.as_deref(), Some("pay"));
+        assert_eq!(op.text, "<policies><inbound /></policies>");
+        let fragment = &scan.policies[2];
+        assert_eq!(fragment.placement.scope, Scope::Fragment);
+        assert_eq!(fragment.placement.fragment.as_deref(), Some("limits"));
+        assert_eq!(fragment.format.as_deref(), Some("rawxml"));
+        assert_eq!(scan.policies.len(), 3);
+
+        assert_eq!(scan.notes.len(), 2);
+        assert!(scan.notes[0].message.contains("ARM expression"));
+        assert!(TEMPLATE[scan.notes[0].site.clone()].starts_with("\"[concat('<policies>'"));
+        assert!(
+            scan.notes[1]
+                .message
+                .contains("/products/unlimited.policy.xml")
+        );
+        assert!(scan.notes[1].message.contains("rawxml-link"));
+
+        assert!(scan.declared.contains(&Declared::ProductApi {
+            workspace: None,
+            product: "starter".into(),
+            api: "orders".into()
+        }));
+        assert!(scan.declared.contains(&Declared::Operation {
+            workspace: None,
+            api: "billing".into(),
+            operation: "pay".into()
+        }));
+        assert!(scan.declared.contains(&Declared::Fragment {
+            workspace: None,
+            fragment: "limits".into()
+        }));
+    }
+
+    #[test]
+    fn double_brackets_write_one_bracket_mapped_onto_both() {
+        let host = r#""[[x\ny]""#;
+        let content = 1..host.len() - 1;
+        let mut d = decode(Literal::JsonString, host, content.clone()).unwrap();
+        unescape_brackets(&mut d, host, &content);
+        assert_eq!(d.text, "[x\ny]");
+        let p = policy_of(d, content);
+        assert_eq!(&host[p.host_offset(0)..p.host_offset(1)], "[[");
+        assert_eq!(&host[p.host_offset(1)..p.host_offset(2)], "x");
+        assert_eq!(&host[p.host_offset(2)..p.host_offset(3)], "\\n");
+        assert_eq!(&host[p.host_offset(3)..p.host_offset(5)], "y]");
+        // An expression, or `[[` without the closing `]`, is left alone.
+        let host = r#""[[x""#;
+        let mut d = decode(Literal::JsonString, host, 1..4).unwrap();
+        unescape_brackets(&mut d, host, &(1..4));
+        assert_eq!(d.text, "[[x");
+    }
+
+    #[test]
+    fn names_the_reader_cannot_evaluate_are_kept_as_written() {
+        let t = r#"{ "resources": {
+          "p": { "type": "Microsoft.ApiManagement/service/apis/policies",
+                 "name": "[format('{0}/{1}/policy', parameters('apim'), variables('api').name)]",
+                 "properties": { "value": "<policies />" } } } }"#;
+        let scan = scan_str(t);
+        assert_eq!(
+            scan.policies[0].placement.api.as_deref(),
+            Some("variables('api').name")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn json_encode_then_decode_gives_the_text_back(s in "\\PC*|[\"\\\\/\\n\\r\\t\\x01\\x7f a-z]*") {
+            let host = format!("\"{}\"", encode(Literal::JsonString, &s).unwrap());
+            let d = decode(Literal::JsonString, &host, 1..host.len() - 1).unwrap();
+            prop_assert_eq!(&d.text, &s);
+            // serde_json reads the same string.
+            prop_assert_eq!(serde_json::from_str::<String>(&host).unwrap(), s);
+            let p = policy_of(d, 1..host.len() - 1);
+            assert_maps_back(&host, &p);
+        }
+    }
 }
