@@ -1328,15 +1328,15 @@ impl Scanner<'_> {
         stack.pop();
     }
 
-    /// Whether a module call passes a loaded file or an XML string literal written in the
-    /// root file: what a missing module would have placed.
+    /// Whether a module call passes a loaded `.xml` file or an XML string literal written in
+    /// the root file: what a missing module would have placed.
     fn passes_policy(&self, f: usize, args: &HashMap<String, Expr>) -> bool {
         let mut sources = Vec::new();
         for arg in args.values() {
             self.sources(f, arg, &[], 0, &mut sources);
         }
         sources.iter().any(|s| match s {
-            Source::Load { unit: 0, .. } => true,
+            Source::Load { unit: 0, rel, .. } => rel.to_ascii_lowercase().ends_with(".xml"),
             Source::Inline { unit: 0, tok, .. } => self.units[0].src[tok.content.clone()]
                 .trim_start()
                 .starts_with('<'),

@@ -17,6 +17,7 @@ mod format_invariants;
 mod format_layout;
 mod format_limits;
 mod format_proptest;
+mod host_corpus;
 mod integrations;
 mod paths_display;
 mod repo_corpus;
