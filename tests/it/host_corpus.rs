@@ -249,3 +249,112 @@ fn arm_templates_hold_two_inline_policies_and_three_expressions() {
             .all(|(_, _, s)| s.policies.is_empty() && s.declared.is_empty())
     );
 }
+
+/// The Bicep fixture repos (`tests/fixtures/iac/bicep`, see their expected.md) place each
+/// policy where the scenarios need it.
+#[test]
+fn bicep_fixture_repos_place_every_policy() {
+    use apimfix::layout::Scope;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iac/bicep");
+    let scan_of = |repo: &str| {
+        let path = fixtures.join(repo).join("main.bicep");
+        let source = std::fs::read_to_string(&path).unwrap();
+        (bicep::scan(&path, &source, &load).unwrap(), source)
+    };
+
+    let (contoso, source) = scan_of("contoso");
+    assert!(contoso.notes.is_empty(), "{:?}", contoso.notes);
+    type Where = (Scope, Option<String>, Option<String>, Vec<String>);
+    let placed: BTreeMap<String, Where> = contoso
+        .references
+        .iter()
+        .map(|r| {
+            let p = &r.placement;
+            let name = p.fragment.clone().or(p.product.clone());
+            (
+                r.path.file_name().unwrap().to_string_lossy().into_owned(),
+                (
+                    p.scope,
+                    p.api.clone(),
+                    p.operation.clone().or(name),
+                    r.replaced.clone(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        BTreeMap::from([
+            (
+                "global.xml".into(),
+                (Scope::Global, None, None, vec!["{region}".into()])
+            ),
+            (
+                "jwt-check.xml".into(),
+                (Scope::Fragment, None, Some("jwt-check".into()), vec![])
+            ),
+            (
+                "get-order.xml".into(),
+                (
+                    Scope::Operation,
+                    Some("orders".into()),
+                    Some("get-order".into()),
+                    vec![]
+                )
+            ),
+        ])
+    );
+    for r in &contoso.references {
+        assert!(r.path.is_file(), "{}", r.path.display());
+    }
+    // Inline: echo (healthy) and the starter product here; the orders API's `'''` policy is
+    // in the module file and is that file's to report.
+    let inline: Vec<_> = contoso
+        .policies
+        .iter()
+        .map(|p| (p.placement.scope, p.literal, p.format.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        inline,
+        [
+            (Scope::Api, Literal::BicepQuoted, "rawxml".to_owned()),
+            (Scope::Product, Literal::BicepQuoted, "xml".to_owned()),
+        ]
+    );
+    assert!(contoso.policies[1].text.contains("<rate-limit calls=\"5\""));
+    for p in &contoso.policies {
+        assert_maps_back(Path::new("contoso/main.bicep"), &source, p);
+    }
+    for link in ["echo", "orders"] {
+        assert!(
+            contoso
+                .declared
+                .contains(&apimfix::host::Declared::ProductApi {
+                    workspace: None,
+                    product: "starter".into(),
+                    api: link.into(),
+                })
+        );
+    }
+
+    let module = fixtures.join("contoso/modules/api.bicep");
+    let text = std::fs::read_to_string(&module).unwrap();
+    let alone = bicep::scan(&module, &text, &load).unwrap();
+    assert_eq!(alone.policies.len(), 1);
+    assert_eq!(alone.policies[0].placement.scope, Scope::Api);
+    assert_eq!(alone.policies[0].literal, Literal::BicepMultiline);
+    let text = &alone.policies[0].text;
+    let inbound = &text[text.find("<inbound>").unwrap()..text.find("</inbound>").unwrap()];
+    assert!(!inbound.contains("<base"), "scenario 2 lost its <base />");
+    assert!(alone.references.is_empty());
+
+    let (no_cors, _) = scan_of("no-cors");
+    assert_eq!(no_cors.policies.len(), 1);
+    assert_eq!(no_cors.policies[0].placement.scope, Scope::Global);
+    assert!(!no_cors.policies[0].text.contains("<cors"));
+    assert_eq!(no_cors.references.len(), 1);
+    assert_eq!(
+        no_cors.references[0].placement.api.as_deref(),
+        Some("inventory")
+    );
+}
