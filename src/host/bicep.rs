@@ -90,6 +90,8 @@ pub fn encode(literal: Literal, replacement: &str) -> Result<String, String> {
 }
 
 fn decode_quoted(host: &str, content: Range<usize>) -> Result<Decoded, String> {
+    // Nothing past the content is read: an escape cut by its end does not decode.
+    let host = &host[..content.end];
     let b = host.as_bytes();
     let mut text = String::with_capacity(content.len());
     let mut breaks = vec![Break {
@@ -1735,6 +1737,9 @@ mod tests {
     #[test]
     fn unknown_escapes_do_not_decode() {
         assert!(decode(Literal::BicepQuoted, r"'\q'", 1..3).is_err());
+        // An escape cut by the end of the content.
+        assert!(decode(Literal::BicepQuoted, r"'a\'", 1..3).is_err());
+        assert!(decode(Literal::BicepQuoted, r"'\u{41}'", 1..4).is_err());
         assert!(decode(Literal::BicepQuoted, r"'\u{110000}'", 1..11).is_err());
     }
 
@@ -2125,6 +2130,13 @@ resource p 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = 
     }
 
     proptest! {
+        #[test]
+        fn scanning_any_text_never_panics(s in "[ a-z{}\\[\\]()'$:=.?!@/*#\n\\\\\u{e9}]{0,80}") {
+            let src = format!("resource p 'Microsoft.ApiManagement/service/policies@1' = {{\n name: 'x'\n properties: {{ value: {s} }}\n}}\n{s}");
+            let _ = scan(Path::new("a.bicep"), &src, &|_| Some(s.clone()));
+            let _ = scan(Path::new("a.bicep"), &s, &no_files);
+        }
+
         #[test]
         fn quoted_encode_then_decode_gives_the_text_back(s in "\\PC*|[\\\\'$\\{\\}\\n\\r\\t\\x01a-z]*") {
             let host = format!("'{}'", encode(Literal::BicepQuoted, &s).unwrap());

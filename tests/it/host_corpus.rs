@@ -358,3 +358,27 @@ fn bicep_fixture_repos_place_every_policy() {
         Some("inventory")
     );
 }
+
+/// Every prefix of every corpus host (cut every 199 bytes) reads or fails with an error,
+/// never a panic: a file being edited is cut anywhere.
+#[test]
+fn cut_hosts_never_panic() {
+    let Some(root) = corpus() else { return };
+    for ext in ["bicep", "json"] {
+        let mut paths = Vec::new();
+        files(&root, ext, &mut paths);
+        for path in paths {
+            let source = std::fs::read_to_string(&path).unwrap();
+            for cut in (0..source.len()).step_by(199) {
+                if !source.is_char_boundary(cut) {
+                    continue;
+                }
+                let text = &source[..cut];
+                let _ = match ext {
+                    "bicep" => bicep::scan(&path, text, &load),
+                    _ => arm::scan(&path, text, &load),
+                };
+            }
+        }
+    }
+}
