@@ -1353,11 +1353,13 @@ impl Scanner<'_> {
             return;
         };
         let names = self.names(f, r, 0);
-        if let Some(d) = declared_of(&segs, &names) {
+        let link = self.api_link(f, r, &segs, &names);
+        if let Some(d) = declared_of(&segs, &names).or(link) {
             if !self.out.declared.contains(&d) {
                 self.out.declared.push(d);
             }
         }
+        let res = &self.units[u].resources[r];
         let resource = format!("{}{}", self.frames[f].prefix, res.symbol);
         let Some(placement) = placement_of(&segs, &names, resource) else {
             return;
@@ -1434,7 +1436,20 @@ impl Scanner<'_> {
         placement: Placement,
         format: Option<String>,
     ) {
-        if self.out.policies.iter().any(|p| p.content == tok.content) {
+        if let Some(first) = self.out.policies.iter().find(|p| p.content == tok.content) {
+            if first.placement != placement {
+                let message = format!(
+                    "this policy is also the value of `{}` ({}); it is checked as `{}`'s ({})",
+                    placement.resource,
+                    placement.scope.as_str(),
+                    first.placement.resource,
+                    first.placement.scope.as_str()
+                );
+                self.out.notes.push(HostNote {
+                    site: tok.content,
+                    message,
+                });
+            }
             return;
         }
         let src = &self.units[0].src;
@@ -1482,6 +1497,42 @@ impl Scanner<'_> {
             opaque: d.opaque,
             format,
         });
+    }
+
+    /// A `service/products/apiLinks` resource (API versions from 2023 on): its name is free,
+    /// and `properties.apiId: api.id` names the API.
+    fn api_link(&self, f: usize, r: usize, segs: &[String], names: &[String]) -> Option<Declared> {
+        let [.., products, links] = segs else {
+            return None;
+        };
+        if products != "products" || links != "apilinks" {
+            return None;
+        }
+        let u = self.frames[f].unit;
+        let api_id = self.units[u].resources[r]
+            .body
+            .prop("properties")?
+            .prop("apiId")?;
+        let Expr::Member(obj, field, _) = api_id else {
+            return None;
+        };
+        let Expr::Ident(sym, _) = &**obj else {
+            return None;
+        };
+        let api = self.symbol(u, sym).filter(|_| field == "id")?;
+        let api = self.names(f, api, 0).pop().filter(|a| !a.is_empty())?;
+        let mut product_names = names.to_vec();
+        product_names.pop();
+        let Some(Declared::Product { workspace, product }) =
+            declared_of(&segs[..segs.len() - 1], &product_names)
+        else {
+            return None;
+        };
+        Some(Declared::ProductApi {
+            workspace,
+            product,
+            api,
+        })
     }
 
     /// The strings and loads an expression's value may come from.
@@ -1653,8 +1704,12 @@ impl Scanner<'_> {
                 Expr::Ident(sym, _) => match self.symbol(u, sym) {
                     Some(r) => {
                         let res = &self.units[u].resources[r];
+                        // A full name (`'apim/orders'`) ends with the resource's own.
                         match res.body.prop("name") {
-                            Some(n) => self.name_of(f, n, depth + 1).map_err(|_| written()),
+                            Some(n) => self
+                                .name_of(f, n, depth + 1)
+                                .map(|n| split_name(&n).pop().unwrap_or_default())
+                                .map_err(|_| written()),
                             None => Err(written()),
                         }
                     }
@@ -2013,6 +2068,44 @@ resource link 'Microsoft.ApiManagement/service/products/apis@2023-05-01-preview'
             product: "${productName}".into(),
             api: "orders".into()
         }));
+    }
+
+    #[test]
+    fn api_links_and_literals_placed_twice() {
+        let src = r"
+resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' existing = { name: 'apim' }
+resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = { name: 'apim/orders' }
+resource product 'Microsoft.ApiManagement/service/products@2023-05-01-preview' = {
+  parent: apim
+  name: 'starter'
+}
+resource link 'Microsoft.ApiManagement/service/products/apiLinks@2023-05-01-preview' = {
+  parent: product
+  name: 'any-link-name'
+  properties: { apiId: api.id }
+}
+var shared = '<policies />'
+resource p1 'Microsoft.ApiManagement/service/apis/policies@2023-05-01-preview' = {
+  parent: api
+  name: 'policy'
+  properties: { value: shared }
+}
+resource p2 'Microsoft.ApiManagement/service/products/policies@2023-05-01-preview' = {
+  parent: product
+  name: 'policy'
+  properties: { value: shared }
+}
+";
+        let scan = scan_str(src);
+        assert!(scan.declared.contains(&Declared::ProductApi {
+            workspace: None,
+            product: "starter".into(),
+            api: "orders".into()
+        }));
+        assert_eq!(scan.policies.len(), 1);
+        assert_eq!(scan.policies[0].placement.resource, "p1");
+        assert_eq!(scan.notes.len(), 1);
+        assert!(scan.notes[0].message.contains("`p2` (product)"));
     }
 
     const MODULE: &str = r"
