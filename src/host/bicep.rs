@@ -16,6 +16,25 @@
 //! argument is placed by the resource inside the module that receives it. Each policy is
 //! reported by the file that writes it: a reference or an inline literal that sits in a
 //! module's own file is left to that file's scan.
+//!
+//! What a scan reports, for the engine:
+//! - [`PolicyReference::path`] is resolved against the folder of the file that writes the
+//!   `loadTextContent` (as Bicep does), lexically normalised; [`PolicyReference::site`] is
+//!   the call in the scanned file, also when a module's resource places it. Such a
+//!   reference's [`Placement::resource`] is `moduleSymbol.resourceSymbol` (nested modules
+//!   chain: `a.b.res`), and its names are those the caller's arguments give.
+//! - [`PolicyReference::replaced`] lists the `replace()` tokens in the order they apply (the
+//!   innermost first, a module's after its caller's). In an inline policy the tokens'
+//!   occurrences are [`InlinePolicy::opaque`], as are `${...}` interpolations.
+//! - An inline literal is reported once, with the first resource that receives it; another
+//!   resource receiving it too is a note. Only strings whose text starts with `<` are
+//!   policies (an empty `param policyXml string = ''` is not).
+//! - A `'''` literal's [`InlinePolicy::content`] starts after the line break Bicep drops.
+//! - Names the file does not tell (a `param` without default, a loop variable) are kept as
+//!   written (`apiName`, `${productName}`).
+//! - Notes: a `-link` format; a policy value that is neither a string nor a load (a loop
+//!   item's `api.policyXml`); a local module that cannot be read while a `.xml` load or an
+//!   XML string is passed to it; a literal placed twice; a string that does not decode.
 
 use std::collections::HashMap;
 use std::ops::Range;
