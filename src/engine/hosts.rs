@@ -220,10 +220,23 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize, notes: &mut Vec<super::No
                 .extend(scan.declared.iter().cloned());
         }
     }
-    let declared: BTreeMap<PathBuf, Arc<Vec<Declared>>> = declared
+    let declared_by_folder: BTreeMap<PathBuf, Arc<Vec<Declared>>> = declared
         .into_iter()
         .map(|(k, v)| (k, Arc::new(v)))
         .collect();
+    // Literals of module files placed by their callers: (module file, content start) to the
+    // caller's folder and names. The first caller wins, as for loaded files.
+    let mut by_caller: std::collections::HashMap<(PathBuf, usize), (PathBuf, Placement)> =
+        std::collections::HashMap::new();
+    for s in &scanned {
+        if let Scanned::Read(input, _, _, scan) = s {
+            for placed in &scan.placed_in_modules {
+                by_caller
+                    .entry((placed.host.clone(), placed.content.start))
+                    .or_insert_with(|| (folder_of(&input.logical_path), placed.placement.clone()));
+            }
+        }
+    }
     let mut index: std::collections::HashMap<PathBuf, usize> = rest
         .iter()
         .enumerate()
@@ -248,16 +261,36 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize, notes: &mut Vec<super::No
                     });
                 }
                 let root = folder_of(&input.logical_path);
-                let declared = Arc::clone(&declared[&root]);
+                let declared = Arc::clone(&declared_by_folder[&root]);
                 let host_path = input.path.clone().expect("hosts are files");
                 let host_shown = PathBuf::from(&input.display_path);
+                let module_file = crate::paths::normalize(&host_path);
                 for (n, policy) in scan.policies.into_iter().enumerate() {
+                    // A module's literal belongs to the model of the file that calls it, with
+                    // the names the call passes.
+                    let (root, placement, declared) =
+                        match by_caller.get(&(module_file.clone(), policy.content.start)) {
+                            Some((caller_root, placement))
+                                if declared_by_folder.contains_key(caller_root) =>
+                            {
+                                (
+                                    caller_root.clone(),
+                                    placement.clone(),
+                                    Arc::clone(&declared_by_folder[caller_root]),
+                                )
+                            }
+                            _ => (
+                                root.clone(),
+                                policy.placement.clone(),
+                                Arc::clone(&declared),
+                            ),
+                        };
                     let place = IacPlace {
-                        root: root.clone(),
-                        placement: policy.placement.clone(),
+                        root,
+                        placement,
                         host: host_shown.clone(),
                         via: None,
-                        declared: Arc::clone(&declared),
+                        declared,
                         member: Some(Member {
                             host: host_path.clone(),
                             kind,

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use crate::layout::Scope;
 
+pub mod arm;
+pub mod bicep;
 pub mod terraform;
 
 /// The kinds of host file.
@@ -164,10 +166,8 @@ pub fn encode(literal: Literal, replacement: &str) -> Result<String, String> {
         Literal::TerraformHeredoc { .. } | Literal::TerraformQuoted => {
             terraform::encode(literal, replacement)
         }
-        // Bicep and ARM: `bicep::encode` and `arm::encode` when those hosts land.
-        Literal::BicepMultiline | Literal::BicepQuoted | Literal::JsonString => {
-            Err(format!("no encoder for {literal:?} yet"))
-        }
+        Literal::BicepMultiline | Literal::BicepQuoted => bicep::encode(literal, replacement),
+        Literal::JsonString => arm::encode(literal, replacement),
     }
 }
 
@@ -181,8 +181,8 @@ pub fn scan(
 ) -> Option<Result<HostScan, HostError>> {
     match kind {
         HostKind::Terraform => Some(terraform::scan(path, source, load)),
-        // `HostKind::Bicep => Some(bicep::scan(path, source, load))`, and ARM, on merge.
-        HostKind::Bicep | HostKind::Arm => None,
+        HostKind::Bicep => Some(bicep::scan(path, source, load)),
+        HostKind::Arm => Some(arm::scan(path, source, load)),
     }
 }
 
@@ -235,10 +235,24 @@ pub struct HostNote {
     pub message: String,
 }
 
+/// A literal written in another host file (a Bicep module) that a resource of this file's
+/// modules places, with the names this file's module call passes: the module file's own scan
+/// knows only its parameter names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModulePlacement {
+    /// The module file, as the reader resolved it (lexically, from the caller's folder).
+    pub host: PathBuf,
+    /// The literal's content in the module file (as its own scan reports it).
+    pub content: Range<usize>,
+    pub placement: Placement,
+}
+
 /// What one host file holds.
 #[derive(Clone, Debug, Default)]
 pub struct HostScan {
     pub policies: Vec<InlinePolicy>,
+    /// Literals of module files that this file's module calls place.
+    pub placed_in_modules: Vec<ModulePlacement>,
     pub references: Vec<PolicyReference>,
     pub declared: Vec<Declared>,
     pub notes: Vec<HostNote>,

@@ -62,7 +62,7 @@ fn terraform_fixture_is_repaired_by_one_fix_write_and_a_second_run_is_clean() {
         check.stdout
     );
 
-    let fix = t.run(&["fix", "--write", "."]);
+    let fix = t.run(&["fix", "--unsafe-fixes", "--write", "."]);
     assert_eq!(fix.code, 0, "{}\n{}", fix.stdout, fix.stderr);
     let after = t.read("contoso/main.tf");
     assert_ne!(after, before);
@@ -86,7 +86,7 @@ fn terraform_fixture_is_repaired_by_one_fix_write_and_a_second_run_is_clean() {
 
     let again = t.run(&["check", "."]);
     assert_eq!(again.code, 0, "{}", again.stdout);
-    let second = t.run(&["fix", "."]);
+    let second = t.run(&["fix", "--unsafe-fixes", "."]);
     assert_eq!((second.code, second.stdout.as_str()), (0, ""));
 }
 
@@ -94,7 +94,7 @@ fn terraform_fixture_is_repaired_by_one_fix_write_and_a_second_run_is_clean() {
 fn fix_without_write_prints_a_diff_of_the_host_and_writes_nothing() {
     let t = TestDir::copy_of(FIXTURE);
     let before = t.snapshot_bytes();
-    let run = t.run(&["fix", "."]);
+    let run = t.run(&["fix", "--unsafe-fixes", "."]);
     assert_eq!(run.code, 1);
     assert!(
         run.stdout
@@ -119,7 +119,7 @@ fn fixed_terraform_still_parses_with_python_hcl2() {
         return;
     }
     let t = TestDir::copy_of(FIXTURE);
-    let fix = t.run(&["fix", "--write", "."]);
+    let fix = t.run(&["fix", "--unsafe-fixes", "--write", "."]);
     assert_eq!(fix.code, 0, "{}", fix.stderr);
     let fmt = t.run(&["fmt", "--write", "."]);
     assert!(fmt.code == 0, "{}", fmt.stderr);
@@ -298,7 +298,7 @@ fn effective_composes_a_chain_from_the_terraform_resources() {
     );
     assert!(!run.stdout.contains("<cors"), "{}", run.stdout);
     // Fixed, the global <cors> reaches the chain, after the product's <base />.
-    assert_eq!(t.run(&["fix", "--write", "."]).code, 0);
+    assert_eq!(t.run(&["fix", "--unsafe-fixes", "--write", "."]).code, 0);
     let run = t.run(&[
         "effective",
         "contoso",
@@ -419,7 +419,7 @@ fn a_templatefile_policy_is_fixed_around_its_template_sequences() {
         "{}",
         check.stderr
     );
-    let fix = t.run(&["fix", "--write", "."]);
+    let fix = t.run(&["fix", "--unsafe-fixes", "--write", "."]);
     assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
     assert_eq!(
         t.read("api.xml.tftpl"),

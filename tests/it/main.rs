@@ -18,6 +18,8 @@ mod format_invariants;
 mod format_layout;
 mod format_limits;
 mod format_proptest;
+mod host_bicep_arm;
+mod host_corpus;
 mod host_terraform;
 mod integrations;
 mod layouts;
