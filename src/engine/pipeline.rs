@@ -233,49 +233,61 @@ pub fn run<T: Send>(
         not_policies: std::sync::Mutex::new(Vec::new()),
     };
     observer.reading(total);
-    let done: Vec<UnitDone<T>> = units
-        .into_par_iter()
-        .map(|inputs| {
-            let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
-                .into_par_iter()
-                .filter_map(|(index, input, location)| {
-                    observer.read_one();
-                    reader.read(input, location).map(|loaded| (index, loaded))
-                })
-                .unzip();
-            let mut done = UnitDone {
-                results: Vec::new(),
-                scopes: Vec::new(),
-                unknown_scope: Vec::new(),
-                comment_warnings: Vec::new(),
-                errors: Vec::new(),
-                warnings: Vec::new(),
-            };
-            let repo_findings = match repo_models {
-                RepoModels::Build => {
-                    attach_repo_facts(&mut files, &listings, &mut done.errors, &mut done.warnings)
-                }
-                RepoModels::Skip => BTreeMap::new(),
-            };
-            if options.notes {
-                done.scopes = scope_notes(&indices, &files);
+    // Units go through in waves of a few per thread: rayon lets a thread that waits inside a
+    // unit's own parallel read steal the next unit, so without waves every unit of a run
+    // could be read and held at once (a bulk run's peak memory then varied with the load of
+    // the machine).
+    let wave = rayon::current_num_threads().max(1) * 4;
+    let mut units = units;
+    let mut waves: Vec<Vec<_>> = Vec::new();
+    while !units.is_empty() {
+        let rest = units.split_off(units.len().min(wave));
+        waves.push(std::mem::replace(&mut units, rest));
+    }
+    let run_unit = |inputs: Vec<Located>| -> UnitDone<T> {
+        let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
+            .into_par_iter()
+            .filter_map(|(index, input, location)| {
+                observer.read_one();
+                reader.read(input, location).map(|loaded| (index, loaded))
+            })
+            .unzip();
+        let mut done = UnitDone {
+            results: Vec::new(),
+            scopes: Vec::new(),
+            unknown_scope: Vec::new(),
+            comment_warnings: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let repo_findings = match repo_models {
+            RepoModels::Build => {
+                attach_repo_facts(&mut files, &listings, &mut done.errors, &mut done.warnings)
             }
-            done.unknown_scope = unknown_scopes(&indices, &files);
-            done.comment_warnings = comment_warnings(&indices, &files);
-            let unit = Unit {
-                files,
-                repo_findings,
-                folders: &listings,
-            };
-            let results = work(&unit);
-            assert_eq!(
-                results.len(),
-                indices.len(),
-                "one result per file of a unit"
-            );
-            done.results = indices.into_iter().zip(results).collect();
-            done
-        })
+            RepoModels::Skip => BTreeMap::new(),
+        };
+        if options.notes {
+            done.scopes = scope_notes(&indices, &files);
+        }
+        done.unknown_scope = unknown_scopes(&indices, &files);
+        done.comment_warnings = comment_warnings(&indices, &files);
+        let unit = Unit {
+            files,
+            repo_findings,
+            folders: &listings,
+        };
+        let results = work(&unit);
+        assert_eq!(
+            results.len(),
+            indices.len(),
+            "one result per file of a unit"
+        );
+        done.results = indices.into_iter().zip(results).collect();
+        done
+    };
+    let done: Vec<UnitDone<T>> = waves
+        .into_iter()
+        .flat_map(|wave| wave.into_par_iter().map(run_unit).collect::<Vec<_>>())
         .collect();
     observer.reading_done();
 

@@ -400,13 +400,14 @@ fn xml_files_below(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The creator configurations near a set of policy files: each file's folder, the two
-/// above it and their subfolders (`YAMLConfigs/` beside `XMLPolicies/`) are looked at for
-/// `*.yml`/`*.yaml` files, each folder and file once.
+/// The creator configurations near a set of policy files: each file's folder, the one above
+/// it and their subfolders (`YAMLConfigs/` beside `XMLPolicies/`) are looked at for
+/// `*.yml`/`*.yaml` files, each folder and file once. No higher: a loose file in a folder of
+/// the home directory must not make apimfix read every folder of the home directory.
 pub fn discover(files: &[PathBuf]) -> Vec<CreatorConfig> {
     let mut ancestors: Vec<PathBuf> = Vec::new();
     for file in files {
-        for folder in file.ancestors().skip(1).take(3) {
+        for folder in file.ancestors().skip(1).take(2) {
             ancestors.push(folder.to_path_buf());
         }
     }

@@ -41,6 +41,7 @@ pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
     let groups = self_contained(
         similar::group_diff_ops(ops, CONTEXT_LINES),
+        display_path,
         old,
         &old_lines,
         &new_lines,
@@ -66,17 +67,39 @@ pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
 /// reviewdog, which posts each hunk as its own suggestion) may accept any one hunk alone, so
 /// each must leave a document that parses and keeps every element it had (a move whose
 /// deletion and insertion fell into two hunks becomes one). Texts that do not parse before
-/// are left as they are.
+/// are left as they are. In a Terraform, Bicep or ARM host, each inline policy must.
 fn self_contained(
     groups: Vec<Vec<DiffOp>>,
+    display_path: &str,
     old: &str,
     old_lines: &[&str],
     new_lines: &[&str],
 ) -> Vec<Vec<DiffOp>> {
-    let Ok(before) = crate::syntax::parse(old) else {
+    let kind = crate::host::HostKind::of_path(std::path::Path::new(display_path));
+    // The elements of every policy the text holds, `None` when one does not parse.
+    let counts_of = |text: &str| -> Option<std::collections::HashMap<String, usize>> {
+        let policies: Vec<String> = match kind {
+            None => vec![text.to_owned()],
+            Some(kind) => {
+                match crate::host::scan(kind, std::path::Path::new(display_path), text, &|_| None)?
+                {
+                    Ok(scan) => scan.policies.into_iter().map(|p| p.text).collect(),
+                    Err(_) => return None,
+                }
+            }
+        };
+        let mut all = std::collections::HashMap::new();
+        for policy in policies {
+            let doc = crate::syntax::parse(&policy).ok()?;
+            for (name, n) in element_counts(&doc) {
+                *all.entry(name).or_insert(0) += n;
+            }
+        }
+        Some(all)
+    };
+    let Some(counts) = counts_of(old) else {
         return groups;
     };
-    let counts = element_counts(&before);
     let stands_alone = |group: &[DiffOp]| {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             return true;
@@ -89,8 +112,7 @@ fn self_contained(
             .chain(&old_lines[old_range.end..])
             .copied()
             .collect();
-        crate::syntax::parse(&text).is_ok_and(|doc| {
-            let after = element_counts(&doc);
+        counts_of(&text).is_some_and(|after| {
             counts
                 .iter()
                 .all(|(name, n)| after.get(name).copied().unwrap_or(0) >= *n)

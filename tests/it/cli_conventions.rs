@@ -405,7 +405,7 @@ fn the_summary_is_the_last_thing_printed() {
     let text = String::from_utf8(run.stdout).unwrap();
     let last: Vec<&str> = text.lines().rev().take(2).collect();
     assert_eq!(
-        last[1], "Would fix 4 findings in 3 files; 2 findings remain",
+        last[1], "Would fix 8 findings in 5 files; 3 findings remain",
         "{text}"
     );
     assert_eq!(last[0], "Apply them with `apimfix fix --write`");
@@ -417,7 +417,7 @@ fn check_says_how_many_are_fixable_and_with_what() {
     let run = examples().run(&["check", "."]);
     assert!(
         run.stdout
-            .ends_with("6 findings\n[*] 4 fixable with `apimfix fix --write` (2 hidden fixes can be enabled with `--unsafe-fixes`)\n"),
+            .ends_with("11 findings\n[*] 8 fixable with `apimfix fix --write` (3 hidden fixes can be enabled with `--unsafe-fixes`)\n"),
         "{}",
         run.stdout
     );

@@ -420,6 +420,36 @@ fn keeps_everything(before: &Document, text: &str) -> Result<(), String> {
     }
 }
 
+/// The policy texts of a file: the file itself, or the inline policies of a host.
+fn policy_texts(path: &Path, text: &str) -> Result<Vec<String>, String> {
+    let Some(kind) = apimfix::host::HostKind::of_path(path) else {
+        return Ok(vec![text.to_owned()]);
+    };
+    match apimfix::host::scan(kind, path, text, &|_| None) {
+        Some(Ok(scan)) => Ok(scan.policies.into_iter().map(|p| p.text).collect()),
+        Some(Err(e)) => Err(format!("the host does not read: {}", e.message)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// [`keeps_everything`] for each policy of a file or host: `text` replaces `source`.
+fn keeps_all(path: &Path, source: &str, text: &str) -> Result<(), String> {
+    let before = policy_texts(path, source)?;
+    let after = policy_texts(path, text)?;
+    if before.len() != after.len() {
+        return Err(format!(
+            "holds {} policies instead of {}",
+            after.len(),
+            before.len()
+        ));
+    }
+    for (b, a) in before.iter().zip(&after) {
+        let b = parse(b).map_err(|e| format!("did not parse before: {}", e.message))?;
+        keeps_everything(&b, a)?;
+    }
+    Ok(())
+}
+
 /// What a reviewer may accept alone: each rdjson suggestion (on the lines of its comment, as
 /// reviewdog requires) and each hunk of `fix`'s diff leaves a document that parses and keeps
 /// every element, and adds no trailing whitespace or whitespace-only line.
@@ -440,7 +470,6 @@ fn each_suggestion_and_each_hunk_accepted_alone_keeps_the_document_whole() {
             };
             let path = tree.join(d["location"]["path"].as_str().unwrap());
             let source = std::fs::read_to_string(&path).unwrap();
-            let before = parse(&source).unwrap();
             for s in list {
                 suggestions += 1;
                 let at = format!("{}: {}", path.display(), d["code"]["value"]);
@@ -459,7 +488,7 @@ fn each_suggestion_and_each_hunk_accepted_alone_keeps_the_document_whole() {
                     s["text"].as_str().unwrap(),
                     &source[to..]
                 );
-                if let Err(why) = keeps_everything(&before, &text) {
+                if let Err(why) = keeps_all(&path, &source, &text) {
                     failures.push(format!("{at}: the suggestion alone {why}"));
                 }
                 let ws = new_whitespace_errors(&source, &text);
@@ -482,7 +511,6 @@ fn each_suggestion_and_each_hunk_accepted_alone_keeps_the_document_whole() {
             for (file, hunk_list) in split_diff(&diff) {
                 let path = tree.join(&file);
                 let source = std::fs::read_to_string(&path).unwrap();
-                let before = parse(&source).unwrap();
                 let old: Vec<&str> = source.split_inclusive('\n').collect();
                 for (old_start, old_len, new_lines) in hunk_list {
                     hunks += 1;
@@ -502,7 +530,7 @@ fn each_suggestion_and_each_hunk_accepted_alone_keeps_the_document_whole() {
                                 .map(|l| (*l).to_owned()),
                         )
                         .collect();
-                    if let Err(why) = keeps_everything(&before, &text) {
+                    if let Err(why) = keeps_all(&path, &source, &text) {
                         failures.push(format!(
                             "{}: a hunk at -{old_start} alone {why}",
                             path.display()
