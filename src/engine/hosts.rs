@@ -462,7 +462,7 @@ pub fn iac_repo(root: &Path) -> Option<Repo> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && HostKind::of_path(p) == Some(HostKind::Terraform))
+        .filter(|p| p.is_file() && HostKind::of_path(p).is_some())
         .collect();
     hosts.sort();
     let limit = crate::syntax::Limits::default().max_size;
@@ -476,10 +476,41 @@ pub fn iac_repo(root: &Path) -> Option<Repo> {
     let mut placed = Vec::new();
     for host in &hosts {
         let Some(source) = load(host) else { continue };
-        let Some(Ok(scan)) = host::scan(HostKind::Terraform, host, &source, &load) else {
+        let Some(kind) = HostKind::of_path(host) else {
+            continue;
+        };
+        let Some(Ok(scan)) = host::scan(kind, host, &source, &load) else {
             continue;
         };
         declare(&mut builder, &scan.declared);
+        // Literals written in a module file, with the names this file's call gives them.
+        for placed_in_module in &scan.placed_in_modules {
+            let module = &placed_in_module.host;
+            let Some(module_source) = load(module) else {
+                continue;
+            };
+            let Some(Ok(module_scan)) = host::scan(kind, module, &module_source, &load) else {
+                continue;
+            };
+            if let Some((n, policy)) = module_scan
+                .policies
+                .into_iter()
+                .enumerate()
+                .find(|(_, p)| p.content.start == placed_in_module.content.start)
+            {
+                let rel = format!(
+                    "{} ({})",
+                    relative(module, root),
+                    placed_in_module.placement.resource
+                );
+                placed.push((
+                    placed_in_module.placement.clone(),
+                    member_key(module, n),
+                    rel,
+                    policy.text,
+                ));
+            }
+        }
         for (n, policy) in scan.policies.into_iter().enumerate() {
             let rel = format!("{} ({})", relative(host, root), policy.placement.resource);
             placed.push((policy.placement, member_key(host, n), rel, policy.text));

@@ -204,3 +204,49 @@ fn arm_template_policies_are_fixed_inside_their_json_strings() {
     assert_eq!(parsed, original, "nothing else of the template changed");
     assert_eq!(t.run(&["check", "."]).code, 0);
 }
+
+/// `effective` on a Bicep folder composes the chain from its resources, module literals
+/// included (placed by the caller's `apiName: 'orders'`), and sees the fix reach the chain.
+#[test]
+fn effective_composes_a_chain_from_the_bicep_resources() {
+    let t = TestDir::copy_of(FIXTURE);
+    let effective = |t: &TestDir| {
+        let run = t.run(&[
+            "effective",
+            "contoso",
+            "--api",
+            "orders",
+            "--product",
+            "starter",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let before = effective(&t);
+    assert!(
+        before.contains("<!-- from modules/api.bicep (orders.apiPolicy):3 -->"),
+        "{before}"
+    );
+    assert!(
+        before.contains("<!-- from policies/jwt-check.xml:2 -->"),
+        "{before}"
+    );
+    // The API lost its <base />: neither the product's limits nor the global <cors> run.
+    assert!(
+        !before.contains("<cors") && !before.contains("<rate-limit"),
+        "{before}"
+    );
+    assert_eq!(t.run(&["fix", "--unsafe-fixes", "--write", "."]).code, 0);
+    let after = effective(&t);
+    let at = |name: &str| {
+        after
+            .find(name)
+            .unwrap_or_else(|| panic!("{name}: {after}"))
+    };
+    // The product's <base /> now leads: the global policy runs first, its <cors> before its
+    // rate limit, then the product's limits, then the API's own statements.
+    assert!(
+        at("<cors") < at("<rate-limit-by-key") && at("<rate-limit-by-key") < at("<rate-limit ")
+    );
+    assert!(at("<rate-limit ") < at("x-request-id"));
+}
