@@ -426,3 +426,23 @@ fn a_templatefile_policy_is_fixed_around_its_template_sequences() {
         template.replace("<inbound>\n", "<inbound>\n    <base />\n")
     );
 }
+
+/// Issue 13's last layout: an operation `<cors>` that its API's `<cors>` shadows is reported
+/// when both are Terraform resources, through the model the resources make.
+#[test]
+fn a_cors_shadowed_by_the_api_is_reported_in_terraform() {
+    let t = TestDir::new();
+    t.write(
+        "main.tf",
+        include_str!("../fixtures/iac/terraform-shadow/main.tf"),
+    );
+    let run = t.run(&["check", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "main.tf:45:5: cors-shadowed: `<cors>` never applies: the `<cors>` of API `orders`"
+        ),
+        "{}",
+        run.stdout
+    );
+}
