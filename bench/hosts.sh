@@ -36,7 +36,10 @@ mean() {
 }
 # How many policies a check reads, from the per-file scope notes of `-v`.
 policies_read() { "$bin" check --exit-zero -v "$1" 2>&1 > /dev/null | grep -c ': scope ' || true; }
-findings() { "$bin" check --exit-zero --statistics "$1" 2> /dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+findings() {
+    "$bin" check --exit-zero --output-format json "$1" 2> /dev/null |
+        python3 -c 'import json, sys; print(len(json.load(sys.stdin)["findings"]))'
+}
 
 xml=$(mean "$bin" check --exit-zero -q "$tree")
 tf=$(mean "$bin" check --exit-zero -q "$hosts/terraform")
