@@ -50,11 +50,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     print_notes(&run, &args.files);
     let unknown_scope = run.unknown_scope.len();
     let mut timings = super::progress::Timings::start();
-    let mut reports: Vec<FileReport> = run
-        .results
+    let results: Vec<_> = run.results.into_iter().flatten().map(|r| *r).collect();
+    let mut reports: Vec<FileReport> = super::merge_host_members(results)
         .into_par_iter()
-        .flatten()
-        .map(|r| report_of(*r))
+        .map(report_of)
         .collect();
     // A path that could not be read at all (missing, a link refused) is a file error too, so
     // the machine formats carry it, not only stderr.

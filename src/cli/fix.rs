@@ -53,6 +53,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let mut totals: BTreeMap<Rule, usize> = BTreeMap::new();
     let mut per_file: Vec<(String, BTreeMap<Rule, usize>)> = Vec::new();
     let mut reports: Vec<FileReport> = Vec::with_capacity(run.results.len());
+    let mut results: Vec<apimfix::engine::FileResult> = Vec::with_capacity(run.results.len());
     for file in run.results.into_iter().flatten() {
         if let Some(output) = &file.output {
             if run.reads_stdin {
@@ -70,8 +71,13 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         if !file.applied.is_empty() {
             per_file.push((file.result.display_path.clone(), file.applied.clone()));
         }
-        reports.push(report_of(file.result));
+        results.push(file.result);
     }
+    reports.extend(
+        super::merge_host_members(results)
+            .into_iter()
+            .map(report_of),
+    );
     // Paths that could not be read at all are file errors in every format, as in `check`.
     reports.extend(path_error_reports(&run.errors));
     let applied: usize = totals.values().sum();

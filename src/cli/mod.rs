@@ -358,9 +358,34 @@ fn report_error(e: engine::FileError) -> apimfix::report::FileError {
     }
 }
 
+/// The results with the inline policies of one host merged into one result per host: a host
+/// is one file to its user, and its text (shared by its policies' results) is then indexed
+/// and shown once, not once per policy.
+fn merge_host_members(results: Vec<FileResult>) -> Vec<FileResult> {
+    let mut out: Vec<FileResult> = Vec::with_capacity(results.len());
+    for result in results {
+        if let Some(last) = out.last_mut() {
+            let same_host = last.path.is_some()
+                && last.path == result.path
+                && last.display_path == result.display_path
+                && !last.source.is_empty()
+                && std::sync::Arc::ptr_eq(&last.source, &result.source)
+                && last.error.is_none()
+                && result.error.is_none();
+            if same_host {
+                last.diagnostics.extend(result.diagnostics);
+                last.diagnostics.sort_by_key(|d| d.range.start());
+                continue;
+            }
+        }
+        out.push(result);
+    }
+    out
+}
+
 /// The report of one file's result.
 fn report_of(result: FileResult) -> FileReport {
-    let mut report = FileReport::new(result.display_path, result.path, result.source);
+    let mut report = FileReport::new(result.display_path, result.path, result.source.to_string());
     report.diagnostics = result.diagnostics;
     report.error = result.error.map(report_error);
     report

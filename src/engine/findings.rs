@@ -159,7 +159,7 @@ pub fn result_for(file: &Loaded, diagnostics: Vec<Diagnostic>) -> FileResult {
     FileResult {
         display_path: file.input.display_path.clone(),
         path: file.input.path.clone(),
-        source,
+        source: source.into(),
         diagnostics,
         error: file.outcome.as_ref().err().map(clone_error),
     }

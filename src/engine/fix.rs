@@ -292,7 +292,7 @@ fn finish_file<'a>(
         result: FileResult {
             display_path: file.input.display_path.clone(),
             path: file.input.path.clone(),
-            source: shown,
+            source: shown.into(),
             diagnostics: Vec::new(),
             error: None,
         },
@@ -321,7 +321,7 @@ fn finish_file<'a>(
     done.result = FileResult {
         display_path: file.input.display_path.clone(),
         path: file.input.path.clone(),
-        source: shown,
+        source: shown.into(),
         diagnostics: remaining,
         error: fix.error.as_ref().map(clone_error),
     };
@@ -363,7 +363,7 @@ fn not_written(done: &mut FixedFile, unit: &Unit<'_>, file: &Loaded, e: WriteErr
     done.result = FileResult {
         display_path: file.input.display_path.clone(),
         path: file.input.path.clone(),
-        source: parsed.doc.source().to_owned(),
+        source: parsed.doc.source().into(),
         diagnostics: super::findings::file_diagnostics(file, parsed, &unit.repo_findings),
         error: Some(FileError::Write(e)),
     };
@@ -404,11 +404,12 @@ fn write_hosts<'a>(
         }
         match hosts::assemble(&members) {
             Ok(assembled) => {
+                let new_host: std::sync::Arc<str> = std::sync::Arc::from(assembled.new.as_str());
                 for &i in &indices {
                     let member = hosts::member_of(&files[i]).expect("grouped members");
                     let result = std::mem::replace(&mut done[i].result, empty_result(&files[i]));
                     done[i].result =
-                        hosts::in_host(result, &assembled.new, &assembled.policies[member.index]);
+                        hosts::in_host(result, &new_host, &assembled.policies[member.index]);
                     done[i].changed = false;
                     done[i].output = None;
                 }
@@ -451,7 +452,7 @@ fn write_hosts<'a>(
                     let result = FileResult {
                         display_path: file.input.display_path.clone(),
                         path: file.input.path.clone(),
-                        source: parsed.doc.source().to_owned(),
+                        source: parsed.doc.source().into(),
                         diagnostics: super::findings::file_diagnostics(
                             file,
                             parsed,
@@ -472,7 +473,7 @@ fn empty_result(file: &Loaded) -> FileResult {
     FileResult {
         display_path: file.input.display_path.clone(),
         path: file.input.path.clone(),
-        source: String::new(),
+        source: "".into(),
         diagnostics: Vec::new(),
         error: None,
     }

@@ -55,7 +55,7 @@ pub fn format_unit(unit: &Unit<'_>, options: &Options) -> Vec<Formatted> {
             done[i] = Formatted::Failed(Box::new(FileResult {
                 display_path: file.input.display_path.clone(),
                 path: file.input.path.clone(),
-                source: text_of(file.original()),
+                source: text_of(file.original()).into(),
                 diagnostics: Vec::new(),
                 error: Some(FileError::Write(e)),
             }));
@@ -83,7 +83,7 @@ fn format_one<'a>(file: &'a Loaded, options: &Options, batch: &WriteBatch<'a>) -
         Formatted::Failed(Box::new(FileResult {
             display_path: file.input.display_path.clone(),
             path: file.input.path.clone(),
-            source,
+            source: source.into(),
             diagnostics: Vec::new(),
             error: Some(error),
         }))
@@ -146,7 +146,7 @@ fn format_hosts<'a>(
                     let result = FileResult {
                         display_path: file.input.display_path.clone(),
                         path: file.input.path.clone(),
-                        source: text_of(file.original()),
+                        source: text_of(file.original()).into(),
                         diagnostics: Vec::new(),
                         error: Some(e),
                     };
@@ -175,7 +175,7 @@ fn format_hosts<'a>(
             Formatted::Failed(Box::new(FileResult {
                 display_path: file.input.display_path.clone(),
                 path: file.input.path.clone(),
-                source: member.source.to_string(),
+                source: std::sync::Arc::clone(&member.source),
                 diagnostics: Vec::new(),
                 error: Some(error),
             }))

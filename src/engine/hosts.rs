@@ -148,6 +148,9 @@ fn read_host(input: Input, limit: usize) -> Scanned {
     }
     let bytes = match crate::read::read_policy_file(&path, limit) {
         Ok(b) => b,
+        // A big JSON file is an OpenAPI specification or data far more often than a template:
+        // none of apimfix's business.
+        Err(_) if kind == HostKind::Arm => return Scanned::Skip,
         Err(e) => {
             let failure = HostFailure {
                 source: String::new(),
@@ -168,8 +171,10 @@ fn read_host(input: Input, limit: usize) -> Scanned {
                 at,
                 message: "the file is not UTF-8".into(),
             };
+            // Only a host that names an APIM resource is apimfix's to complain about.
             return match kind {
                 HostKind::Arm => Scanned::Skip,
+                _ if !mentions_apim(&source) => Scanned::Skip,
                 _ => Scanned::Failed(input, HostFailure { source, error }),
             };
         }
@@ -582,7 +587,11 @@ fn host_diagnostic(policy: &InlinePolicy, mut d: Diagnostic) -> Diagnostic {
 
 /// A member's result as shown: in the host whose text is `source` and whose inline policy
 /// is `policy` (the host as read, or as rewritten).
-pub(super) fn in_host(mut result: FileResult, source: &str, policy: &InlinePolicy) -> FileResult {
+pub(super) fn in_host(
+    mut result: FileResult,
+    source: &Arc<str>,
+    policy: &InlinePolicy,
+) -> FileResult {
     result.diagnostics = std::mem::take(&mut result.diagnostics)
         .into_iter()
         .map(|d| host_diagnostic(policy, d))
@@ -594,7 +603,8 @@ pub(super) fn in_host(mut result: FileResult, source: &str, policy: &InlinePolic
         }
     }
     if !result.source.is_empty() || result.error.is_some() {
-        result.source = source.to_owned();
+        // Shared: a host of many policies is held once, not once per policy with findings.
+        result.source = Arc::clone(source);
     }
     result
 }

@@ -238,7 +238,7 @@ pub struct FileResult {
     pub path: Option<PathBuf>,
     /// The text the diagnostics (or the error) point into. Empty when there is nothing to
     /// show, which keeps a bulk run's memory to the documents.
-    pub source: String,
+    pub source: std::sync::Arc<str>,
     /// Findings, sorted by range start.
     pub diagnostics: Vec<Diagnostic>,
     pub error: Option<FileError>,

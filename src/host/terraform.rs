@@ -27,9 +27,10 @@ pub fn scan(
     source: &str,
     load: &dyn Fn(&Path) -> Option<String>,
 ) -> Result<HostScan, HostError> {
+    // A UTF-8 byte order mark is no token (Terraform reads such files; editors write them).
     let mut parser = Parser {
         src: source.as_bytes(),
-        pos: 0,
+        pos: if source.starts_with('\u{feff}') { 3 } else { 0 },
     };
     let body = parser.body(None)?;
     let folder = path.parent().unwrap_or(Path::new(""));
@@ -1273,6 +1274,14 @@ fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_hides_no_resource() {
+        let text = "\u{feff}resource \"azurerm_api_management_policy\" \"g\" {\n  xml_content = <<XML\n<policies />\nXML\n}\n";
+        let scan = scan(Path::new("main.tf"), text, &|_| None).unwrap();
+        assert_eq!(scan.policies.len(), 1);
+        assert_eq!(scan.policies[0].placement.scope, Scope::Global);
+    }
 
     fn scan_str(source: &str) -> HostScan {
         scan(Path::new("infra/main.tf"), source, &|_| None).expect("scans")

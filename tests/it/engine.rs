@@ -249,7 +249,7 @@ fn a_syntax_error_is_the_file_result() {
     };
     assert!(!e.message.is_empty());
     // The text the error points into.
-    assert_eq!(result.source, "<policies>\n  <inbound>\n</policies>\n");
+    assert_eq!(&*result.source, "<policies>\n  <inbound>\n</policies>\n");
     assert!(
         !result
             .error

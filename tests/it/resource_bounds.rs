@@ -159,3 +159,26 @@ fn stdin_is_read_no_further_than_the_size_limit() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("file too large"), "{stderr}");
 }
+
+/// Many policies in one Terraform file: each policy's result held its own copy of the host
+/// text, so memory grew with the square of the policies (1,000 took 526 MB).
+#[cfg(target_os = "linux")]
+#[test]
+fn many_policies_in_one_host_keep_memory_linear() {
+    let t = TestDir::new();
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "resource \"azurerm_api_management_api_policy\" \"p{i}\" {{\n  api_name = \"api{i}\"\n  xml_content = <<XML\n<policies>\n  <inbound>\n    <set-header name=\"x\" exists-action=\"override\"><value>1</value></set-header>\n  </inbound>\n  <backend><base /></backend>\n  <outbound><base /></outbound>\n  <on-error><base /></on-error>\n</policies>\nXML\n}}\n\n"
+        ));
+    }
+    t.write("big.tf", &text);
+    let mut cmd = apimfix_std();
+    cmd.current_dir(t.path()).args(["check", "-q", "."]);
+    let (code, kib) = peak_rss_kib(&mut cmd);
+    assert_eq!(code, 1, "one finding per policy");
+    assert!(
+        kib < 150 * 1024,
+        "peak RSS {kib} KiB for 1,000 policies in one host"
+    );
+}
