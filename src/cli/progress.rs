@@ -65,8 +65,18 @@ impl Timings {
                 .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
                 .map(|pages| format!(", {} MB resident", pages * 4096 / 1_000_000))
                 .unwrap_or_default();
+            // The process's own high-water mark (reset by exec, unlike a parent's rusage,
+            // which counts what a child shared with its parent before exec).
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|status| {
+                    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+                    line.split_whitespace().nth(1)?.parse::<u64>().ok()
+                })
+                .map(|kib| format!(", peak {kib} kB"))
+                .unwrap_or_default();
             eprintln!(
-                "apimfix: timing: {phase}: {:.1} ms{resident}",
+                "apimfix: timing: {phase}: {:.1} ms{resident}{peak}",
                 start.elapsed().as_secs_f64() * 1e3
             );
             *start = std::time::Instant::now();

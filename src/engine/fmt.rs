@@ -117,6 +117,13 @@ fn format_one<'a>(file: &'a Loaded, options: &Options, batch: &WriteBatch<'a>) -
     }
 }
 
+/// `formatted` with the leading and trailing whitespace of `original`.
+fn same_ends(original: &str, formatted: &str) -> String {
+    let lead = &original[..original.len() - original.trim_start().len()];
+    let trail = &original[original.trim_end().len()..];
+    format!("{lead}{}{trail}", formatted.trim())
+}
+
 /// Formats the inline policies of each host and writes (lists, diffs) the host once. A
 /// policy in a one-line quoted string is left as written: formatting would spread it over
 /// `\n` escapes. A host that cannot be written back fails, each policy unchanged.
@@ -141,7 +148,12 @@ fn format_hosts<'a>(
                 continue;
             }
             match format_file(file) {
-                Ok(text) => texts.push(text),
+                // The whitespace before the root and after its end is part of the deployed
+                // value (a Bicep multi-line string ends where its text ends): kept as written.
+                Ok(text) => texts.push(
+                    text.map(|t| same_ends(&member.policy.text, &t))
+                        .filter(|t| *t != member.policy.text),
+                ),
                 Err(e) => {
                     let result = FileResult {
                         display_path: file.input.display_path.clone(),

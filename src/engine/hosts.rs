@@ -647,7 +647,16 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
         if new == policy.text {
             continue;
         }
-        for (old_bytes, new_bytes) in changes(&policy.text, new) {
+        // Characters first (the smallest edits); when those would cut into a placeholder (a
+        // move whose text happens to align with one), whole lines: a placeholder line that
+        // the fix did not change then stays as it is.
+        let by_chars = changes(&policy.text, new);
+        let found = if by_chars.iter().any(|(o, _)| policy.touches_opaque(o)) {
+            line_changes(&policy.text, new)
+        } else {
+            by_chars
+        };
+        for (old_bytes, new_bytes) in found {
             if policy.touches_opaque(&old_bytes) {
                 return Err(format!(
                     "a change to the policy of `{}` would edit inside a placeholder (`${{...}}`, `%{{...}}`)",
@@ -726,6 +735,33 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
 }
 
 /// The changes from `old` to `new`: `(range of old, range of new)` in bytes, by a char diff.
+/// The changes from `old` to `new` by whole lines, as byte ranges of each.
+fn line_changes(old: &str, new: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let starts = |text: &str| -> Vec<usize> {
+        let mut at = vec![0];
+        for line in text.split_inclusive('\n') {
+            at.push(at.last().copied().unwrap_or(0) + line.len());
+        }
+        at
+    };
+    let (old_at, new_at) = (starts(old), starts(new));
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(std::time::Duration::from_millis(500))
+        .diff_lines(old, new);
+    diff.ops()
+        .iter()
+        .filter(|op| !matches!(op, similar::DiffOp::Equal { .. }))
+        .map(|op| {
+            let (o, n) = (op.old_range(), op.new_range());
+            (
+                old_at[o.start]..old_at[o.end],
+                new_at[n.start]..new_at[n.end],
+            )
+        })
+        .collect()
+}
+
 fn changes(old: &str, new: &str) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Myers)

@@ -250,3 +250,26 @@ fn effective_composes_a_chain_from_the_bicep_resources() {
     );
     assert!(at("<rate-limit ") < at("x-request-id"));
 }
+
+/// `fmt` keeps the end of a multi-line string as written: a newline added before the closing
+/// `'''` would change the value Bicep deploys.
+#[test]
+fn fmt_keeps_the_ends_of_a_multiline_string() {
+    let t = TestDir::new();
+    t.write(
+        "main.bicep",
+        "resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' existing = {\n  name: 'apim'\n}\nresource pol 'Microsoft.ApiManagement/service/policies@2023-05-01-preview' = {\n  parent: apim\n  name: 'policy'\n  properties: {\n    format: 'rawxml'\n    value: '''\n<policies>\n<inbound><base/></inbound>\n<backend><forward-request /></backend><outbound/><on-error/></policies>'''\n  }\n}\n",
+    );
+    let run = t.run(&["fmt", "--write", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = t.read("main.bicep");
+    assert!(
+        after.contains("    <on-error />\n</policies>'''\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("value: '''\n<policies>\n    <inbound>\n"),
+        "{after}"
+    );
+    assert_eq!(t.run(&["fmt", "--check", "."]).code, 0, "fmt is idempotent");
+}

@@ -446,3 +446,18 @@ fn a_cors_shadowed_by_the_api_is_reported_in_terraform() {
         run.stdout
     );
 }
+
+/// A move across a line holding `${...}`: the character diff of the old and new policy
+/// aligned a deletion inside the placeholder and the fix failed with an internal error;
+/// whole lines are used then, and the placeholder line stays as it is.
+#[test]
+fn a_move_across_a_placeholder_line_is_written() {
+    let t = TestDir::copy_of("tests/fixtures/iac/terraform-placeholder-move");
+    let run = t.run(&["fix", "--write", "."]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let after = t.read("main.tf");
+    let cors = after.find("<cors>").unwrap();
+    assert!(cors < after.find("<rate-limit").unwrap(), "{after}");
+    assert!(after.contains("<value>${var.origin}</value>"), "{after}");
+    assert_eq!(t.run(&["check", "."]).code, 0);
+}
