@@ -233,17 +233,6 @@ pub fn run<T: Send>(
         not_policies: std::sync::Mutex::new(Vec::new()),
     };
     observer.reading(total);
-    // Units go through in waves of a few per thread: rayon lets a thread that waits inside a
-    // unit's own parallel read steal the next unit, so without waves every unit of a run
-    // could be read and held at once (a bulk run's peak memory then varied with the load of
-    // the machine).
-    let wave = rayon::current_num_threads().max(1) * 4;
-    let mut units = units;
-    let mut waves: Vec<Vec<_>> = Vec::new();
-    while !units.is_empty() {
-        let rest = units.split_off(units.len().min(wave));
-        waves.push(std::mem::replace(&mut units, rest));
-    }
     let run_unit = |inputs: Vec<Located>| -> UnitDone<T> {
         let (indices, mut files): (Vec<usize>, Vec<Loaded>) = inputs
             .into_par_iter()
@@ -285,10 +274,7 @@ pub fn run<T: Send>(
         done.results = indices.into_iter().zip(results).collect();
         done
     };
-    let done: Vec<UnitDone<T>> = waves
-        .into_iter()
-        .flat_map(|wave| wave.into_par_iter().map(run_unit).collect::<Vec<_>>())
-        .collect();
+    let done: Vec<UnitDone<T>> = units.into_par_iter().map(run_unit).collect();
     observer.reading_done();
 
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(total).collect();
