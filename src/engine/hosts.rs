@@ -219,10 +219,13 @@ pub(super) fn expand(inputs: Vec<Input>, limit: usize, notes: &mut Vec<super::No
     let mut declared: BTreeMap<PathBuf, Vec<Declared>> = BTreeMap::new();
     for s in &scanned {
         if let Scanned::Read(input, _, _, scan) = s {
-            declared
-                .entry(folder_of(&input.logical_path))
-                .or_default()
-                .extend(scan.declared.iter().cloned());
+            let of_folder = declared.entry(folder_of(&input.logical_path)).or_default();
+            of_folder.extend(scan.declared.iter().cloned());
+            // What a host saw but could not read (a computed value, an ARM expression, a
+            // linked policy) may run in any chain: the model is then incomplete.
+            of_folder.extend(scan.notes.iter().map(|note| Declared::Unread {
+                resource: note.message.clone(),
+            }));
         }
     }
     let declared_by_folder: BTreeMap<PathBuf, Arc<Vec<Declared>>> = declared
@@ -455,6 +458,7 @@ fn declare(builder: &mut RepoBuilder, declared: &[Declared]) {
                 workspace,
                 fragment,
             } => builder.fragment(workspace.as_deref(), fragment),
+            Declared::Unread { .. } => builder.incomplete(),
         }
     }
 }

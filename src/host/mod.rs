@@ -225,6 +225,9 @@ pub enum Declared {
         workspace: Option<String>,
         fragment: String,
     },
+    /// A policy resource whose value apimfix cannot read (computed, an expression, a link):
+    /// the model does not know everything that runs.
+    Unread { resource: String },
 }
 
 /// Something in a host that apimfix saw but cannot analyse (an ARM expression, a

@@ -62,7 +62,7 @@ impl Repo {
         });
         RepoFacts {
             ancestor_has_cors,
-            repo_has_cors: Some(self.repo_has_cors()),
+            repo_has_cors: (!self.incomplete).then(|| self.repo_has_cors()),
             gate_fragments: sets.gate.clone(),
             cors_fragments: sets.cors.clone(),
             inherited: self.inherited(id),
@@ -74,6 +74,9 @@ impl Repo {
     /// What the parent scopes run in each section of the file `id`, over every chain through
     /// it (see [`RepoFacts::inherited`]).
     fn inherited(&self, id: FileId) -> Option<Vec<(Section, Vec<Inherited>)>> {
+        if self.incomplete {
+            return None;
+        }
         let file = self.file(id);
         if !file.scope.has_parent() || file.doc.root_kind() != RootKind::Policies {
             return None;

@@ -79,6 +79,13 @@ impl RepoBuilder {
         id
     }
 
+    /// Says that a policy of the layout could not be read: what runs in its chains is then
+    /// not known, and the facts that need all of it ([`crate::repo::RepoFacts::inherited`],
+    /// `repo_has_cors`) are left unknown.
+    pub(crate) fn incomplete(&mut self) {
+        self.repo.incomplete = true;
+    }
+
     pub(crate) fn build(self) -> Repo {
         self.repo
     }

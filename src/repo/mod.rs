@@ -280,6 +280,8 @@ pub struct Repo {
     resolvable: OnceLock<Arc<BTreeMap<String, String>>>,
     /// The environment applied, if any.
     environment: Option<String>,
+    /// A policy of the layout could not be read ([`RepoBuilder::incomplete`]).
+    incomplete: bool,
 }
 
 impl Repo {
@@ -392,6 +394,7 @@ impl Repo {
             named_values: NamedValues::default(),
             resolvable: OnceLock::new(),
             environment: None,
+            incomplete: false,
         }
     }
 

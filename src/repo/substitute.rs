@@ -28,6 +28,7 @@ impl Repo {
             named_values: self.named_values.clone(),
             resolvable: self.resolvable.clone(),
             environment: self.environment.clone(),
+            incomplete: self.incomplete,
         })
     }
 

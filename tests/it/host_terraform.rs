@@ -461,3 +461,26 @@ fn a_move_across_a_placeholder_line_is_written() {
     assert!(after.contains("<value>${var.origin}</value>"), "{after}");
     assert_eq!(t.run(&["check", "."]).code, 0);
 }
+
+/// A parent policy the host computes (`xml_content = local.x`) is not known to be empty: the
+/// `<base />` that base-missing would restore may turn on anything, so its fix is unsafe (it
+/// was offered as safe, as if the global policy ran nothing).
+#[test]
+fn a_computed_parent_policy_makes_base_missing_unsafe() {
+    let t = TestDir::copy_of("tests/fixtures/iac/terraform-computed");
+    let run = t.run(&["check", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("main.tf:24:3: base-missing:"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("base-missing [*]"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("(unsafe fix: enable it with `--unsafe-fixes`)")
+    );
+    let before = t.snapshot_bytes();
+    assert_eq!(t.run(&["fix", "--write", "."]).code, 1);
+    assert_eq!(t.snapshot_bytes(), before, "a safe run changes nothing");
+}
