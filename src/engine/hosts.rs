@@ -642,6 +642,15 @@ pub(super) struct Assembled {
 /// an edit inside a placeholder, a text the literal cannot hold, or a host that would not
 /// read back to the new texts.
 pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled, String> {
+    // The smallest edits first; when they do not read back (an edit ending inside the indent
+    // a `<<-` heredoc strips), whole lines.
+    assemble_by(members, false).or_else(|first| assemble_by(members, true).map_err(|_| first))
+}
+
+fn assemble_by(
+    members: &[(&Member, Option<&str>)],
+    whole_lines: bool,
+) -> Result<Assembled, String> {
     let first = members.first().ok_or("no member")?.0;
     let old = Arc::clone(&first.source);
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
@@ -654,7 +663,11 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
         // Characters first (the smallest edits); when those would cut into a placeholder (a
         // move whose text happens to align with one), whole lines: a placeholder line that
         // the fix did not change then stays as it is.
-        let by_chars = changes(&policy.text, new);
+        let by_chars = if whole_lines {
+            line_changes(&policy.text, new)
+        } else {
+            changes(&policy.text, new)
+        };
         let found = if by_chars.iter().any(|(o, _)| policy.touches_opaque(o)) {
             line_changes(&policy.text, new)
         } else {
@@ -686,6 +699,24 @@ pub(super) fn assemble(members: &[(&Member, Option<&str>)]) -> Result<Assembled,
                 content = content.replace(&spaces, &format!("\n{prefix}"));
             }
             let start = policy.host_offset(old_bytes.start);
+            // Text put at the very start of a host line (a blank line of a `<<-` heredoc has no
+            // indent to stand after) needs the heredoc's indent, or it lowers the indent
+            // `<<-` strips from every line.
+            if let crate::host::Literal::TerraformHeredoc {
+                strip_indent: true,
+                indent,
+            } = policy.literal
+                && indent > 0
+                && start > 0
+                && old.as_bytes()[start - 1] == b'\n'
+                && !content.is_empty()
+                && !content.starts_with(['\n', '\r'])
+            {
+                let prefix = indent_of(&old[policy.content.clone()], indent)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| " ".repeat(indent));
+                content.insert_str(0, &prefix);
+            }
             let end = policy.host_offset(old_bytes.end);
             edits.push((start..end, content));
         }

@@ -89,7 +89,9 @@ pub fn encode(literal: Literal, replacement: &str) -> Result<String, String> {
                     }
                     '\n' => {
                         out.push('\n');
-                        if strip_indent {
+                        // A blank line gets no indent: it would be trailing whitespace, and
+                        // `<<-` ignores blank lines when it strips the indent.
+                        if strip_indent && chars.peek() != Some(&'\n') {
                             out.extend(std::iter::repeat_n(' ', indent));
                         }
                     }

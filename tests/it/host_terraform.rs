@@ -484,3 +484,25 @@ fn a_computed_parent_policy_makes_base_missing_unsafe() {
     assert_eq!(t.run(&["fix", "--write", "."]).code, 1);
     assert_eq!(t.snapshot_bytes(), before, "a safe run changes nothing");
 }
+
+/// `fmt` of a `<<-` heredoc with a blank line: the formatted first line landed on the blank
+/// line without the heredoc's indent, which lowered the indent `<<-` strips (an internal
+/// error, the host left unchanged). Now formatted, and formatted again changes nothing.
+#[test]
+fn fmt_formats_an_indented_heredoc_with_a_blank_line() {
+    let t = TestDir::copy_of("tests/fixtures/iac/terraform-blank-line");
+    let run = t.run(&["fmt", "--write", "."]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let after = t.read("main.tf");
+    assert!(
+        after.contains(
+            "    <policies>\n        <inbound>\n            <base />\n        </inbound>\n"
+        ),
+        "{after}"
+    );
+    assert!(
+        !after.lines().any(|l| l.ends_with(' ')),
+        "no trailing whitespace: {after}"
+    );
+    assert_eq!(t.run(&["fmt", "--check", "."]).code, 0);
+}
