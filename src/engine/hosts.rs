@@ -367,39 +367,55 @@ fn member_key(host: &Path, n: usize) -> PathBuf {
     PathBuf::from(key)
 }
 
-/// The repo model of the inputs of one IaC root: the resources its hosts declare, and each
-/// policy at the slot its resource gives.
-pub(super) fn build_repo(root: &Path, entries: &[(&Loaded, Arc<Document>)]) -> Repo {
+/// A policy of an IaC root as its repo model takes it.
+struct Placed<'a> {
+    place: &'a IacPlace,
+    /// The key the run knows the document by (`<host>#n` for an inline policy).
+    key: PathBuf,
+    scope: Scope,
+    doc: Arc<Document>,
+}
+
+/// The repo model of one IaC root: the resources its hosts declare, and each policy at the
+/// slot its resource gives.
+fn model<'a>(root: &Path, placed: impl IntoIterator<Item = Placed<'a>>) -> Repo {
     let mut builder = RepoBuilder::new(root);
-    if let Some(place) = entries.iter().find_map(|(f, _)| f.input.iac.as_ref()) {
-        declare(&mut builder, &place.declared);
-    }
-    for (file, doc) in entries {
-        let Some(place) = &file.input.iac else {
-            continue;
-        };
-        let scope = file
-            .outcome
-            .as_ref()
-            .map_or(Scope::Unknown, |parsed| parsed.scope);
-        let rel = match &place.member {
+    let mut declared = false;
+    for p in placed {
+        // Every input of a root carries the same declarations: those of the root's hosts.
+        if !declared {
+            declare(&mut builder, &p.place.declared);
+            declared = true;
+        }
+        let rel = match &p.place.member {
             Some(_) => format!(
                 "{} ({})",
-                relative(&place.host, root),
-                place.placement.resource
+                relative(&p.place.host, root),
+                p.place.placement.resource
             ),
-            None => relative(&file.input.logical_path, root),
+            None => relative(&p.key, root),
         };
-        place_policy(
-            &mut builder,
-            &place.placement,
-            scope,
-            file.input.logical_path.clone(),
-            rel,
-            Arc::clone(doc),
-        );
+        place_policy(&mut builder, &p.place.placement, p.scope, p.key, rel, p.doc);
     }
     builder.build()
+}
+
+/// The repo model of the inputs of one IaC root, as the run read them.
+pub(super) fn build_repo(root: &Path, entries: &[(&Loaded, Arc<Document>)]) -> Repo {
+    model(
+        root,
+        entries.iter().filter_map(|(file, doc)| {
+            Some(Placed {
+                place: file.input.iac.as_deref()?,
+                key: file.input.logical_path.clone(),
+                scope: file
+                    .outcome
+                    .as_ref()
+                    .map_or(Scope::Unknown, |parsed| parsed.scope),
+                doc: Arc::clone(doc),
+            })
+        }),
+    )
 }
 
 /// Puts a policy at the slot its placement gives (nowhere when the placement lacks a name).
@@ -467,85 +483,77 @@ fn declare(builder: &mut RepoBuilder, declared: &[Declared]) {
 /// `apimfix effective`: `None` when no host there holds or loads a policy. Policies that do
 /// not parse are left out.
 pub fn iac_repo(root: &Path) -> Option<Repo> {
-    let mut hosts: Vec<PathBuf> = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && HostKind::of_path(p).is_some())
-        .collect();
+    // The hosts below `root` (module files in sub-folders place literals in the model of
+    // the file that calls them), read as a run reads them.
+    let mut hosts = Vec::new();
+    hosts_below(root, 0, &mut hosts);
     hosts.sort();
+    let inputs = hosts
+        .into_iter()
+        .map(|path| Input {
+            display_path: display_path(&path),
+            logical_path: path.clone(),
+            path: Some(path),
+            explicit: true,
+            config: None,
+            iac: None,
+            host_error: None,
+            override_source: None,
+        })
+        .collect();
     let limit = crate::syntax::Limits::default().max_size;
-    let load = |p: &Path| -> Option<String> {
-        crate::read::read_policy_file(p, limit)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-    };
-    let mut builder = RepoBuilder::new(root);
-    let mut any = false;
+    let expanded = expand(inputs, limit, &mut Vec::new());
     let mut placed = Vec::new();
-    for host in &hosts {
-        let Some(source) = load(host) else { continue };
-        let Some(kind) = HostKind::of_path(host) else {
+    for input in &expanded {
+        let Some(place) = input.iac.as_deref().filter(|p| p.root == root) else {
             continue;
         };
-        let Some(Ok(scan)) = host::scan(kind, host, &source, &load) else {
-            continue;
-        };
-        declare(&mut builder, &scan.declared);
-        // Literals written in a module file, with the names this file's call gives them.
-        for placed_in_module in &scan.placed_in_modules {
-            let module = &placed_in_module.host;
-            let Some(module_source) = load(module) else {
-                continue;
-            };
-            let Some(Ok(module_scan)) = host::scan(kind, module, &module_source, &load) else {
-                continue;
-            };
-            if let Some((n, policy)) = module_scan
-                .policies
-                .into_iter()
-                .enumerate()
-                .find(|(_, p)| p.content.start == placed_in_module.content.start)
+        let text = match (&place.member, &input.path) {
+            (Some(member), _) => member.policy.text.clone(),
+            (None, Some(path)) => match crate::read::read_policy_file(path, limit)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
             {
-                let rel = format!(
-                    "{} ({})",
-                    relative(module, root),
-                    placed_in_module.placement.resource
-                );
-                placed.push((
-                    placed_in_module.placement.clone(),
-                    member_key(module, n),
-                    rel,
-                    policy.text,
-                ));
-            }
-        }
-        for (n, policy) in scan.policies.into_iter().enumerate() {
-            let rel = format!("{} ({})", relative(host, root), policy.placement.resource);
-            placed.push((policy.placement, member_key(host, n), rel, policy.text));
-        }
-        for reference in scan.references {
-            let Some(text) = load(&reference.path) else {
-                continue;
-            };
-            let rel = relative(&reference.path, root);
-            placed.push((reference.placement, reference.path, rel, text));
-        }
-    }
-    for (placement, key, rel, text) in placed {
+                Some(text) => text,
+                None => continue,
+            },
+            (None, None) => continue,
+        };
         let Ok(doc) = crate::syntax::parse(&text) else {
             continue;
         };
-        let scope = match placement.scope {
+        let scope = match place.placement.scope {
             Scope::Unknown if doc.root_kind() == crate::syntax::RootKind::Fragment => {
                 Scope::Fragment
             }
             scope => scope,
         };
-        any = true;
-        place_policy(&mut builder, &placement, scope, key, rel, Arc::new(doc));
+        placed.push(Placed {
+            place,
+            key: input.logical_path.clone(),
+            scope,
+            doc: Arc::new(doc),
+        });
     }
-    any.then(|| builder.build())
+    (!placed.is_empty()).then(|| model(root, placed))
+}
+
+/// The host files below `folder`, a few levels deep (module folders), hidden ones left out.
+fn hosts_below(folder: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() && depth < 3 => hosts_below(&path, depth + 1, out),
+            Ok(t) if t.is_file() && HostKind::of_path(&path).is_some() => out.push(path),
+            _ => {}
+        }
+    }
 }
 
 fn relative(path: &Path, root: &Path) -> String {
