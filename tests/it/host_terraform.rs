@@ -8,7 +8,8 @@ use apimfix::host::terraform;
 
 use crate::common::{TestDir, copy_tree};
 
-const FIXTURE: &str = "tests/fixtures/terraform";
+/// The bundled example is the fixture: the four scenarios in every form Terraform allows.
+const FIXTURE: &str = "examples/terraform";
 
 /// The text of a host outside its inline policies: what no fix or format may change.
 fn outside_policies(source: &str) -> String {

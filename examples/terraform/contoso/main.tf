@@ -1,5 +1,5 @@
 # The contoso example of `examples/` as Terraform: scenarios 2 to 4, with the policies
-# written as heredocs and loaded with file().
+# written every way Terraform allows (heredocs, a quoted string, file()).
 
 variable "echo_url" {
   type    = string
@@ -152,24 +152,7 @@ resource "azurerm_api_management_product_policy" "starter" {
   product_id          = azurerm_api_management_product.starter.product_id
   api_management_name = azurerm_api_management.apim.name
   resource_group_name = "contoso"
-  xml_content         = <<-XML
-    <policies>
-        <inbound>
-            <rate-limit calls="5" renewal-period="60" />
-            <quota calls="100" renewal-period="604800" />
-            <base />
-        </inbound>
-        <backend>
-            <base />
-        </backend>
-        <outbound>
-            <base />
-        </outbound>
-        <on-error>
-            <base />
-        </on-error>
-    </policies>
-  XML
+  xml_content         = "<policies>\n  <inbound>\n    <rate-limit calls=\"5\" renewal-period=\"60\" />\n    <quota calls=\"100\" renewal-period=\"604800\" />\n    <base />\n  </inbound>\n  <backend>\n    <base />\n  </backend>\n  <outbound>\n    <base />\n  </outbound>\n  <on-error>\n    <base />\n  </on-error>\n</policies>\n"
 }
 
 resource "azurerm_api_management_policy_fragment" "jwt_check" {
