@@ -239,34 +239,22 @@ fn missing_sections(ctx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 /// The policies that change who may call or how the call goes: `<base />` turning one of
-/// them on is more than restoring CORS.
-const ACCESS_POLICIES: &[&str] = &[
-    "ip-filter",
-    "validate-jwt",
-    "validate-azure-ad-token",
-    "validate-client-certificate",
-    "check-header",
+/// them on is more than restoring CORS. They are `cors-first`'s default gates (each may
+/// answer a call itself) and these, which authenticate to the backend or route the call.
+const ROUTING_AND_BACKEND_AUTH: &[&str] = &[
     "authentication-basic",
     "authentication-certificate",
     "authentication-managed-identity",
     "get-authorization-context",
-    "rate-limit",
-    "rate-limit-by-key",
-    "quota",
-    "quota-by-key",
-    "llm-token-limit",
-    "azure-openai-token-limit",
-    "limit-concurrency",
-    "return-response",
-    "mock-response",
     "set-backend-service",
     "rewrite-uri",
     "forward-request",
     "set-method",
-    "validate-content",
-    "validate-parameters",
-    "validate-headers",
 ];
+
+fn changes_access(name: &str) -> bool {
+    super::cors_first::DEFAULT_GATES.contains(&name) || ROUTING_AND_BACKEND_AUTH.contains(&name)
+}
 
 /// What inserting `<base />` in a section turns on: the parents' statements there.
 enum Effect<'a> {
@@ -303,7 +291,7 @@ impl<'a> Effect<'a> {
     fn unsafe_because(&self) -> Option<String> {
         match self {
             Effect::Unknown => Some(
-                "without the repo, what the parent scopes run here is not known".to_owned(),
+                "what the parent scopes run here is not known (no repo model, or a parent policy apimfix cannot read)".to_owned(),
             ),
             Effect::Known(found) => {
                 let access: Vec<String> = found
@@ -311,7 +299,7 @@ impl<'a> Effect<'a> {
                     .filter_map(|f| {
                         let inner = std::iter::once(f.name.to_ascii_lowercase())
                             .chain(f.nested.iter().cloned())
-                            .find(|n| ACCESS_POLICIES.contains(&n.as_str()))?;
+                            .find(|n| changes_access(n))?;
                         Some(if inner.eq_ignore_ascii_case(&f.name) {
                             format!("`{}` ({}:{})", f.name, f.file, f.line)
                         } else {
